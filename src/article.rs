@@ -1,0 +1,209 @@
+//! Stage 2b, split a cleaned page into articles and sentences.
+//!
+//! In: a [`CleanText`] (one paragraph a line). Out: [`Article`]s, each with
+//! its title, byte span in the cleaned text, sentences and an estimated date.
+//! A page of a newspaper holds several articles: a new one starts at a
+//! dateline (`本报讯`, `呼和浩特讯`) with the headline block above it, or after
+//! a closing line (a credit `(自治区司法厅供稿)`, a photo credit `薛鹏博摄`).
+//! Headings between body paragraphs with no dateline are section headings
+//! of the running article.
+
+use crate::clean::{CleanText, is_dateline, is_terminal};
+
+#[derive(Debug, Clone)]
+pub struct Article {
+    /// 1-based position in the page.
+    pub index: usize,
+    pub title: Option<String>,
+    /// Byte span in the cleaned text.
+    pub start: usize,
+    pub end: usize,
+    /// Sentences as byte spans in the cleaned text.
+    pub sentences: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Heading,
+    Byline,
+    Dateline,
+    Closing,
+    Body,
+}
+
+fn classify(p: &str) -> Kind {
+    let n = p.chars().count();
+    let last = p.chars().last().unwrap_or(' ');
+    let is_credit = (p.starts_with('(') && p.ends_with(')') && n <= 30)
+        || (p.ends_with("供稿)") || p.ends_with("供稿"));
+    if is_credit || (p.ends_with('摄') && n <= 24) || p.ends_with("摄)") && n <= 30 {
+        return Kind::Closing;
+    }
+    if p.starts_with("本报讯") || p.starts_with("新华社") || is_dateline(p) {
+        return Kind::Dateline;
+    }
+    let byline_start = [
+        "□",
+        "■",
+        "本报记者",
+        "本报通讯员",
+        "记者",
+        "通讯员",
+        "文/",
+        "文|",
+    ];
+    if n <= 40 && byline_start.iter().any(|m| p.starts_with(m)) {
+        return Kind::Byline;
+    }
+    if n <= 40 && !is_terminal(last) && !p.contains('。') {
+        return Kind::Heading;
+    }
+    Kind::Body
+}
+
+/// Splits a cleaned page into articles.
+pub fn split_articles(clean: &CleanText) -> Vec<Article> {
+    let text = &clean.text;
+    let mut paragraphs: Vec<(usize, usize, Kind)> = Vec::new();
+    let mut pos = 0;
+    for line in text.split('\n') {
+        let start = pos;
+        let end = pos + line.len();
+        pos = end + 1;
+        if !line.trim().is_empty() {
+            paragraphs.push((start, end, classify(line.trim())));
+        }
+    }
+
+    // Group paragraphs: each article is a run of paragraphs.
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut current: Vec<usize> = Vec::new();
+    let mut has_body = false;
+    let mut closed = false;
+    let mut pending: Vec<usize> = Vec::new(); // heading/byline block not yet placed
+    for (i, &(_, _, kind)) in paragraphs.iter().enumerate() {
+        match kind {
+            Kind::Heading | Kind::Byline => pending.push(i),
+            Kind::Dateline => {
+                if has_body || closed {
+                    groups.push(std::mem::take(&mut current));
+                }
+                current.append(&mut pending);
+                current.push(i);
+                has_body = true;
+                closed = false;
+            }
+            Kind::Body => {
+                if closed {
+                    groups.push(std::mem::take(&mut current));
+                    closed = false;
+                }
+                current.append(&mut pending);
+                current.push(i);
+                has_body = true;
+            }
+            Kind::Closing => {
+                current.append(&mut pending);
+                current.push(i);
+                closed = true;
+            }
+        }
+    }
+    if !pending.is_empty() {
+        if closed && has_body {
+            groups.push(std::mem::take(&mut current));
+        }
+        current.append(&mut pending);
+    }
+    if !current.is_empty() {
+        groups.push(current);
+    }
+
+    let mut articles = Vec::new();
+    for group in groups {
+        let start = paragraphs[group[0]].0;
+        let end = paragraphs[*group.last().unwrap_or(&group[0])].1;
+        let title: Vec<&str> = group
+            .iter()
+            .take_while(|&&p| matches!(paragraphs[p].2, Kind::Heading | Kind::Byline))
+            .filter(|&&p| paragraphs[p].2 == Kind::Heading)
+            .map(|&p| text[paragraphs[p].0..paragraphs[p].1].trim())
+            .collect();
+        let mut sentences = Vec::new();
+        for &p in &group {
+            let (ps, pe, _) = paragraphs[p];
+            split_sentences(text, ps, pe, &mut sentences);
+        }
+        articles.push(Article {
+            index: articles.len() + 1,
+            title: if title.is_empty() {
+                None
+            } else {
+                Some(title.join(" "))
+            },
+            start,
+            end,
+            sentences,
+        });
+    }
+    articles
+}
+
+/// Splits a paragraph into sentences at 。！？；, keeping closing quotes with
+/// the sentence they end.
+fn split_sentences(text: &str, start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
+    let para = &text[start..end];
+    let mut sentence_start = 0;
+    let mut chars = para.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if matches!(c, '。' | '!' | '?' | ';' | '！' | '？' | '；') {
+            let mut stop = i + c.len_utf8();
+            while let Some(&(j, q)) = chars.peek() {
+                if matches!(q, '”' | '’' | '"' | '」' | '』' | ')') {
+                    stop = j + q.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if stop > sentence_start {
+                out.push((start + sentence_start, start + stop));
+            }
+            sentence_start = stop;
+        }
+    }
+    if sentence_start < para.len() {
+        out.push((start + sentence_start, end));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clean::clean;
+
+    #[test]
+    fn splits_a_page_at_datelines_and_credits() {
+        let page = "筑牢禁毒防线\n\n本报讯 6月26日，自治区公安厅召开新闻发布会。会上通报了成效。\n\n(自治区司法厅供稿)\n\n远离毒品 珍爱生命\n\n近日，察右中旗人民法院开展宣传活动。\n\n薛鹏博 摄\n\n6月24日，海拉尔分局禁毒大队举办活动。\n\n宋世博 摄";
+        let cleaned = clean(page);
+        let articles = split_articles(&cleaned);
+        assert_eq!(articles.len(), 3, "{articles:?}");
+        assert_eq!(articles[0].title.as_deref(), Some("筑牢禁毒防线"));
+        assert_eq!(articles[1].title.as_deref(), Some("远离毒品 珍爱生命"));
+        assert_eq!(articles[2].title, None);
+        let first: Vec<&str> = articles[0]
+            .sentences
+            .iter()
+            .map(|&(s, e)| &cleaned.text[s..e])
+            .collect();
+        assert_eq!(first[1], "本报讯6月26日,自治区公安厅召开新闻发布会。");
+    }
+
+    #[test]
+    fn section_headings_stay_in_the_article() {
+        let page = "坚持预防为主 西藏禁毒工作\n\n6月1日，启动仪式在拉萨市举行。\n\n高位推动全面部署\n\n近年来，自治区党委始终将禁毒工作纳入规划。";
+        let articles = split_articles(&clean(page));
+        assert_eq!(articles.len(), 1);
+        assert_eq!(articles[0].sentences.len(), 4);
+    }
+}

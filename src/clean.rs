@@ -1,0 +1,411 @@
+//! Stage 2a, clean.
+//!
+//! In: the decoded text of a source. Out: [`CleanText`], a text fit for
+//! matching: full-width ASCII folded to ASCII, stray spaces between Chinese
+//! characters dropped (`整 治 违 规` → `整治违规`), line breaks that OCR put
+//! inside a sentence joined (`自治区\n公安厅` → `自治区公安厅`), one paragraph
+//! a line, with a map from every character back to its offset in the
+//! original text, so every fact can point at the characters it came from.
+
+/// Text after cleaning, with its map back to the original.
+#[derive(Debug, Clone, Default)]
+pub struct CleanText {
+    /// The cleaned text: paragraphs separated by a single `\n`.
+    pub text: String,
+    /// For each char of `text`, its byte offset in `text`; one extra entry at the end.
+    char_bytes: Vec<u32>,
+    /// For each char of `text`, the Unicode-scalar offset of the char it came from
+    /// in the original; one extra entry at the end (the original's length).
+    orig_chars: Vec<u32>,
+}
+
+impl CleanText {
+    /// The original char offset of the cleaned byte offset `byte` (a char
+    /// boundary of `text`, or its end).
+    pub fn orig_offset(&self, byte: usize) -> usize {
+        let idx = match self.char_bytes.binary_search(&(byte as u32)) {
+            Ok(i) => i,
+            Err(i) => i.min(self.char_bytes.len() - 1),
+        };
+        self.orig_chars[idx] as usize
+    }
+
+    /// The original char span `[start, end)` of the cleaned byte span.
+    pub fn orig_span(&self, start: usize, end: usize) -> (usize, usize) {
+        if end <= start {
+            let s = self.orig_offset(start);
+            return (s, s);
+        }
+        // The end is one past the original of the span's last char, so that a
+        // joined line break inside the span stays inside it.
+        let last_char_start = self.text[..end]
+            .char_indices()
+            .next_back()
+            .map(|(i, _)| i)
+            .unwrap_or(start);
+        (
+            self.orig_offset(start),
+            self.orig_offset(last_char_start) + 1,
+        )
+    }
+}
+
+/// True for the characters of Chinese text (ideographs, CJK punctuation and
+/// full-width forms), where a space or a line break carries no meaning.
+pub fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3000..=0x303F   // CJK symbols and punctuation
+        | 0x3400..=0x4DBF // extension A
+        | 0x4E00..=0x9FFF // unified ideographs
+        | 0xF900..=0xFAFF // compatibility ideographs
+        | 0xFF00..=0xFFEF // half- and full-width forms
+        | 0x20000..=0x2FA1F
+        | 0x2018..=0x201F // curly quotes, used as Chinese quotation marks
+        | 0x2014 | 0x2026 | 0x00B7 | 0x2022 | 0x30FB
+    )
+}
+
+/// Punctuation that closes a sentence or a paragraph: a line ending in one of
+/// these is not broken in the middle of a sentence.
+pub fn is_terminal(c: char) -> bool {
+    matches!(
+        c,
+        '。' | '！'
+            | '？'
+            | '!'
+            | '?'
+            | '；'
+            | ';'
+            | '…'
+            | '”'
+            | '」'
+            | '』'
+            | ':'
+            | '：'
+            | '）'
+            | ')'
+    )
+}
+
+/// Folds one char for matching: full-width ASCII to ASCII, ideographic and
+/// no-break spaces to a space, the many middle dots to `·`.
+pub fn fold_char(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' | '\u{00A0}' | '\u{2002}'..='\u{200A}' | '\u{202F}' => ' ',
+        '\u{2022}' | '\u{30FB}' | '\u{2027}' | '\u{FF65}' | '\u{2219}' | '\u{22C5}' => '·',
+        '\u{FE58}' | '\u{2012}' | '\u{2015}' => '—',
+        _ => c,
+    }
+}
+
+/// One input line after folding and space removal, with its chars' origins.
+struct Line {
+    chars: Vec<(char, u32)>,
+}
+
+impl Line {
+    fn len(&self) -> usize {
+        self.chars.len()
+    }
+    fn last(&self) -> Option<char> {
+        self.chars.last().map(|c| c.0)
+    }
+    fn text(&self) -> String {
+        self.chars.iter().map(|c| c.0).collect()
+    }
+}
+
+/// Words that open a new block (dateline, byline, credit, list marker); a
+/// line starting with one is never joined to the line before it.
+fn starts_block(line: &str) -> bool {
+    const MARKERS: [&str; 10] = [
+        "本报讯",
+        "本报记者",
+        "记者",
+        "通讯员",
+        "□",
+        "■",
+        "●",
+        "◆",
+        "新华社",
+        "#",
+    ];
+    MARKERS.iter().any(|m| line.starts_with(m))
+        || line.starts_with('(') && line.ends_with(')')
+        || is_dateline(line)
+}
+
+/// `呼和浩特讯`, `拉萨6月1日讯`: a place (and date) then 讯, near the start.
+pub fn is_dateline(line: &str) -> bool {
+    let head: String = line.chars().take(16).collect();
+    if let Some(pos) = head.find('讯') {
+        let before = &head[..pos];
+        let n = before.chars().count();
+        return (2..=12).contains(&n)
+            && before
+                .chars()
+                .all(|c| is_cjk(c) || c.is_ascii_digit() || c == ' ')
+            && !before.contains(['，', ',', '。']);
+    }
+    false
+}
+
+/// Cleans a decoded text. Deterministic and linear in the input.
+pub fn clean(original: &str) -> CleanText {
+    let lines = fold_lines(original);
+    let width = wrap_width(&lines);
+    let mut out = CleanText::default();
+    let total_chars = original.chars().count() as u32;
+
+    let mut i = 0;
+    let mut paragraph_open = false;
+    while i < lines.len() {
+        let line = &lines[i];
+        if line.len() == 0 {
+            i += 1;
+            continue;
+        }
+        if paragraph_open {
+            out.push('\n', line.chars[0].1);
+        }
+        push_line(&mut out, line);
+        paragraph_open = true;
+        // Join the following lines into this paragraph while the break is an
+        // OCR wrap rather than the end of a paragraph.
+        let mut current = i;
+        loop {
+            let mut next = current + 1;
+            while next < lines.len() && lines[next].len() == 0 {
+                next += 1;
+            }
+            if next >= lines.len() {
+                i = next;
+                break;
+            }
+            let blank_between = next > current + 1;
+            if should_join(
+                &lines[current],
+                &lines[next],
+                blank_between,
+                width,
+                &lines,
+                next,
+            ) {
+                let prev_last = lines[current].last().unwrap_or(' ');
+                let next_first = lines[next].chars[0].0;
+                if !is_cjk(prev_last) && !is_cjk(next_first) {
+                    out.push(' ', lines[next].chars[0].1);
+                }
+                push_line(&mut out, &lines[next]);
+                current = next;
+            } else {
+                i = next;
+                break;
+            }
+        }
+    }
+    let end = out.text.len() as u32;
+    out.char_bytes.push(end);
+    out.orig_chars.push(total_chars);
+    out
+}
+
+impl CleanText {
+    fn push(&mut self, c: char, orig: u32) {
+        self.char_bytes.push(self.text.len() as u32);
+        self.orig_chars.push(orig);
+        self.text.push(c);
+    }
+}
+
+fn push_line(out: &mut CleanText, line: &Line) {
+    for &(c, o) in &line.chars {
+        out.push(c, o);
+    }
+}
+
+/// Splits into lines, folds chars and drops spaces that sit next to Chinese
+/// text, trimming each line.
+fn fold_lines(original: &str) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut raw: Vec<(char, u32)> = Vec::new();
+    let flush = |raw: &mut Vec<(char, u32)>, lines: &mut Vec<Line>| {
+        lines.push(Line {
+            chars: drop_spaces(raw),
+        });
+        raw.clear();
+    };
+    for (idx, c) in original.chars().enumerate() {
+        match c {
+            '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => flush(&mut raw, &mut lines),
+            '\r' => {}
+            '\t' => raw.push((' ', idx as u32)),
+            c if c.is_control() || c == '\u{FEFF}' || c == '\u{200B}' => {}
+            c => raw.push((fold_char(c), idx as u32)),
+        }
+    }
+    flush(&mut raw, &mut lines);
+    lines
+}
+
+/// Removes runs of spaces at both ends and those touching Chinese text on
+/// either side; a run between two non-Chinese chars becomes one space.
+fn drop_spaces(raw: &[(char, u32)]) -> Vec<(char, u32)> {
+    let mut out: Vec<(char, u32)> = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i].0 == ' ' {
+            let start = i;
+            while i < raw.len() && raw[i].0 == ' ' {
+                i += 1;
+            }
+            let before = out.last().map(|c| c.0);
+            let after = raw.get(i).map(|c| c.0);
+            if let (Some(b), Some(a)) = (before, after)
+                && !is_cjk(b)
+                && !is_cjk(a)
+            {
+                out.push((' ', raw[start].1));
+            }
+        } else {
+            out.push(raw[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The width of a wrapped column: the most common line length, when enough
+/// lines share it to say the text was laid out in columns; 0 otherwise.
+fn wrap_width(lines: &[Line]) -> usize {
+    let mut counts = std::collections::BTreeMap::new();
+    let mut non_empty = 0;
+    for line in lines.iter().filter(|l| l.len() > 0) {
+        non_empty += 1;
+        *counts.entry(line.len()).or_insert(0usize) += 1;
+    }
+    // Count lengths within one char of each other together: OCR columns vary a little.
+    let best = counts
+        .keys()
+        .map(|&w| {
+            let n: usize = (w.saturating_sub(1)..=w + 1)
+                .map(|k| counts.get(&k).copied().unwrap_or(0))
+                .sum();
+            (n, w)
+        })
+        .max();
+    match best {
+        Some((n, w)) if w <= 48 && w >= 6 && n * 4 >= non_empty && n >= 6 => w,
+        _ => 0,
+    }
+}
+
+/// Decides whether the break between `prev` and `next` is inside a sentence.
+fn should_join(
+    prev: &Line,
+    next: &Line,
+    blank_between: bool,
+    width: usize,
+    lines: &[Line],
+    next_index: usize,
+) -> bool {
+    let Some(last) = prev.last() else {
+        return false;
+    };
+    if is_terminal(last) || starts_block(&next.text()) {
+        return false;
+    }
+    let prev_text = prev.text();
+    if prev_text.ends_with('摄') || is_dateline(&prev_text) && prev.len() < 12 {
+        return false;
+    }
+    if width > 0 {
+        // A wrapped column: a line shorter than the column ended its block
+        // (a headline, a caption); a full line was cut by the layout.
+        let full = prev.len() * 4 >= width * 3;
+        if !full {
+            return false;
+        }
+        if blank_between {
+            // Across a blank line, also require that the next line is not a
+            // short headline of its own.
+            let next_is_short_block = next.len() * 4 < width * 3
+                && next.last().is_some_and(|c| !is_terminal(c))
+                && lines.get(next_index + 1).is_none_or(|l| l.len() == 0);
+            return !next_is_short_block;
+        }
+        true
+    } else {
+        // Paragraph-per-line text: only a long line without an ending was
+        // cut (by a page or column break); short ones are headings.
+        prev.len() >= 40 && !prev_text.contains(' ')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_broken_lines_and_maps_offsets_back() {
+        let original = "本报讯 6月 26日，自治区\n公安厅召开新闻发布会，通报工作成效。";
+        let cleaned = clean(original);
+        assert_eq!(
+            cleaned.text,
+            "本报讯6月26日，自治区公安厅召开新闻发布会，通报工作成效。"
+        );
+        let byte = cleaned.text.find("公安厅").unwrap();
+        let orig = cleaned.orig_offset(byte);
+        let orig_chars: Vec<char> = original.chars().collect();
+        assert_eq!(orig_chars[orig], '公');
+        let (s, e) = cleaned.orig_span(cleaned.text.find("自治区").unwrap(), byte + "公安厅".len());
+        let span: String = orig_chars[s..e].iter().collect();
+        assert_eq!(span, "自治区\n公安厅");
+    }
+
+    #[test]
+    fn drops_spaces_between_chinese_and_folds_full_width() {
+        let cleaned = clean("整 治 违 规 吃 喝 问 题 。破获案件７８３起，Ｋ粉 2 kg");
+        assert_eq!(cleaned.text, "整治违规吃喝问题。破获案件783起,K粉2 kg");
+    }
+
+    #[test]
+    fn keeps_headlines_and_paragraphs_apart() {
+        let text = "坚持预防为主 深化综合治理\n\n6月1日，全民禁毒宣传月启动。\n\n高位推动全面部署\n\n近年来，自治区各级禁毒部门贯彻落实。";
+        let cleaned = clean(text);
+        let paragraphs: Vec<&str> = cleaned.text.split('\n').collect();
+        assert_eq!(
+            paragraphs,
+            vec![
+                "坚持预防为主 深化综合治理",
+                "6月1日，全民禁毒宣传月启动。",
+                "高位推动全面部署",
+                "近年来，自治区各级禁毒部门贯彻落实。"
+            ]
+        );
+    }
+
+    #[test]
+    fn joins_wrapped_columns_but_not_their_headlines() {
+        let col = [
+            "全区公安机关以清源断流行动为牵",
+            "引，加快推进大数据信息手段与禁毒",
+            "实战相融合，立体化运行多部门参与",
+            "的联合打击毒品犯罪工作机制，与各",
+            "省区建立区域禁毒合作机制。",
+            "",
+            "我区去年以来破获毒品案件783起",
+            "",
+            "本报讯（记者杨乐）近日，在中国人民",
+            "银行和香港金融管理局共同推动下，跨",
+            "境支付通正式上线，标志着内地与香港",
+            "快速支付系统已实现互联互通。",
+        ];
+        let cleaned = clean(&col.join("\n"));
+        let paragraphs: Vec<&str> = cleaned.text.split('\n').collect();
+        assert_eq!(paragraphs.len(), 3, "{paragraphs:?}");
+        assert!(paragraphs[0].contains("为牵引，"));
+        assert_eq!(paragraphs[1], "我区去年以来破获毒品案件783起");
+    }
+}

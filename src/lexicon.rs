@@ -1,0 +1,697 @@
+//! Lexicons, gazetteers and patterns, loaded from data files.
+//!
+//! In: the files of `data/` (embedded in the binary as defaults) and any
+//! folders given with `--lexicon DIR`, whose files of the same names add
+//! rows. Out: a [`Lexicon`] with the region gazetteer, the agency terms, the
+//! drug and campaign lexicons, the statistics patterns and one Aho-Corasick
+//! automaton over every dictionary surface form, used by the mention finder.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use anyhow::{Context, Result, bail};
+use regex::Regex;
+
+/// The data files and their embedded default contents.
+const DEFAULT_FILES: &[(&str, &str)] = &[
+    ("regions.tsv", include_str!("../data/regions.tsv")),
+    (
+        "region_aliases.tsv",
+        include_str!("../data/region_aliases.tsv"),
+    ),
+    (
+        "foreign_regions.tsv",
+        include_str!("../data/foreign_regions.tsv"),
+    ),
+    (
+        "region_stopwords.txt",
+        include_str!("../data/region_stopwords.txt"),
+    ),
+    ("agency_terms.tsv", include_str!("../data/agency_terms.tsv")),
+    (
+        "agencies_national.tsv",
+        include_str!("../data/agencies_national.tsv"),
+    ),
+    ("context_refs.tsv", include_str!("../data/context_refs.tsv")),
+    ("drugs.tsv", include_str!("../data/drugs.tsv")),
+    ("campaigns.tsv", include_str!("../data/campaigns.tsv")),
+    (
+        "campaign_suffixes.txt",
+        include_str!("../data/campaign_suffixes.txt"),
+    ),
+    ("metrics.tsv", include_str!("../data/metrics.tsv")),
+    ("units.tsv", include_str!("../data/units.tsv")),
+    ("topic_words.txt", include_str!("../data/topic_words.txt")),
+    (
+        "cooperation_words.txt",
+        include_str!("../data/cooperation_words.txt"),
+    ),
+    (
+        "gap_stopchars.txt",
+        include_str!("../data/gap_stopchars.txt"),
+    ),
+    ("t2s.tsv", include_str!("../data/t2s.tsv")),
+];
+
+/// Administrative level of a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Country,
+    Province,
+    Prefecture,
+    County,
+    Area,
+}
+
+impl Level {
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::Country => "country",
+            Level::Province => "province",
+            Level::Prefecture => "prefecture",
+            Level::County => "county",
+            Level::Area => "area",
+        }
+    }
+    fn parse(s: &str) -> Option<Level> {
+        Some(match s {
+            "country" => Level::Country,
+            "province" => Level::Province,
+            "prefecture" => Level::Prefecture,
+            "county" => Level::County,
+            "area" => Level::Area,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RegionEntry {
+    pub name: String,
+    pub code: Option<String>,
+    pub level: Level,
+    pub parent: Option<usize>,
+}
+
+/// How a surface form names a region; decides when it may be matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FormKind {
+    /// The official name.
+    Full,
+    /// A short form derived from it (开鲁 for 开鲁县) or listed as `short`.
+    Short,
+    /// A renamed or abolished name (日喀则地区).
+    Former,
+    /// A banner abbreviation (察右中旗).
+    Banner,
+    /// A literary name (八桂).
+    Literary,
+    /// A one-character abbreviation (川, 滇): only inside enumerations.
+    Abbrev,
+    /// A group of regions (两广).
+    Group,
+}
+
+#[derive(Debug, Clone)]
+pub struct AgencyTerm {
+    pub term: String,
+    pub is_body: bool,
+    pub is_unit: bool,
+    pub kind: String,
+    /// The form used in labels.
+    pub canonical: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NationalAgency {
+    pub label: String,
+    pub kind: String,
+}
+
+/// Which home region a context word stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContextLevel {
+    Province,
+    /// The province when it is an autonomous region, else the district.
+    ProvinceOrDistrict,
+    /// Only an autonomous region (自治区).
+    AutonomousProvince,
+    Prefecture,
+    County,
+}
+
+#[derive(Debug, Clone)]
+pub struct ContextRef {
+    pub word: String,
+    pub level: ContextLevel,
+    /// True when the word may stand alone; false: only before an agency body.
+    pub alone: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct LexEntry {
+    pub label: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricRule {
+    pub metric: String,
+    pub verbs: Regex,
+    /// `(?:VERB)…(?:OBJECT)` then filler, anchored at the end of the text
+    /// before the number.
+    pub with_verb: Regex,
+    /// `(?:OBJECT)` then filler, anchored at the end.
+    pub object_only: Regex,
+    pub units: Vec<String>,
+}
+
+/// What one dictionary surface form can mean. A form can mean several
+/// things (吉林: a province and a city).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Meaning {
+    Region {
+        index: usize,
+        form: FormKind,
+    },
+    /// A group form: all these regions.
+    RegionGroup {
+        indices: Vec<usize>,
+        form: FormKind,
+    },
+    AgencyTerm(usize),
+    National(usize),
+    Context(usize),
+    Drug(usize),
+    Campaign(usize),
+    /// 该 (this): a reference to an agency named before.
+    Demonstrative,
+}
+
+pub struct Lexicon {
+    pub regions: Vec<RegionEntry>,
+    pub region_by_code: HashMap<String, usize>,
+    pub region_by_name: HashMap<String, Vec<usize>>,
+    pub agency_terms: Vec<AgencyTerm>,
+    pub national: Vec<NationalAgency>,
+    pub context_refs: Vec<ContextRef>,
+    pub drugs: Vec<LexEntry>,
+    pub campaigns: Vec<LexEntry>,
+    /// Campaign forms that count only when quoted (their index in `campaigns`).
+    pub quoted_campaigns: HashMap<String, usize>,
+    /// Trailing generic words of campaign names, longest first, with whether
+    /// they are stripped from the label.
+    pub campaign_suffixes: Vec<(String, bool)>,
+    pub metrics: Vec<MetricRule>,
+    pub units: HashMap<String, u64>,
+    pub topic_words: Vec<String>,
+    pub cooperation_words: Vec<String>,
+    pub gap_stopchars: HashSet<char>,
+    pub t2s: HashMap<char, char>,
+    /// Surface forms of the automaton and their meanings.
+    pub forms: Vec<(String, Vec<Meaning>)>,
+    pub automaton: AhoCorasick,
+}
+
+/// Reads one data file: the embedded default plus any extension files.
+fn load_text(name: &str, extra_dirs: &[PathBuf]) -> Result<String> {
+    let mut text = DEFAULT_FILES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| t.to_string())
+        .unwrap_or_default();
+    for dir in extra_dirs {
+        let path = dir.join(name);
+        if path.exists() {
+            let extra = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read lexicon file {}", path.display()))?;
+            text.push('\n');
+            text.push_str(&extra);
+        }
+    }
+    Ok(text)
+}
+
+/// Data rows: trimmed lines that are neither empty nor comments.
+fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
+    text.lines().enumerate().filter_map(|(i, line)| {
+        let line = line.trim_end_matches(['\r', '\n']);
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            None
+        } else {
+            Some((i + 1, line.split('\t').map(str::trim).collect()))
+        }
+    })
+}
+
+/// Line numbers (1-based) of the rows under a `# [section: NAME]` marker.
+fn section_lines(text: &str, name: &str) -> HashSet<usize> {
+    let marker = format!("[section: {name}]");
+    let mut inside = false;
+    let mut out = HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('#') && t.contains("[section:") {
+            inside = t.contains(&marker);
+        } else if inside && !t.is_empty() && !t.starts_with('#') {
+            out.insert(i + 1);
+        }
+    }
+    out
+}
+
+fn split_list(field: Option<&&str>, sep: char) -> Vec<String> {
+    field
+        .map(|f| {
+            f.split(sep)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Lexicon {
+    /// The lexicon of the embedded data files alone.
+    pub fn embedded() -> Result<Lexicon> {
+        Lexicon::load(&[])
+    }
+
+    /// Loads the embedded data files extended by those in `extra_dirs`.
+    pub fn load(extra_dirs: &[PathBuf]) -> Result<Lexicon> {
+        for dir in extra_dirs {
+            if !dir.is_dir() {
+                bail!("lexicon folder {} does not exist", dir.display());
+            }
+        }
+        let mut builder = FormTable::default();
+        let stop: HashSet<String> = rows(&load_text("region_stopwords.txt", extra_dirs)?)
+            .filter_map(|(_, f)| f.first().map(|s| s.to_string()))
+            .collect();
+
+        // Regions: the gazetteer, then foreign places, then aliases.
+        let mut regions: Vec<RegionEntry> = Vec::new();
+        let mut region_by_code = HashMap::new();
+        let mut parents: Vec<Option<String>> = Vec::new();
+        let mut shorts: Vec<Vec<String>> = Vec::new();
+        for (line, f) in rows(&load_text("regions.tsv", extra_dirs)?) {
+            if f.len() < 3 {
+                bail!("regions.tsv line {line}: expected code, name, level");
+            }
+            let level = Level::parse(f[2])
+                .with_context(|| format!("regions.tsv line {line}: unknown level {}", f[2]))?;
+            region_by_code.insert(f[0].to_string(), regions.len());
+            regions.push(RegionEntry {
+                name: f[1].to_string(),
+                code: Some(f[0].to_string()),
+                level,
+                parent: None,
+            });
+            parents.push(f.get(3).filter(|p| !p.is_empty()).map(|p| p.to_string()));
+            shorts.push(split_list(f.get(4), ','));
+        }
+        for (i, parent) in parents.iter().enumerate() {
+            if let Some(p) = parent {
+                regions[i].parent = region_by_code.get(p).copied();
+            }
+        }
+        for (i, region) in regions.iter().enumerate() {
+            builder.add_region(&region.name, i, FormKind::Full, &stop);
+            for short in &shorts[i] {
+                builder.add_region(short, i, FormKind::Short, &stop);
+            }
+        }
+        let mut foreign_by_name = HashMap::new();
+        for (line, f) in rows(&load_text("foreign_regions.tsv", extra_dirs)?) {
+            if f.len() < 2 {
+                bail!("foreign_regions.tsv line {line}: expected name, level");
+            }
+            let level = Level::parse(f[1]).with_context(|| {
+                format!("foreign_regions.tsv line {line}: unknown level {}", f[1])
+            })?;
+            let index = regions.len();
+            regions.push(RegionEntry {
+                name: f[0].to_string(),
+                code: None,
+                level,
+                parent: None,
+            });
+            foreign_by_name.insert(f[0].to_string(), index);
+            builder.add_region(f[0], index, FormKind::Full, &stop);
+            for alias in split_list(f.get(2), ',') {
+                builder.add_region(&alias, index, FormKind::Short, &stop);
+            }
+        }
+        for (line, f) in rows(&load_text("region_aliases.tsv", extra_dirs)?) {
+            if f.len() < 3 {
+                bail!("region_aliases.tsv line {line}: expected alias, targets, kind");
+            }
+            let form = match f[2] {
+                "abbrev" => FormKind::Abbrev,
+                "literary" => FormKind::Literary,
+                "group" => FormKind::Group,
+                "former" => FormKind::Former,
+                "banner" => FormKind::Banner,
+                "short" => FormKind::Short,
+                other => bail!("region_aliases.tsv line {line}: unknown kind {other}"),
+            };
+            let mut indices = Vec::new();
+            for target in f[1].split('|').map(str::trim) {
+                let index = region_by_code
+                    .get(target)
+                    .or_else(|| foreign_by_name.get(target))
+                    .copied()
+                    .with_context(|| {
+                        format!("region_aliases.tsv line {line}: unknown region {target}")
+                    })?;
+                indices.push(index);
+            }
+            if indices.len() == 1 && form != FormKind::Group {
+                builder.add_region(f[0], indices[0], form, &stop);
+            } else {
+                builder.push(f[0], Meaning::RegionGroup { indices, form });
+            }
+        }
+        let mut region_by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, r) in regions.iter().enumerate() {
+            region_by_name.entry(r.name.clone()).or_default().push(i);
+        }
+
+        // Agencies.
+        let mut agency_terms = Vec::new();
+        for (line, f) in rows(&load_text("agency_terms.tsv", extra_dirs)?) {
+            if f.len() < 3 {
+                bail!("agency_terms.tsv line {line}: expected term, role, kind");
+            }
+            let (is_body, is_unit) = match f[1] {
+                "body" => (true, false),
+                "unit" => (false, true),
+                "both" => (true, true),
+                other => bail!("agency_terms.tsv line {line}: unknown role {other}"),
+            };
+            let canonical = f
+                .get(3)
+                .filter(|c| !c.is_empty())
+                .unwrap_or(&f[0])
+                .to_string();
+            builder.push(f[0], Meaning::AgencyTerm(agency_terms.len()));
+            agency_terms.push(AgencyTerm {
+                term: f[0].to_string(),
+                is_body,
+                is_unit,
+                kind: f[2].to_string(),
+                canonical,
+            });
+        }
+        let mut national = Vec::new();
+        for (line, f) in rows(&load_text("agencies_national.tsv", extra_dirs)?) {
+            if f.len() < 2 {
+                bail!("agencies_national.tsv line {line}: expected label, kind");
+            }
+            let index = national.len();
+            national.push(NationalAgency {
+                label: f[0].to_string(),
+                kind: f[1].to_string(),
+            });
+            builder.push(f[0], Meaning::National(index));
+            for alias in split_list(f.get(2), ',') {
+                builder.push(&alias, Meaning::National(index));
+            }
+        }
+        let mut context_refs = Vec::new();
+        for (line, f) in rows(&load_text("context_refs.tsv", extra_dirs)?) {
+            if f.len() < 3 {
+                bail!("context_refs.tsv line {line}: expected word, level, use");
+            }
+            let level = match f[1] {
+                "province" => ContextLevel::Province,
+                "province-or-district" => ContextLevel::ProvinceOrDistrict,
+                "autonomous-province" => ContextLevel::AutonomousProvince,
+                "prefecture" => ContextLevel::Prefecture,
+                "county" => ContextLevel::County,
+                other => bail!("context_refs.tsv line {line}: unknown level {other}"),
+            };
+            builder.push(f[0], Meaning::Context(context_refs.len()));
+            context_refs.push(ContextRef {
+                word: f[0].to_string(),
+                level,
+                alone: f[2] == "alone",
+            });
+        }
+        builder.push("该", Meaning::Demonstrative);
+
+        // Drugs and campaigns.
+        let mut drugs = Vec::new();
+        for (line, f) in rows(&load_text("drugs.tsv", extra_dirs)?) {
+            if f.len() < 2 {
+                bail!("drugs.tsv line {line}: expected label, kind");
+            }
+            let index = drugs.len();
+            drugs.push(LexEntry {
+                label: f[0].to_string(),
+                kind: f[1].to_string(),
+            });
+            builder.push(f[0], Meaning::Drug(index));
+            for alias in split_list(f.get(2), ',') {
+                builder.push(&alias, Meaning::Drug(index));
+            }
+        }
+        let mut campaigns = Vec::new();
+        let mut quoted_campaigns = HashMap::new();
+        let campaign_text = load_text("campaigns.tsv", extra_dirs)?;
+        // Names of the `quoted` section are ordinary words as well (雷霆,
+        // 利剑): they count only when quoted before a campaign word.
+        let quoted_lines: HashSet<usize> = section_lines(&campaign_text, "quoted");
+        for (line, f) in rows(&campaign_text) {
+            if f.len() < 2 {
+                bail!("campaigns.tsv line {line}: expected label, kind");
+            }
+            let index = campaigns.len();
+            campaigns.push(LexEntry {
+                label: f[0].to_string(),
+                kind: f[1].to_string(),
+            });
+            let mut forms = vec![f[0].to_string()];
+            forms.extend(split_list(f.get(2), ','));
+            for form in forms {
+                if quoted_lines.contains(&line) {
+                    quoted_campaigns.insert(form, index);
+                } else {
+                    builder.push(&form, Meaning::Campaign(index));
+                }
+            }
+        }
+        let mut campaign_suffixes: Vec<(String, bool)> =
+            rows(&load_text("campaign_suffixes.txt", extra_dirs)?)
+                .filter_map(|(_, f)| {
+                    f.first()
+                        .map(|s| (s.to_string(), f.get(1).is_none_or(|k| *k != "keep")))
+                })
+                .collect();
+        campaign_suffixes.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+
+        // Statistics.
+        let mut metrics = Vec::new();
+        for (line, f) in rows(&load_text("metrics.tsv", extra_dirs)?) {
+            if f.len() < 4 {
+                bail!("metrics.tsv line {line}: expected metric, verbs, objects, units");
+            }
+            let filler = r"[^,;。!?]{0,14}?";
+            let compile = |pattern: String| {
+                Regex::new(&pattern)
+                    .with_context(|| format!("metrics.tsv line {line}: bad pattern {pattern}"))
+            };
+            metrics.push(MetricRule {
+                metric: f[0].to_string(),
+                verbs: compile(format!("(?:{})", f[1]))?,
+                with_verb: compile(format!(
+                    "(?:{})[^,;。!?]{{0,8}}?(?:{}){filler}$",
+                    f[1], f[2]
+                ))?,
+                object_only: compile(format!("(?:{}){filler}$", f[2]))?,
+                units: split_list(f.get(3), '|'),
+            });
+        }
+        let mut units = HashMap::new();
+        for (line, f) in rows(&load_text("units.tsv", extra_dirs)?) {
+            let factor: u64 = f
+                .get(1)
+                .and_then(|v| v.parse().ok())
+                .with_context(|| format!("units.tsv line {line}: expected unit, factor"))?;
+            units.insert(f[0].to_string(), factor);
+        }
+        let word_list = |name: &str| -> Result<Vec<String>> {
+            Ok(rows(&load_text(name, extra_dirs)?)
+                .filter_map(|(_, f)| f.first().map(|s| s.to_string()))
+                .collect())
+        };
+        let topic_words = word_list("topic_words.txt")?;
+        let cooperation_words = word_list("cooperation_words.txt")?;
+        let gap_stopchars = load_text("gap_stopchars.txt", extra_dirs)?
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .flat_map(|l| l.chars())
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let mut t2s = HashMap::new();
+        for (_, f) in rows(&load_text("t2s.tsv", extra_dirs)?) {
+            if f.len() >= 2 {
+                let (mut from, mut to) = (f[0].chars(), f[1].chars());
+                if let (Some(a), None, Some(b), None) =
+                    (from.next(), from.next(), to.next(), to.next())
+                {
+                    t2s.entry(a).or_insert(b);
+                }
+            }
+        }
+
+        let (forms, automaton) = builder.build()?;
+        Ok(Lexicon {
+            regions,
+            region_by_code,
+            region_by_name,
+            agency_terms,
+            national,
+            context_refs,
+            drugs,
+            campaigns,
+            quoted_campaigns,
+            campaign_suffixes,
+            metrics,
+            units,
+            topic_words,
+            cooperation_words,
+            gap_stopchars,
+            t2s,
+            forms,
+            automaton,
+        })
+    }
+
+    /// The chain of ancestors of a region, nearest first.
+    pub fn ancestors(&self, mut index: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        while let Some(parent) = self.regions[index].parent {
+            if out.contains(&parent) {
+                break;
+            }
+            out.push(parent);
+            index = parent;
+        }
+        out
+    }
+
+    /// True when `descendant` lies under `ancestor` (or is it).
+    pub fn is_within(&self, descendant: usize, ancestor: usize) -> bool {
+        descendant == ancestor || self.ancestors(descendant).contains(&ancestor)
+    }
+
+    /// The province a region belongs to (itself for a province).
+    pub fn province_of(&self, index: usize) -> Option<usize> {
+        if self.regions[index].level == Level::Province {
+            return Some(index);
+        }
+        self.ancestors(index)
+            .into_iter()
+            .find(|&a| self.regions[a].level == Level::Province)
+    }
+
+    /// Converts Traditional characters to Simplified, char by char (so that
+    /// offsets stay aligned); returns the count of changed chars.
+    pub fn to_simplified(&self, text: &str) -> (String, usize) {
+        let mut changed = 0;
+        let out = text
+            .chars()
+            .map(|c| match self.t2s.get(&c) {
+                Some(&s) => {
+                    changed += 1;
+                    s
+                }
+                None => c,
+            })
+            .collect();
+        (out, changed)
+    }
+}
+
+/// Collects surface forms and their meanings before building the automaton.
+#[derive(Default)]
+struct FormTable {
+    forms: BTreeMap<String, Vec<Meaning>>,
+}
+
+impl FormTable {
+    fn push(&mut self, form: &str, meaning: Meaning) {
+        let form = form.trim();
+        if form.is_empty() {
+            return;
+        }
+        let meanings = self.forms.entry(form.to_string()).or_default();
+        if !meanings.contains(&meaning) {
+            meanings.push(meaning);
+        }
+    }
+
+    fn add_region(&mut self, form: &str, index: usize, kind: FormKind, stop: &HashSet<String>) {
+        if stop.contains(form) {
+            return;
+        }
+        // One-char forms are only meaningful as listed abbreviations.
+        if form.chars().count() < 2 && kind != FormKind::Abbrev {
+            return;
+        }
+        self.push(form, Meaning::Region { index, form: kind });
+    }
+
+    fn build(self) -> Result<(Vec<(String, Vec<Meaning>)>, AhoCorasick)> {
+        let forms: Vec<(String, Vec<Meaning>)> = self.forms.into_iter().collect();
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(forms.iter().map(|(f, _)| f.as_str()))
+            .context("cannot build the dictionary automaton")?;
+        Ok((forms, automaton))
+    }
+}
+
+/// Lists the data file names a `--lexicon` folder may hold.
+pub fn data_file_names() -> impl Iterator<Item = &'static str> {
+    DEFAULT_FILES.iter().map(|(n, _)| *n)
+}
+
+/// Writes the embedded data files into `dir` (for `jindu lexicon export`).
+pub fn export_defaults(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (name, text) in DEFAULT_FILES {
+        std::fs::write(dir.join(name), text)
+            .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_lexicon_loads_with_known_regions() {
+        let lex = Lexicon::embedded().unwrap();
+        let nm = lex.region_by_code["150000"];
+        assert_eq!(lex.regions[nm].name, "内蒙古自治区");
+        let kailu = lex.region_by_code["150523"];
+        assert_eq!(lex.regions[kailu].name, "开鲁县");
+        assert_eq!(lex.province_of(kailu), Some(nm));
+        assert!(lex.is_within(kailu, lex.region_by_code["150500"]));
+        assert!(lex.metrics.iter().any(|m| m.metric == "casesSolved"));
+        assert!(lex.units["公斤"] == 1000);
+    }
+
+    #[test]
+    fn converts_traditional_characters() {
+        let lex = Lexicon::embedded().unwrap();
+        let (s, changed) = lex.to_simplified("廣西邊檢總站緝毒");
+        assert_eq!(s, "广西边检总站缉毒");
+        assert_eq!(changed, 6);
+    }
+}

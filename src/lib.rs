@@ -1,0 +1,22 @@
+//! jindu: a knowledge-graph builder for Chinese news about anti-drug work.
+//!
+//! The data moves one way, one module a stage:
+//! [`read`] (files → decoded sources) → [`clean`] (OCR repair, offsets map)
+//! → [`article`] (pages → articles and sentences) → [`mention`] (dictionary
+//! and pattern hits, driven by [`lexicon`]) → [`resolve`] (canonical
+//! entities, relations, statistics) → [`model`] (the knowledge, independent
+//! of any sink) → sinks: [`graph`] (petgraph) and [`rdf`] (Oxigraph store)
+//! → [`query`] (stored SPARQL) and the `jindu` command line.
+
+pub mod article;
+pub mod clean;
+pub mod eval;
+pub mod graph;
+pub mod lexicon;
+pub mod mention;
+pub mod model;
+pub mod pipeline;
+pub mod query;
+pub mod rdf;
+pub mod read;
+pub mod resolve;

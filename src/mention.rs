@@ -1,0 +1,334 @@
+//! Stage 3, find mentions.
+//!
+//! In: the cleaned text of one article and the [`Lexicon`]. Out: raw
+//! [`Token`]s (dictionary hits of the Aho-Corasick automaton: region forms,
+//! agency terms, context words, drugs, campaigns) and pattern candidates
+//! (quoted campaign names, case names, figures), each with its byte span in
+//! the cleaned text. Nothing here decides what a token refers to; that is
+//! the resolver's work.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::lexicon::{Lexicon, Meaning};
+
+/// One dictionary hit.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub start: usize,
+    pub end: usize,
+    /// Index into [`Lexicon::forms`].
+    pub form: usize,
+}
+
+impl Token {
+    pub fn meanings<'a>(&self, lex: &'a Lexicon) -> &'a [Meaning] {
+        &lex.forms[self.form].1
+    }
+}
+
+/// Finds every dictionary form in `text[start..end]`, leftmost-longest, not
+/// overlapping.
+pub fn find_tokens(lex: &Lexicon, text: &str, start: usize, end: usize) -> Vec<Token> {
+    lex.automaton
+        .find_iter(&text[start..end])
+        .map(|m| Token {
+            start: start + m.start(),
+            end: start + m.end(),
+            form: m.pattern().as_usize(),
+        })
+        .collect()
+}
+
+/// A quoted or lexicon campaign name found by pattern.
+#[derive(Debug, Clone)]
+pub struct CampaignCandidate {
+    pub start: usize,
+    pub end: usize,
+    /// The name without quotes and without a stripped generic suffix.
+    pub name: String,
+    /// The edition year when written as `清源断流—2023`.
+    pub edition_of: Option<String>,
+    pub rule: &'static str,
+}
+
+static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"[“"「『]([^“”"「」『』,。;!?]{2,24})[”"」』]"#).expect("valid regex")
+});
+
+/// Quoted names followed by a campaign word (“清源断流”行动, “清源断流—2023”专项行动).
+pub fn find_quoted_campaigns(
+    lex: &Lexicon,
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Vec<CampaignCandidate> {
+    let mut out = Vec::new();
+    let slice = &text[start..end];
+    for caps in QUOTED.captures_iter(slice) {
+        let whole = caps.get(0).expect("match");
+        let inner = caps.get(1).expect("group").as_str().trim();
+        let after = &slice[whole.end()..];
+        let Some((suffix, strip)) = lex
+            .campaign_suffixes
+            .iter()
+            .find(|(s, _)| after.starts_with(s.as_str()))
+        else {
+            continue;
+        };
+        // A quoted thing that is a case, a drug or a slogan with digits only is not a campaign.
+        if inner.ends_with('案')
+            || inner.ends_with("案件")
+            || inner.chars().all(|c| c.is_ascii_digit())
+        {
+            continue;
+        }
+        let mut name = inner.to_string();
+        if !strip {
+            name.push_str(suffix);
+        }
+        let (base, edition) = split_edition(&name);
+        out.push(CampaignCandidate {
+            start: start + whole.start(),
+            end: start + whole.end() + suffix.len(),
+            name: name.clone(),
+            edition_of: edition.map(|_| base.to_string()),
+            rule: "campaign-quoted-suffix",
+        });
+    }
+    out
+}
+
+/// `清源断流—2023` → (`清源断流`, Some(2023)).
+pub fn split_edition(name: &str) -> (&str, Option<u32>) {
+    static EDITION: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"^(.+?)[—\-–·]?((?:19|20)\d\d)$").expect("valid regex"));
+    if let Some(c) = EDITION.captures(name) {
+        let base = c.get(1).expect("group").as_str();
+        if base.chars().count() >= 2 {
+            return (base, c[2].parse().ok());
+        }
+    }
+    (name, None)
+}
+
+/// A named criminal case.
+#[derive(Debug, Clone)]
+pub struct CaseCandidate {
+    pub start: usize,
+    pub end: usize,
+    pub name: String,
+    pub code: Option<String>,
+}
+
+static CASE_CODED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"[“"「]\s*(\d{1,4}(?:\s*[·.\-—]\s*\d{1,4}){1,2}[A-Za-z]{0,2})\s*[”"」]\s*(\p{Han}{0,12}?(?:专案|目标案件|案件|案))"#,
+    )
+    .expect("valid regex")
+});
+
+static CASE_PERSON: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(\p{Han}{1,3}某{0,2}等\d*人\p{Han}{2,10}?案)").expect("valid regex")
+});
+
+/// Named cases: a quoted code with a crime word (“8·12”特大运输毒品案,
+/// “2017-311A”毒品目标案件), or 〈person〉等人〈crime〉案.
+pub fn find_cases(text: &str, start: usize, end: usize) -> Vec<CaseCandidate> {
+    let slice = &text[start..end];
+    let mut out = Vec::new();
+    for caps in CASE_CODED.captures_iter(slice) {
+        let whole = caps.get(0).expect("match");
+        let code: String = caps[1]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .map(|c| if c == '.' { '·' } else { c })
+            .collect();
+        let crime = &caps[2];
+        // Keep the crime words only from the severity/crime part (drop leading
+        // verbs that the lazy class may have caught, none by construction).
+        out.push(CaseCandidate {
+            start: start + whole.start(),
+            end: start + whole.end(),
+            name: format!("{code}{crime}"),
+            code: Some(code),
+        });
+    }
+    for caps in CASE_PERSON.captures_iter(slice) {
+        let m = caps.get(1).expect("group");
+        if out
+            .iter()
+            .any(|c| c.start <= start + m.start() && start + m.end() <= c.end)
+        {
+            continue;
+        }
+        out.push(CaseCandidate {
+            start: start + m.start(),
+            end: start + m.end(),
+            name: m.as_str().to_string(),
+            code: None,
+        });
+    }
+    out.sort_by_key(|c| c.start);
+    out
+}
+
+/// A number with its unit as written.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub start: usize,
+    pub end: usize,
+    /// Value in the written unit times the multiplier (万/亿), as a decimal string.
+    pub value: f64,
+    pub approximate: bool,
+    pub unit: String,
+}
+
+static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(约|近|逾|超过|超|达|将近)?([0-9][0-9,]*(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百千]+)(余|多)?(万|亿)?(余|多)?(人次|公斤|千克|万元|亿元|kg|起|宗|件|名|人|个|伙|处|家|株|棵|克|g|吨|元)",
+    )
+    .expect("valid regex")
+});
+
+/// Figures (number + unit) in a span.
+pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
+    let slice = &text[start..end];
+    let mut out = Vec::new();
+    for caps in FIGURE.captures_iter(slice) {
+        let whole = caps.get(0).expect("match");
+        let Some(mut value) = parse_number(&caps[2]) else {
+            continue;
+        };
+        // A single item of a story (一起, 一个) is not a figure.
+        if &caps[2] == "一" && caps.get(4).is_none() {
+            continue;
+        }
+        match caps.get(4).map(|m| m.as_str()) {
+            Some("万") => value *= 10_000.0,
+            Some("亿") => value *= 100_000_000.0,
+            _ => {}
+        }
+        let approximate = caps.get(1).is_some_and(|m| m.as_str() != "达")
+            || caps.get(3).is_some()
+            || caps.get(5).is_some();
+        // Skip numbers glued to a preceding digit or letter (dates, codes).
+        let num_start = caps.get(1).map_or(whole.start(), |m| m.end());
+        if slice[..num_start]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '·')
+        {
+            continue;
+        }
+        out.push(Figure {
+            start: start + whole.start(),
+            end: start + whole.end(),
+            value,
+            approximate,
+            unit: caps[6].to_string(),
+        });
+    }
+    out
+}
+
+/// Parses Arabic (with thousands commas) or Chinese numerals.
+pub fn parse_number(s: &str) -> Option<f64> {
+    if s.starts_with(|c: char| c.is_ascii_digit()) {
+        return s.replace(',', "").parse().ok();
+    }
+    let digit = |c: char| -> Option<u64> {
+        Some(match c {
+            '零' | '〇' => 0,
+            '一' => 1,
+            '二' | '两' => 2,
+            '三' => 3,
+            '四' => 4,
+            '五' => 5,
+            '六' => 6,
+            '七' => 7,
+            '八' => 8,
+            '九' => 9,
+            _ => return None,
+        })
+    };
+    let mut total = 0u64;
+    let mut current = 0u64;
+    let mut seen = false;
+    for c in s.chars() {
+        match c {
+            '十' | '百' | '千' => {
+                let unit = match c {
+                    '十' => 10,
+                    '百' => 100,
+                    _ => 1000,
+                };
+                total += current.max(1) * unit;
+                current = 0;
+                seen = true;
+            }
+            c => {
+                current = current * 10 + digit(c)?;
+                seen = true;
+            }
+        }
+    }
+    seen.then_some((total + current) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_numbers() {
+        assert_eq!(parse_number("783"), Some(783.0));
+        assert_eq!(parse_number("1,139"), Some(1139.0));
+        assert_eq!(parse_number("两"), Some(2.0));
+        assert_eq!(parse_number("十二"), Some(12.0));
+        assert_eq!(parse_number("三百二十"), Some(320.0));
+        assert_eq!(parse_number("4.1"), Some(4.1));
+    }
+
+    #[test]
+    fn finds_figures_with_multipliers_and_approximation() {
+        let text = "铲除毒品原植物1.9万余株,抓获犯罪嫌疑人240余人,查扣毒资170余万元,破获三起";
+        let figs = find_figures(text, 0, text.len());
+        let got: Vec<(f64, bool, &str)> = figs
+            .iter()
+            .map(|f| (f.value, f.approximate, f.unit.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (19000.0, true, "株"),
+                (240.0, true, "人"),
+                (170.0, true, "万元"),
+                (3.0, false, "起")
+            ]
+        );
+    }
+
+    #[test]
+    fn finds_coded_and_person_cases() {
+        let text = "成功侦破“8·12”特大运输毒品案,“2017-311A”毒品目标案件和张某等3人贩卖毒品案。";
+        let cases = find_cases(text, 0, text.len());
+        let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "8·12特大运输毒品案",
+                "2017-311A毒品目标案件",
+                "张某等3人贩卖毒品案"
+            ]
+        );
+    }
+
+    #[test]
+    fn splits_campaign_editions() {
+        assert_eq!(split_edition("清源断流—2023"), ("清源断流", Some(2023)));
+        assert_eq!(split_edition("净边2024"), ("净边", Some(2024)));
+        assert_eq!(split_edition("平安关爱"), ("平安关爱", None));
+    }
+}

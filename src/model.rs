@@ -1,0 +1,333 @@
+//! The knowledge model: entities, relations, statistics and their provenance.
+//!
+//! In: what the extraction stage resolved, article by article. Out: one
+//! [`Knowledge`] value that every sink (petgraph, the RDF store, exports,
+//! the evaluator) reads. It knows nothing of petgraph or RDF.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+/// The entity classes of the contract (section 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum EntityClass {
+    Agency,
+    Region,
+    Campaign,
+    Case,
+    Drug,
+}
+
+impl EntityClass {
+    pub const ALL: [EntityClass; 5] = [
+        EntityClass::Agency,
+        EntityClass::Region,
+        EntityClass::Campaign,
+        EntityClass::Case,
+        EntityClass::Drug,
+    ];
+
+    /// The class's local name in the ontology (`jd:Agency`).
+    pub fn name(self) -> &'static str {
+        match self {
+            EntityClass::Agency => "Agency",
+            EntityClass::Region => "Region",
+            EntityClass::Campaign => "Campaign",
+            EntityClass::Case => "Case",
+            EntityClass::Drug => "Drug",
+        }
+    }
+
+    /// The path segment of the class's entity IRIs.
+    pub fn iri_segment(self) -> &'static str {
+        match self {
+            EntityClass::Agency => "agency",
+            EntityClass::Region => "region",
+            EntityClass::Campaign => "campaign",
+            EntityClass::Case => "case",
+            EntityClass::Drug => "drug",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<EntityClass> {
+        EntityClass::ALL
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(name))
+    }
+}
+
+/// The relation properties of the contract (section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Property {
+    LocatedIn,
+    SubOrganizationOf,
+    ParticipatesIn,
+    HandledBy,
+    OccurredIn,
+    UnderCampaign,
+    CooperatesWith,
+    InvolvesDrug,
+    PartOf,
+}
+
+impl Property {
+    pub const ALL: [Property; 9] = [
+        Property::LocatedIn,
+        Property::SubOrganizationOf,
+        Property::ParticipatesIn,
+        Property::HandledBy,
+        Property::OccurredIn,
+        Property::UnderCampaign,
+        Property::CooperatesWith,
+        Property::InvolvesDrug,
+        Property::PartOf,
+    ];
+
+    /// The property's local name in the ontology (`jd:locatedIn`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Property::LocatedIn => "locatedIn",
+            Property::SubOrganizationOf => "subOrganizationOf",
+            Property::ParticipatesIn => "participatesIn",
+            Property::HandledBy => "handledBy",
+            Property::OccurredIn => "occurredIn",
+            Property::UnderCampaign => "underCampaign",
+            Property::CooperatesWith => "cooperatesWith",
+            Property::InvolvesDrug => "involvesDrug",
+            Property::PartOf => "partOf",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Property> {
+        Property::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    pub fn is_symmetric(self) -> bool {
+        self == Property::CooperatesWith
+    }
+}
+
+/// Identifies an entity: its class and canonical key (the admin code for
+/// Chinese regions, the canonical label otherwise).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct EntityId {
+    pub class: EntityClass,
+    pub key: String,
+}
+
+impl EntityId {
+    pub fn new(class: EntityClass, key: impl Into<String>) -> EntityId {
+        EntityId {
+            class,
+            key: key.into(),
+        }
+    }
+}
+
+/// A place in a source: article and character offsets into the decoded
+/// source text, with the sentence that holds it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Evidence {
+    /// Index into [`Knowledge::articles`].
+    pub article: usize,
+    /// Unicode scalar offsets into the decoded source text.
+    pub char_start: usize,
+    pub char_end: usize,
+    /// The cleaned sentence the fact was read from.
+    pub sentence: String,
+    /// The rule that produced the fact.
+    pub rule: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entity {
+    pub id: EntityId,
+    /// The canonical name (`rdfs:label`).
+    pub label: String,
+    /// Surface forms seen other than the label (`skos:altLabel`).
+    pub alt_labels: BTreeSet<String>,
+    /// Articles that mention the entity (indexes into [`Knowledge::articles`]).
+    pub mentioned_in: BTreeSet<usize>,
+    /// GB/T 2260 code of a Chinese region.
+    pub admin_code: Option<String>,
+    /// Region level (`province`, `prefecture`, `county`, `country`, `area`),
+    /// agency kind, drug kind or campaign kind.
+    pub kind: Option<String>,
+    /// Case code such as `8·12`, campaign edition year.
+    pub code: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct RelationKey {
+    pub subject: EntityId,
+    pub property: Property,
+    pub object: EntityId,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Relation {
+    pub key: RelationKey,
+    /// Where the relation was read; empty for relations implied by a
+    /// gazetteer (region parents).
+    pub evidence: Vec<Evidence>,
+}
+
+/// A reported figure (contract section 4).
+#[derive(Debug, Clone, Serialize)]
+pub struct Statistic {
+    pub metric: String,
+    /// Normalised value: counts, grams, yuan. Kept as a decimal string.
+    pub value: String,
+    pub approximate: bool,
+    /// The unit as written (起, 名, 公斤 …).
+    pub unit: String,
+    pub drug: Option<EntityId>,
+    pub reported_by: Option<EntityId>,
+    pub period_start: Option<String>,
+    pub period_end: Option<String>,
+    pub period_text: Option<String>,
+    pub evidence: Evidence,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceInfo {
+    pub name: String,
+    pub path: String,
+    pub sha256: String,
+    pub encoding: String,
+    pub char_len: usize,
+    pub byte_len: usize,
+}
+
+impl SourceInfo {
+    pub fn key(&self) -> &str {
+        &self.sha256[..16]
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ArticleInfo {
+    /// Index into [`Knowledge::sources`].
+    pub source: usize,
+    /// 1-based position in its source.
+    pub index: usize,
+    pub title: Option<String>,
+    pub char_start: usize,
+    pub char_end: usize,
+    pub about_drugs: bool,
+    /// `YYYY-MM-DD` when the article's date could be read.
+    pub date: Option<String>,
+}
+
+/// Everything one build knows.
+#[derive(Debug, Default, Serialize)]
+pub struct Knowledge {
+    pub sources: Vec<SourceInfo>,
+    pub articles: Vec<ArticleInfo>,
+    #[serde(serialize_with = "values_only")]
+    pub entities: BTreeMap<EntityId, Entity>,
+    #[serde(serialize_with = "values_only")]
+    pub relations: BTreeMap<RelationKey, Relation>,
+    pub statistics: Vec<Statistic>,
+}
+
+impl Knowledge {
+    /// Adds or merges an entity; returns its id.
+    pub fn upsert_entity(&mut self, entity: Entity) -> EntityId {
+        let id = entity.id.clone();
+        match self.entities.get_mut(&id) {
+            Some(existing) => {
+                existing.alt_labels.extend(entity.alt_labels);
+                existing.mentioned_in.extend(entity.mentioned_in);
+                if existing.admin_code.is_none() {
+                    existing.admin_code = entity.admin_code;
+                }
+                if existing.kind.is_none() {
+                    existing.kind = entity.kind;
+                }
+                if existing.code.is_none() {
+                    existing.code = entity.code;
+                }
+                existing.alt_labels.remove(&existing.label.clone());
+            }
+            None => {
+                let mut entity = entity;
+                entity.alt_labels.remove(&entity.label.clone());
+                self.entities.insert(id.clone(), entity);
+            }
+        }
+        id
+    }
+
+    /// Adds a relation, merging evidence with an existing one. A symmetric
+    /// relation is stored once, from the smaller id to the larger.
+    pub fn add_relation(
+        &mut self,
+        subject: EntityId,
+        property: Property,
+        object: EntityId,
+        evidence: Option<Evidence>,
+    ) {
+        if subject == object {
+            return;
+        }
+        let (subject, object) = if property.is_symmetric() && object < subject {
+            (object, subject)
+        } else {
+            (subject, object)
+        };
+        let key = RelationKey {
+            subject,
+            property,
+            object,
+        };
+        let relation = self
+            .relations
+            .entry(key.clone())
+            .or_insert_with(|| Relation {
+                key,
+                evidence: Vec::new(),
+            });
+        if let Some(ev) = evidence
+            && !relation.evidence.contains(&ev)
+        {
+            relation.evidence.push(ev);
+            relation.evidence.sort();
+        }
+    }
+
+    /// Counts per entity class, in class order.
+    pub fn entity_counts(&self) -> BTreeMap<EntityClass, usize> {
+        let mut counts = BTreeMap::new();
+        for class in EntityClass::ALL {
+            counts.insert(class, 0);
+        }
+        for id in self.entities.keys() {
+            *counts.entry(id.class).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Counts per relation property.
+    pub fn relation_counts(&self) -> BTreeMap<Property, usize> {
+        let mut counts = BTreeMap::new();
+        for key in self.relations.keys() {
+            *counts.entry(key.property).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// The source file name of an article.
+    pub fn article_source_name(&self, article: usize) -> &str {
+        &self.sources[self.articles[article].source].name
+    }
+}
+
+/// Serialises a map by its values (JSON keys must be strings; the values
+/// carry their keys).
+fn values_only<K, V: Serialize, S: serde::Serializer>(
+    map: &BTreeMap<K, V>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(map.values())
+}

@@ -1,0 +1,82 @@
+//! The extraction pipeline: read → clean → split → find → resolve, over
+//! many files in parallel.
+//!
+//! In: input paths and a [`Lexicon`]. Out: one merged [`Knowledge`] in input
+//! order (so output does not depend on the thread count) and the list of
+//! inputs that failed, each with its reason.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::lexicon::Lexicon;
+use crate::model::Knowledge;
+use crate::read::{ReadError, list_inputs, read_source};
+use crate::resolve::{extract_source, merge};
+
+pub struct Extraction {
+    pub knowledge: Knowledge,
+    pub failures: Vec<ReadError>,
+    pub files: usize,
+    pub bytes: usize,
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise.
+pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(what.to_string());
+    } else {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    bar
+}
+
+/// Extracts every input file. Files that cannot be read or decoded are
+/// returned in `failures` and the rest goes on.
+pub fn extract_inputs(lex: &Lexicon, inputs: &[PathBuf]) -> Extraction {
+    let (files, mut failures) = list_inputs(inputs);
+    let total: u64 = files
+        .iter()
+        .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let bar = progress_bar(total, "extracting");
+    let results: Vec<Result<(Knowledge, usize), ReadError>> = files
+        .par_iter()
+        .map(|path| {
+            let source = read_source(path)?;
+            let bytes = source.byte_len;
+            let kn = extract_source(lex, &source);
+            bar.inc(bytes as u64);
+            Ok((kn, bytes))
+        })
+        .collect();
+    bar.finish_and_clear();
+    let mut fragments = Vec::new();
+    let mut bytes = 0;
+    for r in results {
+        match r {
+            Ok((kn, b)) => {
+                bytes += b;
+                fragments.push(kn);
+            }
+            Err(e) => failures.push(e),
+        }
+    }
+    Extraction {
+        knowledge: merge(fragments),
+        failures,
+        files: files.len(),
+        bytes,
+    }
+}

@@ -1,0 +1,434 @@
+//! Stored SPARQL queries: loading, parameter binding and result output.
+//!
+//! In: a query name (a file of `queries/`, embedded in the binary, or of a
+//! folder given with `--queries`) or a path to a `.rq` file, `NAME=VALUE`
+//! parameters and an open store. Out: the results written as a table, CSV,
+//! TSV, SPARQL JSON or XML (SELECT/ASK), or as Turtle, N-Triples or JSON-LD
+//! (CONSTRUCT/DESCRIBE). Parameters are bound as RDF literals through
+//! Oxigraph's variable substitution, never spliced into the query text, so a
+//! value cannot change the query.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use oxigraph::io::{RdfFormat, RdfSerializer};
+use oxigraph::model::{Literal, Term, Variable};
+use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
+use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
+use oxigraph::store::Store;
+
+/// The stored queries shipped with the binary: (file name, text).
+pub const EMBEDDED_QUERIES: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/queries.rs"));
+
+/// A stored query with its header.
+#[derive(Debug, Clone)]
+pub struct StoredQuery {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    /// (name, default, explanation)
+    pub params: Vec<(String, String, String)>,
+    pub example: Option<String>,
+    pub text: String,
+}
+
+/// Reads the comment header (`# title:`, `# description:`, `# param:`, `# example:`).
+pub fn parse_header(name: &str, text: &str) -> StoredQuery {
+    let mut q = StoredQuery {
+        name: name.to_string(),
+        title: String::new(),
+        description: String::new(),
+        params: Vec::new(),
+        example: None,
+        text: text.to_string(),
+    };
+    for line in text.lines() {
+        let Some(rest) = line.trim_start().strip_prefix('#') else {
+            if line.trim().is_empty() {
+                continue;
+            }
+            break;
+        };
+        let rest = rest.trim();
+        if let Some(v) = rest.strip_prefix("title:") {
+            q.title = v.trim().to_string();
+        } else if let Some(v) = rest.strip_prefix("description:") {
+            q.description = v.trim().to_string();
+        } else if let Some(v) = rest.strip_prefix("param:") {
+            let (name, rest) = v.split_once('=').unwrap_or((v, ""));
+            let rest = rest.trim();
+            let (default, explanation) = match rest.find('(') {
+                Some(i) => (rest[..i].trim(), rest[i..].trim()),
+                None => (rest, ""),
+            };
+            q.params.push((
+                name.trim().to_string(),
+                default.to_string(),
+                explanation
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .to_string(),
+            ));
+        } else if let Some(v) = rest.strip_prefix("example:") {
+            q.example = Some(v.trim().to_string());
+        } else if !q.description.is_empty() && !rest.is_empty() && q.params.is_empty() {
+            q.description.push(' ');
+            q.description.push_str(rest);
+        }
+    }
+    q
+}
+
+/// All stored queries: the embedded ones, replaced or extended by the
+/// `.rq` files of `dir` when given. Sorted by name.
+pub fn stored_queries(dir: Option<&Path>) -> Result<Vec<StoredQuery>> {
+    let mut by_name: BTreeMap<String, StoredQuery> = BTreeMap::new();
+    for (file, text) in EMBEDDED_QUERIES {
+        let name = file.trim_end_matches(".rq");
+        by_name.insert(name.to_string(), parse_header(name, text));
+    }
+    if let Some(dir) = dir {
+        let entries = std::fs::read_dir(dir)
+            .with_context(|| format!("cannot list the queries folder {}", dir.display()))?;
+        let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "rq"))
+        {
+            let name = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            by_name.insert(name.clone(), parse_header(&name, &text));
+        }
+    }
+    Ok(by_name.into_values().collect())
+}
+
+/// Finds a query by stored name, or reads it from a file path.
+pub fn find_query(name_or_path: &str, dir: Option<&Path>) -> Result<StoredQuery> {
+    let path = Path::new(name_or_path);
+    if name_or_path.ends_with(".rq") || name_or_path.contains('/') {
+        if path.exists() {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            return Ok(parse_header(name_or_path, &text));
+        }
+        if name_or_path.contains('/') {
+            bail!("no query file {name_or_path}");
+        }
+    }
+    let name = name_or_path.trim_end_matches(".rq");
+    let all = stored_queries(dir)?;
+    match all.iter().find(|q| q.name == name) {
+        Some(q) => Ok(q.clone()),
+        None => bail!(
+            "no stored query named {name}; `jindu query --list` shows them: {}",
+            all.iter()
+                .map(|q| q.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Xml,
+    Turtle,
+    Ntriples,
+    Jsonld,
+}
+
+/// Runs a query with parameters bound and writes its results.
+pub fn run_query(
+    store: &Store,
+    query: &StoredQuery,
+    params: &[(String, String)],
+    format: OutputFormat,
+    timeout: Option<Duration>,
+    out: &mut dyn Write,
+) -> Result<usize> {
+    let mut values: BTreeMap<String, String> = query
+        .params
+        .iter()
+        .map(|(n, d, _)| (n.clone(), d.clone()))
+        .collect();
+    for (name, value) in params {
+        if !query.params.iter().any(|(n, _, _)| n == name) {
+            bail!(
+                "query {} has no parameter {name}; its parameters: {}",
+                query.name,
+                if query.params.is_empty() {
+                    "none".to_string()
+                } else {
+                    query
+                        .params
+                        .iter()
+                        .map(|p| p.0.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+        }
+        values.insert(name.clone(), value.clone());
+    }
+    let token = CancellationToken::new();
+    let mut prepared = SparqlEvaluator::new()
+        .with_cancellation_token(token.clone())
+        .parse_query(&query.text)
+        .map_err(|e| anyhow::anyhow!("query {} is malformed: {e}", query.name))?;
+    for (name, value) in &values {
+        let variable = Variable::new(name.as_str())
+            .with_context(|| format!("parameter name {name} is not a SPARQL variable name"))?;
+        prepared =
+            prepared.substitute_variable(variable, Term::from(Literal::new_simple_literal(value)));
+    }
+    let timer = timeout.map(|limit| {
+        let token = token.clone();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let handle = std::thread::spawn(move || {
+            if rx.recv_timeout(limit).is_err() {
+                token.cancel();
+            }
+        });
+        (tx, handle)
+    });
+    let result = write_results(prepared.on_store(store).execute(), format, out);
+    if let Some((tx, handle)) = timer {
+        let _ = tx.send(());
+        let _ = handle.join();
+    }
+    match result {
+        Err(e) if token.is_cancelled() => bail!(
+            "query {} stopped: it ran longer than the timeout of {:?} ({e})",
+            query.name,
+            timeout.unwrap_or_default()
+        ),
+        other => other,
+    }
+}
+
+fn write_results(
+    results: Result<QueryResults<'static>, oxigraph::sparql::QueryEvaluationError>,
+    format: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<usize> {
+    let results = results.context("query evaluation failed")?;
+    match results {
+        QueryResults::Solutions(solutions) => {
+            let variables = solutions.variables().to_vec();
+            let mut rows = Vec::new();
+            for s in solutions {
+                rows.push(s.context("query evaluation failed")?);
+            }
+            let n = rows.len();
+            match format {
+                OutputFormat::Table => {
+                    let cells: Vec<Vec<String>> = rows
+                        .iter()
+                        .map(|r| {
+                            variables
+                                .iter()
+                                .map(|v| r.get(v).map(term_text).unwrap_or_default())
+                                .collect()
+                        })
+                        .collect();
+                    let header: Vec<String> =
+                        variables.iter().map(|v| v.as_str().to_string()).collect();
+                    write_table(out, &header, &cells)?;
+                    writeln!(out, "({n} row{})", if n == 1 { "" } else { "s" })?;
+                }
+                _ => {
+                    let rf = match format {
+                        OutputFormat::Csv => QueryResultsFormat::Csv,
+                        OutputFormat::Tsv => QueryResultsFormat::Tsv,
+                        OutputFormat::Json => QueryResultsFormat::Json,
+                        OutputFormat::Xml => QueryResultsFormat::Xml,
+                        other => bail!(
+                            "{other:?} is for CONSTRUCT/DESCRIBE queries; use table, csv, tsv, json or xml"
+                        ),
+                    };
+                    let mut ser = QueryResultsSerializer::from_format(rf)
+                        .serialize_solutions_to_writer(&mut *out, variables)?;
+                    for r in &rows {
+                        ser.serialize(r)?;
+                    }
+                    ser.finish()?;
+                }
+            }
+            Ok(n)
+        }
+        QueryResults::Boolean(b) => {
+            match format {
+                OutputFormat::Table => writeln!(out, "{b}")?,
+                OutputFormat::Csv | OutputFormat::Tsv | OutputFormat::Json | OutputFormat::Xml => {
+                    let rf = match format {
+                        OutputFormat::Csv => QueryResultsFormat::Csv,
+                        OutputFormat::Tsv => QueryResultsFormat::Tsv,
+                        OutputFormat::Xml => QueryResultsFormat::Xml,
+                        _ => QueryResultsFormat::Json,
+                    };
+                    QueryResultsSerializer::from_format(rf)
+                        .serialize_boolean_to_writer(&mut *out, b)?;
+                }
+                other => bail!("{other:?} is for CONSTRUCT/DESCRIBE queries"),
+            }
+            Ok(1)
+        }
+        QueryResults::Graph(triples) => {
+            let rf = match format {
+                OutputFormat::Turtle | OutputFormat::Table => RdfFormat::Turtle,
+                OutputFormat::Ntriples => RdfFormat::NTriples,
+                OutputFormat::Jsonld => RdfFormat::JsonLd {
+                    profile: oxigraph::io::JsonLdProfileSet::empty(),
+                },
+                other => {
+                    bail!("{other:?} is for SELECT/ASK queries; use turtle, ntriples or jsonld")
+                }
+            };
+            let mut ser = RdfSerializer::from_format(rf).for_writer(&mut *out);
+            let mut n = 0;
+            for t in triples {
+                ser.serialize_triple(&t.context("query evaluation failed")?)?;
+                n += 1;
+            }
+            ser.finish()?;
+            Ok(n)
+        }
+    }
+}
+
+/// A term as a person reads it: IRIs in full, literals by their value.
+pub fn term_text(term: &Term) -> String {
+    match term {
+        Term::NamedNode(n) => n.as_str().to_string(),
+        Term::BlankNode(b) => format!("_:{}", b.as_str()),
+        Term::Literal(l) => l.value().to_string(),
+        #[allow(unreachable_patterns)]
+        other => other.to_string(),
+    }
+}
+
+/// Display width: East Asian wide characters take two columns.
+pub fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let u = c as u32;
+            if (0x1100..=0x115F).contains(&u)
+                || (0x2E80..=0xA4CF).contains(&u)
+                || (0xAC00..=0xD7A3).contains(&u)
+                || (0xF900..=0xFAFF).contains(&u)
+                || (0xFE30..=0xFE4F).contains(&u)
+                || (0xFF00..=0xFF60).contains(&u)
+                || (0xFFE0..=0xFFE6).contains(&u)
+                || (0x20000..=0x3FFFD).contains(&u)
+            {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// Writes an aligned text table.
+pub fn write_table(out: &mut dyn Write, header: &[String], rows: &[Vec<String>]) -> Result<()> {
+    let mut widths: Vec<usize> = header.iter().map(|h| display_width(h)).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(display_width(cell).min(60));
+        }
+    }
+    let line = |out: &mut dyn Write, cells: &[String]| -> Result<()> {
+        let mut s = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            let cell = truncate(cell, 60);
+            s.push_str(&cell);
+            if i + 1 < cells.len() {
+                s.push_str(&" ".repeat(widths[i].saturating_sub(display_width(&cell)) + 2));
+            }
+        }
+        writeln!(out, "{}", s.trim_end())?;
+        Ok(())
+    };
+    line(out, header)?;
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+    line(out, &rule)?;
+    for row in rows {
+        line(out, row)?;
+    }
+    Ok(())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if display_width(s) <= max {
+        return s.to_string();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = display_width(c.encode_utf8(&mut [0; 4]));
+        if w + cw > max - 1 {
+            break;
+        }
+        w += cw;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_headers() {
+        let q = parse_header(
+            "x",
+            "# title: Agencies by region\n# description: Agencies in a region.\n# param: region = 内蒙古自治区 (the region's label)\n# example: jindu query x --param region=拉萨市\nSELECT * WHERE {}",
+        );
+        assert_eq!(q.title, "Agencies by region");
+        assert_eq!(
+            q.params,
+            vec![(
+                "region".into(),
+                "内蒙古自治区".into(),
+                "the region's label".into()
+            )]
+        );
+        assert_eq!(
+            q.example.as_deref(),
+            Some("jindu query x --param region=拉萨市")
+        );
+    }
+
+    #[test]
+    fn at_least_eight_embedded_queries_parse() {
+        let all = stored_queries(None).unwrap();
+        assert!(all.len() >= 8, "{}", all.len());
+        for q in &all {
+            assert!(!q.title.is_empty(), "{} has no title", q.name);
+            SparqlEvaluator::new()
+                .parse_query(&q.text)
+                .unwrap_or_else(|e| panic!("{}: {e}", q.name));
+        }
+    }
+
+    #[test]
+    fn widths_count_chinese_double() {
+        assert_eq!(display_width("开鲁abc"), 7);
+    }
+}

@@ -1,0 +1,344 @@
+//! Sink: the RDF view in an Oxigraph store.
+//!
+//! In: a [`Knowledge`]. Out: quads following `docs/rdf-model.md` (entities,
+//! articles, sources, relations with one `rdf:Statement` provenance record
+//! per fact and article, statistics), loaded with Oxigraph's bulk loader
+//! into an on-disk store, beside the ontology in its own named graph.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::model::vocab::{rdf, rdfs, xsd};
+use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::store::Store;
+use sha2::{Digest, Sha256};
+
+use crate::model::{EntityClass, EntityId, Knowledge};
+
+pub const JD: &str = "https://w3id.org/jindu/ontology#";
+pub const ID: &str = "https://w3id.org/jindu/id/";
+pub const ONTOLOGY_GRAPH: &str = "https://w3id.org/jindu/graph/ontology";
+const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
+const PROV: &str = "http://www.w3.org/ns/prov#";
+const DCTERMS: &str = "http://purl.org/dc/terms/";
+
+/// The ontology shipped with the binary.
+pub const ONTOLOGY_TTL: &str = include_str!("../ontology/jindu.ttl");
+
+/// Escapes a key for use as one IRI path segment: Chinese stays readable;
+/// characters IRIs forbid, and those with a meaning in paths, are
+/// percent-encoded.
+pub fn iri_segment(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for c in key.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '·' | '—' | '+') {
+            out.push(c);
+        } else if (c as u32) > 0x7F && !c.is_whitespace() && !c.is_control() {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
+pub fn jd(local: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{JD}{local}"))
+}
+
+fn ns(base: &str, local: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{base}{local}"))
+}
+
+pub fn entity_iri(id: &EntityId) -> NamedNode {
+    NamedNode::new_unchecked(format!(
+        "{ID}{}/{}",
+        id.class.iri_segment(),
+        iri_segment(&id.key)
+    ))
+}
+
+pub fn article_iri(kn: &Knowledge, article: usize) -> NamedNode {
+    let a = &kn.articles[article];
+    NamedNode::new_unchecked(format!(
+        "{ID}article/{}-{}",
+        kn.sources[a.source].key(),
+        a.index
+    ))
+}
+
+fn source_iri(kn: &Knowledge, source: usize) -> NamedNode {
+    NamedNode::new_unchecked(format!("{ID}source/{}", kn.sources[source].key()))
+}
+
+fn zh(text: &str) -> Term {
+    Literal::new_language_tagged_literal_unchecked(text, "zh").into()
+}
+
+fn string(text: &str) -> Term {
+    Literal::new_simple_literal(text).into()
+}
+
+fn integer(n: usize) -> Term {
+    Literal::new_typed_literal(n.to_string(), xsd::INTEGER).into()
+}
+
+fn date(d: &str) -> Term {
+    Literal::new_typed_literal(d, xsd::DATE).into()
+}
+
+/// Collects the quads of the default graph.
+struct QuadSink {
+    quads: Vec<Quad>,
+}
+
+impl QuadSink {
+    fn add(&mut self, s: impl Into<NamedOrBlankNode>, p: NamedNode, o: impl Into<Term>) {
+        self.quads.push(Quad::new(s, p, o, GraphName::DefaultGraph));
+    }
+}
+
+/// Turns the knowledge into quads (default graph), in a deterministic order.
+pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
+    let mut sink = QuadSink { quads: Vec::new() };
+    let rdf_type = NamedNode::from(rdf::TYPE);
+    let label = NamedNode::from(rdfs::LABEL);
+
+    for (i, source) in kn.sources.iter().enumerate() {
+        let s = source_iri(kn, i);
+        sink.add(s.clone(), rdf_type.clone(), jd("Source"));
+        sink.add(s.clone(), jd("fileName"), string(&source.name));
+        sink.add(
+            s.clone(),
+            jd("contentHash"),
+            string(&format!("sha256:{}", source.sha256)),
+        );
+        sink.add(s.clone(), jd("encoding"), string(&source.encoding));
+        sink.add(s.clone(), jd("charLength"), integer(source.char_len));
+        sink.add(s, jd("byteLength"), integer(source.byte_len));
+    }
+    for (i, article) in kn.articles.iter().enumerate() {
+        let a = article_iri(kn, i);
+        sink.add(a.clone(), rdf_type.clone(), jd("Article"));
+        sink.add(
+            a.clone(),
+            jd("sourceFile"),
+            string(&kn.sources[article.source].name),
+        );
+        sink.add(a.clone(), jd("fromSource"), source_iri(kn, article.source));
+        sink.add(a.clone(), jd("articleIndex"), integer(article.index));
+        sink.add(a.clone(), jd("charStart"), integer(article.char_start));
+        sink.add(a.clone(), jd("charEnd"), integer(article.char_end));
+        sink.add(
+            a.clone(),
+            jd("aboutDrugs"),
+            Literal::from(article.about_drugs),
+        );
+        if let Some(title) = &article.title {
+            sink.add(a.clone(), ns(DCTERMS, "title"), zh(title));
+        }
+        if let Some(d) = &article.date {
+            sink.add(a, ns(DCTERMS, "date"), date(d));
+        }
+    }
+    for entity in kn.entities.values() {
+        let e = entity_iri(&entity.id);
+        sink.add(e.clone(), rdf_type.clone(), jd(entity.id.class.name()));
+        sink.add(e.clone(), label.clone(), zh(&entity.label));
+        for alt in &entity.alt_labels {
+            sink.add(e.clone(), ns(SKOS, "altLabel"), zh(alt));
+        }
+        for &a in &entity.mentioned_in {
+            sink.add(e.clone(), jd("mentionedIn"), article_iri(kn, a));
+        }
+        if let Some(code) = &entity.admin_code {
+            sink.add(e.clone(), jd("adminCode"), string(code));
+        }
+        if let Some(kind) = &entity.kind {
+            let property = match entity.id.class {
+                EntityClass::Region => "level",
+                EntityClass::Agency => "agencyKind",
+                EntityClass::Drug => "drugKind",
+                EntityClass::Campaign => "campaignKind",
+                EntityClass::Case => "caseKind",
+            };
+            sink.add(e.clone(), jd(property), string(kind));
+        }
+        if let Some(code) = &entity.code {
+            match entity.id.class {
+                EntityClass::Case => sink.add(e, jd("caseCode"), string(code)),
+                EntityClass::Campaign => {
+                    sink.add(e, jd("year"), Literal::new_typed_literal(code, xsd::G_YEAR))
+                }
+                _ => {}
+            }
+        }
+    }
+    for relation in kn.relations.values() {
+        let s = entity_iri(&relation.key.subject);
+        let p = jd(relation.key.property.name());
+        let o = entity_iri(&relation.key.object);
+        sink.add(s.clone(), p.clone(), o.clone());
+        for ev in &relation.evidence {
+            let article = article_iri(kn, ev.article);
+            let node = assertion_iri(&s, &p, &o, &article, ev.char_start);
+            sink.add(
+                node.clone(),
+                rdf_type.clone(),
+                NamedNode::from(rdf::STATEMENT),
+            );
+            sink.add(node.clone(), rdf_type.clone(), jd("Assertion"));
+            sink.add(node.clone(), NamedNode::from(rdf::SUBJECT), s.clone());
+            sink.add(node.clone(), NamedNode::from(rdf::PREDICATE), p.clone());
+            sink.add(node.clone(), NamedNode::from(rdf::OBJECT), o.clone());
+            sink.add(node.clone(), ns(PROV, "wasDerivedFrom"), article);
+            sink.add(node.clone(), jd("sentence"), zh(&ev.sentence));
+            sink.add(node.clone(), jd("charStart"), integer(ev.char_start));
+            sink.add(node.clone(), jd("charEnd"), integer(ev.char_end));
+            sink.add(node, jd("rule"), string(&ev.rule));
+        }
+    }
+    let mut per_article: std::collections::HashMap<usize, usize> = Default::default();
+    for stat in &kn.statistics {
+        let k = per_article.entry(stat.evidence.article).or_insert(0);
+        *k += 1;
+        let a = &kn.articles[stat.evidence.article];
+        let node = NamedNode::new_unchecked(format!(
+            "{ID}statistic/{}-{}-{}",
+            kn.sources[a.source].key(),
+            a.index,
+            k
+        ));
+        sink.add(node.clone(), rdf_type.clone(), jd("Statistic"));
+        sink.add(node.clone(), jd("metric"), string(&stat.metric));
+        sink.add(
+            node.clone(),
+            jd("value"),
+            Literal::new_typed_literal(&stat.value, xsd::DECIMAL),
+        );
+        if stat.approximate {
+            sink.add(node.clone(), jd("approximate"), Literal::from(true));
+        }
+        sink.add(node.clone(), jd("unit"), string(&stat.unit));
+        sink.add(
+            node.clone(),
+            jd("mentionedIn"),
+            article_iri(kn, stat.evidence.article),
+        );
+        if let Some(d) = &stat.drug {
+            sink.add(node.clone(), jd("drug"), entity_iri(d));
+        }
+        if let Some(r) = &stat.reported_by {
+            sink.add(node.clone(), jd("reportedBy"), entity_iri(r));
+        }
+        if let Some(d) = &stat.period_start {
+            sink.add(node.clone(), jd("periodStart"), date(d));
+        }
+        if let Some(d) = &stat.period_end {
+            sink.add(node.clone(), jd("periodEnd"), date(d));
+        }
+        if let Some(t) = &stat.period_text {
+            sink.add(node.clone(), jd("periodText"), zh(t));
+        }
+        sink.add(node.clone(), jd("sentence"), zh(&stat.evidence.sentence));
+        sink.add(
+            node.clone(),
+            jd("charStart"),
+            integer(stat.evidence.char_start),
+        );
+        sink.add(node.clone(), jd("charEnd"), integer(stat.evidence.char_end));
+        sink.add(node, jd("rule"), string(&stat.evidence.rule));
+    }
+    sink.quads
+}
+
+fn assertion_iri(
+    s: &NamedNode,
+    p: &NamedNode,
+    o: &NamedNode,
+    article: &NamedNode,
+    start: usize,
+) -> NamedNode {
+    let mut h = Sha256::new();
+    for part in [s.as_str(), p.as_str(), o.as_str(), article.as_str()] {
+        h.update(part.as_bytes());
+        h.update(b"|");
+    }
+    h.update(start.to_string().as_bytes());
+    let digest = h.finalize();
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    NamedNode::new_unchecked(format!("{ID}assertion/{hex}"))
+}
+
+/// The ontology's quads, in its own named graph.
+pub fn ontology_quads() -> Result<Vec<Quad>> {
+    let graph = NamedNode::new_unchecked(ONTOLOGY_GRAPH);
+    let parser = RdfParser::from_format(RdfFormat::Turtle)
+        .with_default_graph(graph)
+        .for_slice(ONTOLOGY_TTL.as_bytes());
+    parser
+        .collect::<Result<Vec<_>, _>>()
+        .context("the embedded ontology does not parse")
+}
+
+/// Replaces the store's content with the knowledge and the ontology,
+/// through Oxigraph's bulk loader. Returns the number of quads written.
+pub fn write_store(path: &Path, kn: &Knowledge) -> Result<usize> {
+    let store = Store::open(path)
+        .with_context(|| format!("cannot open the store at {}", path.display()))?;
+    store.clear().context("cannot clear the store")?;
+    let mut quads = ontology_quads()?;
+    quads.extend(knowledge_quads(kn));
+    let count = quads.len();
+    let mut loader = store.bulk_loader().with_max_memory_size_in_megabytes(1024);
+    loader.load_quads(quads).context("the bulk loader failed")?;
+    loader.commit().context("cannot commit the bulk load")?;
+    store.flush().context("cannot flush the store")?;
+    Ok(count)
+}
+
+/// Opens an existing store read-only, with a clear error when there is none.
+pub fn open_store(path: &Path) -> Result<Store> {
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}: run `jindu build` first (or give --store)",
+            path.display()
+        );
+    }
+    Store::open_read_only(path)
+        .with_context(|| format!("cannot open the store at {}", path.display()))
+}
+
+/// Writes the whole store as sorted N-Quads lines (a stable dump for
+/// comparing builds).
+pub fn sorted_nquads(store: &Store) -> Result<String> {
+    let mut lines = Vec::new();
+    for quad in store.iter() {
+        let quad = quad.context("cannot read the store")?;
+        lines.push(format!("{quad} .\n"));
+    }
+    lines.sort();
+    Ok(lines.concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iri_segments_keep_chinese_and_escape_the_rest() {
+        assert_eq!(iri_segment("开鲁县公安局"), "开鲁县公安局");
+        assert_eq!(iri_segment("8·12特大运输毒品案"), "8·12特大运输毒品案");
+        assert_eq!(iri_segment("a b/c#d"), "a%20b%2Fc%23d");
+        assert!(NamedNode::new(format!("{ID}agency/{}", iri_segment("x y\"{}"))).is_ok());
+    }
+
+    #[test]
+    fn ontology_parses() {
+        assert!(ontology_quads().unwrap().len() > 50);
+    }
+}

@@ -1,0 +1,1469 @@
+//! Stage 4, resolve and link.
+//!
+//! In: one decoded [`Source`] and the [`Lexicon`]. Out: a [`Knowledge`]
+//! fragment for that source: its articles, the entities they mention under
+//! their canonical names (regions by GB/T 2260 code, agencies as region +
+//! body + units, campaigns, cases, drugs), the relations the text supports
+//! and the statistics it reports, each with its evidence (article, offsets
+//! in the decoded source, sentence, rule).
+//!
+//! Work goes article by article: dictionary tokens are resolved (homonyms
+//! from the regions around them, context words such as 全区 from the region
+//! the article is about), agency names are parsed as chains of
+//! region → body → units, and relations are read within sentences.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::article::{Article, split_articles};
+use crate::clean::{CleanText, clean, is_cjk};
+use crate::lexicon::{ContextLevel, FormKind, Level, Lexicon, Meaning};
+use crate::mention::{
+    Token, find_cases, find_figures, find_quoted_campaigns, find_tokens, split_edition,
+};
+use crate::model::{
+    ArticleInfo, Entity, EntityClass, EntityId, Evidence, Knowledge, Property, SourceInfo,
+    Statistic,
+};
+use crate::read::Source;
+
+/// A resolved mention in an article.
+#[derive(Debug, Clone)]
+struct Mention {
+    start: usize,
+    end: usize,
+    id: EntityId,
+    /// True when the mention is part of an agency name (a region inside
+    /// 开鲁县公安局): not a place of its own for case locations.
+    in_agency: bool,
+}
+
+/// Extracts one source into a knowledge fragment with one source.
+pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
+    let mut kn = Knowledge::default();
+    let text = if looks_traditional(lex, &source.text) {
+        lex.to_simplified(&source.text).0
+    } else {
+        source.text.clone()
+    };
+    let cleaned = clean(&text);
+    kn.sources.push(SourceInfo {
+        name: source.name.clone(),
+        path: source.path.to_string_lossy().into_owned(),
+        sha256: source.sha256.clone(),
+        encoding: source.encoding.to_string(),
+        char_len: source.text.chars().count(),
+        byte_len: source.byte_len,
+    });
+    let articles = split_articles(&cleaned);
+    let original: Vec<char> = source.text.chars().collect();
+    let page = PageContext::new(lex, &cleaned, &articles);
+    for article in &articles {
+        let index = kn.articles.len();
+        let (char_start, char_end) = cleaned.orig_span(article.start, article.end);
+        let date = page.article_date(&cleaned.text[article.start..article.end]);
+        kn.articles.push(ArticleInfo {
+            source: 0,
+            index: article.index,
+            title: article.title.clone(),
+            char_start,
+            char_end,
+            about_drugs: about_drugs(lex, &cleaned.text[article.start..article.end], article),
+            date: date.clone(),
+        });
+        let mut resolver = ArticleResolver {
+            lex,
+            clean: &cleaned,
+            original: &original,
+            article,
+            article_index: index,
+            page: &page,
+            date,
+            kn: &mut kn,
+            mentions: Vec::new(),
+        };
+        resolver.run();
+    }
+    kn
+}
+
+/// Traditional text has many chars that the T→S table changes; Simplified
+/// text has almost none (a few shared chars map to themselves' variants).
+fn looks_traditional(lex: &Lexicon, text: &str) -> bool {
+    let mut cjk = 0usize;
+    let mut traditional = 0usize;
+    for c in text.chars() {
+        if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            cjk += 1;
+            if lex.t2s.contains_key(&c) {
+                traditional += 1;
+            }
+        }
+    }
+    cjk > 0 && traditional * 100 >= cjk * 3
+}
+
+fn about_drugs(lex: &Lexicon, text: &str, article: &Article) -> bool {
+    let count: usize = lex
+        .topic_words
+        .iter()
+        .map(|w| text.matches(w.as_str()).count())
+        .sum();
+    let in_title = article
+        .title
+        .as_ref()
+        .is_some_and(|t| lex.topic_words.iter().any(|w| t.contains(w.as_str())));
+    count >= 2 || in_title
+}
+
+/// What the page as a whole is about: its dominant regions and year.
+struct PageContext {
+    /// Region index → weight, over the whole page (unambiguous mentions).
+    anchors: HashMap<usize, usize>,
+    year: Option<i32>,
+}
+
+static YEAR: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"((?:19|20)\d\d)\s*年").expect("valid regex"));
+static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:((?:19|20)\d\d)年)?(\d{1,2})月(\d{1,2})日").expect("valid regex")
+});
+
+impl PageContext {
+    fn new(lex: &Lexicon, clean: &CleanText, articles: &[Article]) -> PageContext {
+        let mut anchors = HashMap::new();
+        for article in articles {
+            for token in find_tokens(lex, &clean.text, article.start, article.end) {
+                for index in strong_region(lex, &token) {
+                    *anchors.entry(index).or_insert(0) += 1;
+                    for a in lex.ancestors(index) {
+                        *anchors.entry(a).or_insert(0) += 1;
+                    }
+                }
+            }
+        }
+        let year = YEAR
+            .captures_iter(&clean.text)
+            .filter_map(|c| c[1].parse::<i32>().ok())
+            .max();
+        PageContext { anchors, year }
+    }
+
+    /// The first full or partial date in the article's opening, completed
+    /// with the page's latest year.
+    fn article_date(&self, text: &str) -> Option<String> {
+        let head: String = text.chars().take(200).collect();
+        let c = FULL_DATE.captures(&head)?;
+        let year: i32 = c
+            .get(1)
+            .and_then(|y| y.as_str().parse().ok())
+            .or(self.year)?;
+        let month: u32 = c[2].parse().ok()?;
+        let day: u32 = c[3].parse().ok()?;
+        chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| d.to_string())
+    }
+}
+
+/// The single region an unambiguous, always-trusted token names.
+fn strong_region(lex: &Lexicon, token: &Token) -> Vec<usize> {
+    let regions: Vec<(usize, FormKind)> = token
+        .meanings(lex)
+        .iter()
+        .filter_map(|m| match m {
+            Meaning::Region { index, form } => Some((*index, *form)),
+            _ => None,
+        })
+        .collect();
+    if regions.len() != 1 || token.meanings(lex).len() != 1 {
+        return Vec::new();
+    }
+    let (index, form) = regions[0];
+    let trusted = match form {
+        FormKind::Full | FormKind::Former | FormKind::Banner | FormKind::Literary => true,
+        FormKind::Short => lex.regions[index].level != Level::County,
+        FormKind::Abbrev | FormKind::Group => false,
+    };
+    if trusted { vec![index] } else { Vec::new() }
+}
+
+/// One element of an agency name.
+#[derive(Debug, Clone)]
+enum Part {
+    Region { index: usize, surface: String },
+    Context(usize),
+    National(usize),
+    Term(usize),
+    Free(String),
+}
+
+struct ArticleResolver<'a> {
+    lex: &'a Lexicon,
+    clean: &'a CleanText,
+    original: &'a [char],
+    article: &'a Article,
+    article_index: usize,
+    page: &'a PageContext,
+    date: Option<String>,
+    kn: &'a mut Knowledge,
+    mentions: Vec<Mention>,
+}
+
+impl<'a> ArticleResolver<'a> {
+    fn text(&self) -> &str {
+        &self.clean.text
+    }
+
+    fn run(&mut self) {
+        let lex = self.lex;
+        let tokens = find_tokens(lex, &self.clean.text, self.article.start, self.article.end);
+        let anchors = self.article_anchors(&tokens);
+        let homes = self.home_regions(&anchors);
+        let choice: Vec<Option<usize>> = tokens
+            .iter()
+            .map(|t| self.choose_region(t, &anchors))
+            .collect();
+
+        let mut consumed = vec![false; tokens.len()];
+        // Agency chains first: they decide which region tokens sit inside names.
+        let mut i = 0;
+        while i < tokens.len() {
+            if let Some(next) = self.agency_chain(&tokens, &choice, i, &homes) {
+                consumed[i..next].iter_mut().for_each(|c| *c = true);
+                i = next;
+            } else {
+                i += 1;
+            }
+        }
+        for (i, token) in tokens.iter().enumerate() {
+            if consumed[i] {
+                continue;
+            }
+            self.plain_token(&tokens, i, token, &choice, &anchors, &homes);
+        }
+        self.campaigns(&tokens, &consumed);
+        self.cases();
+        self.mentions.sort_by_key(|m| (m.start, m.end));
+        self.link_relations();
+        self.statistics();
+    }
+
+    /// Regions the article names unambiguously, with their ancestors, weighted.
+    fn article_anchors(&self, tokens: &[Token]) -> HashMap<usize, usize> {
+        let mut anchors = HashMap::new();
+        for token in tokens {
+            for index in strong_region(self.lex, token) {
+                *anchors.entry(index).or_insert(0) += 3;
+                for a in self.lex.ancestors(index) {
+                    *anchors.entry(a).or_insert(0) += 1;
+                }
+            }
+        }
+        anchors
+    }
+
+    /// The province, prefecture and county the article is about: the most
+    /// weighted anchors of each level, falling back to the page's.
+    fn home_regions(&self, anchors: &HashMap<usize, usize>) -> HashMap<Level, usize> {
+        let mut homes = HashMap::new();
+        for level in [Level::Province, Level::Prefecture, Level::County] {
+            let best = |weights: &HashMap<usize, usize>| {
+                weights
+                    .iter()
+                    .filter(|(i, _)| {
+                        self.lex.regions[**i].level == level && self.lex.regions[**i].code.is_some()
+                    })
+                    .max_by_key(|(i, w)| (**w, std::cmp::Reverse(**i)))
+                    .map(|(i, _)| *i)
+            };
+            if let Some(i) = best(anchors).or_else(|| best(&self.page.anchors)) {
+                homes.insert(level, i);
+            }
+        }
+        // A prefecture or county home must lie in the province home.
+        if let Some(&p) = homes.get(&Level::Province) {
+            for level in [Level::Prefecture, Level::County] {
+                if let Some(&r) = homes.get(&level)
+                    && !self.lex.is_within(r, p)
+                {
+                    homes.remove(&level);
+                }
+            }
+        }
+        homes
+    }
+
+    /// Picks the region a token names, when it names one: homonyms by the
+    /// regions around them, then the higher level, then the smaller code.
+    fn choose_region(&self, token: &Token, anchors: &HashMap<usize, usize>) -> Option<usize> {
+        let candidates: Vec<usize> = token
+            .meanings(self.lex)
+            .iter()
+            .filter_map(|m| match m {
+                Meaning::Region { index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect();
+        if candidates.len() <= 1 {
+            return candidates.first().copied();
+        }
+        let score = |c: usize| -> usize {
+            let mut s = 0;
+            for (&a, &w) in anchors {
+                if a != c && self.lex.is_within(a, c) || self.lex.is_within(c, a) && a != c {
+                    s += w * 2;
+                }
+            }
+            for (&a, &w) in &self.page.anchors {
+                if a != c && (self.lex.is_within(a, c) || self.lex.is_within(c, a)) {
+                    s += w;
+                }
+            }
+            s
+        };
+        candidates.into_iter().max_by_key(|&c| {
+            (
+                score(c),
+                std::cmp::Reverse(self.lex.regions[c].level),
+                std::cmp::Reverse(c),
+            )
+        })
+    }
+
+    fn form_kind(&self, token: &Token, index: usize) -> Option<FormKind> {
+        token.meanings(self.lex).iter().find_map(|m| match m {
+            Meaning::Region { index: i, form } if *i == index => Some(*form),
+            _ => None,
+        })
+    }
+
+    fn context_region(&self, ctx: usize, homes: &HashMap<Level, usize>) -> Option<usize> {
+        let province = homes.get(&Level::Province).copied();
+        let autonomous = province.filter(|&p| self.lex.regions[p].name.ends_with("自治区"));
+        match self.lex.context_refs[ctx].level {
+            ContextLevel::Province => province,
+            ContextLevel::AutonomousProvince => autonomous,
+            ContextLevel::ProvinceOrDistrict => autonomous.or_else(|| {
+                homes
+                    .get(&Level::County)
+                    .copied()
+                    .filter(|&c| self.lex.regions[c].name.ends_with('区'))
+            }),
+            ContextLevel::Prefecture => homes.get(&Level::Prefecture).copied(),
+            ContextLevel::County => homes.get(&Level::County).copied(),
+        }
+    }
+
+    /// Tries to read an agency name starting at token `i`; on success adds
+    /// its agencies and regions and returns the index after its last token.
+    fn agency_chain(
+        &mut self,
+        tokens: &[Token],
+        choice: &[Option<usize>],
+        i: usize,
+        homes: &HashMap<Level, usize>,
+    ) -> Option<usize> {
+        let lex = self.lex;
+        let text: &'a str = &self.clean.text;
+        let mut parts: Vec<(usize, usize, Part)> = Vec::new(); // (start, end, part)
+        let mut j = i;
+        let mut end = tokens[i].start;
+        // Head: regions (nested, each inside the one before), or a context
+        // word, or a national body.
+        while j < tokens.len() && tokens[j].start == end {
+            let t = &tokens[j];
+            let Some(index) = choice[j] else { break };
+            let form = self.form_kind(t, index);
+            if matches!(form, Some(FormKind::Abbrev | FormKind::Group)) {
+                break;
+            }
+            if let Some((_, _, Part::Region { index: prev, .. })) = parts.last()
+                && !lex.is_within(index, *prev)
+            {
+                break;
+            }
+            parts.push((
+                t.start,
+                t.end,
+                Part::Region {
+                    index,
+                    surface: text[t.start..t.end].to_string(),
+                },
+            ));
+            end = t.end;
+            j += 1;
+        }
+        if parts.is_empty() {
+            let t = &tokens[i];
+            let head = t.meanings(lex).iter().find_map(|m| match m {
+                Meaning::Context(c) => Some(Part::Context(*c)),
+                Meaning::National(n) => Some(Part::National(*n)),
+                _ => None,
+            })?;
+            parts.push((t.start, t.end, head));
+            end = t.end;
+            j = i + 1;
+        }
+        let head_is_national = matches!(parts[0].2, Part::National(_));
+        // Body and units.
+        let mut saw_body = head_is_national;
+        loop {
+            let mut k = j;
+            let mut pending: Vec<(usize, usize, Part)> = Vec::new();
+            let mut cursor = end;
+            // An optional region of the unit (海拉尔 in 海拉尔分局), only after a body.
+            if saw_body
+                && k < tokens.len()
+                && tokens[k].start == cursor
+                && let Some(index) = choice[k]
+                && parts.iter().any(|(_, _, p)| matches!(p, Part::Region { index: r, .. } if lex.is_within(index, *r)))
+            {
+                pending.push((
+                    tokens[k].start,
+                    tokens[k].end,
+                    Part::Region {
+                        index,
+                        surface: text[tokens[k].start..tokens[k].end].to_string(),
+                    },
+                ));
+                cursor = tokens[k].end;
+                k += 1;
+            }
+            if k >= tokens.len() {
+                break;
+            }
+            let t = &tokens[k];
+            let term = t.meanings(lex).iter().find_map(|m| match m {
+                Meaning::AgencyTerm(a) => Some(*a),
+                _ => None,
+            });
+            let Some(term) = term else { break };
+            let spec = &lex.agency_terms[term];
+            let allowed = if saw_body { spec.is_unit } else { spec.is_body };
+            if !allowed {
+                break;
+            }
+            if t.start > cursor {
+                // A free name between (赣西 in 江西省赣西强制隔离戒毒所, 白音锡勒派出所).
+                let gap = &text[cursor..t.start];
+                let has_region_head = parts
+                    .iter()
+                    .any(|(_, _, p)| matches!(p, Part::Region { .. } | Part::National(_)));
+                if !has_region_head || !self.is_free_name(gap) {
+                    break;
+                }
+                pending.push((cursor, t.start, Part::Free(gap.to_string())));
+            }
+            pending.push((t.start, t.end, Part::Term(term)));
+            parts.extend(pending);
+            end = t.end;
+            j = k + 1;
+            saw_body = true;
+        }
+        if !saw_body {
+            return None;
+        }
+        self.emit_chain(&parts, homes)?;
+        Some(j)
+    }
+
+    /// A free name: 1–8 Chinese characters or digits with no function word.
+    fn is_free_name(&self, gap: &str) -> bool {
+        let n = gap.chars().count();
+        (1..=8).contains(&n)
+            && gap
+                .chars()
+                .all(|c| (is_cjk(c) && c.is_alphanumeric()) || c.is_ascii_digit())
+            && !gap.chars().any(|c| self.lex.gap_stopchars.contains(&c))
+    }
+
+    /// Turns a parsed chain into agencies (one per body or unit boundary) and
+    /// region mentions.
+    fn emit_chain(
+        &mut self,
+        parts: &[(usize, usize, Part)],
+        homes: &HashMap<Level, usize>,
+    ) -> Option<()> {
+        let lex = self.lex;
+        // Head label: the lowest of the leading regions in full form, or the
+        // context region, or the national body.
+        let leading: Vec<usize> = parts
+            .iter()
+            .map_while(|(_, _, p)| match p {
+                Part::Region { index, .. } => Some(*index),
+                _ => None,
+            })
+            .collect();
+        let mut label;
+        let mut located: Option<usize> = None;
+        let mut kind = String::new();
+        let mut rest_start = leading.len();
+        if let Some(&lowest) = leading.last() {
+            let followed_by_free = matches!(parts.get(leading.len()), Some((_, _, Part::Free(_))));
+            label = if followed_by_free {
+                // A name that is not a division keeps the region as written.
+                match &parts[leading.len() - 1].2 {
+                    Part::Region { surface, .. } => surface.clone(),
+                    _ => lex.regions[lowest].name.clone(),
+                }
+            } else {
+                lex.regions[lowest].name.clone()
+            };
+            located = Some(lowest);
+        } else {
+            match &parts[0].2 {
+                Part::Context(c) => {
+                    let region = self.context_region(*c, homes)?;
+                    label = lex.regions[region].name.clone();
+                    located = Some(region);
+                }
+                Part::National(n) => {
+                    label = lex.national[*n].label.clone();
+                    kind = lex.national[*n].kind.clone();
+                }
+                _ => return None,
+            }
+            rest_start = 1;
+        }
+        let head_is_national = matches!(parts[0].2, Part::National(_));
+        // Region mentions of the head.
+        for (s, e, p) in parts.iter() {
+            if let Part::Region { index, .. } = p {
+                self.add_region_mention(*index, *s, *e, true);
+            }
+        }
+        if let Some(region) = located
+            && let Part::Context(_) = parts[0].2
+        {
+            self.add_region_mention(region, parts[0].0, parts[0].1, true);
+        }
+
+        let mut parent: Option<EntityId> = None;
+        let mut surface_start = parts[0].0;
+        if head_is_national {
+            let id = self.add_agency(
+                &label,
+                &kind,
+                None,
+                parts[0].0,
+                parts[0].1,
+                None,
+                "agency-national",
+            );
+            parent = Some(id);
+            surface_start = parts[0].1;
+        }
+        let mut unit_prefix = String::new();
+        for (s, e, p) in &parts[rest_start..] {
+            match p {
+                Part::Region { index, surface } => {
+                    unit_prefix.push_str(surface);
+                    located = Some(*index);
+                }
+                Part::Free(name) => unit_prefix.push_str(name),
+                Part::Term(t) => {
+                    let spec = &lex.agency_terms[*t];
+                    let body = if spec.canonical == "@police" {
+                        // Provinces and autonomous regions have a 公安厅; the
+                        // municipalities (北京市, 重庆市) a 公安局 like cities.
+                        match located.map(|r| &lex.regions[r]) {
+                            Some(r) if r.level == Level::Province && !r.name.ends_with('市') => {
+                                "公安厅".to_string()
+                            }
+                            Some(r) if r.level == Level::Country => "警察局".to_string(),
+                            _ => "公安局".to_string(),
+                        }
+                    } else {
+                        spec.canonical.clone()
+                    };
+                    label.push_str(&unit_prefix);
+                    label.push_str(&body);
+                    unit_prefix.clear();
+                    kind = spec.kind.clone();
+                    let rule = if parent.is_some() {
+                        "agency-unit-chain"
+                    } else {
+                        "agency-region-body"
+                    };
+                    let id = self.add_agency(
+                        &label,
+                        &kind,
+                        located,
+                        surface_start,
+                        *e,
+                        parent.clone(),
+                        rule,
+                    );
+                    let _ = s;
+                    parent = Some(id);
+                }
+                _ => {}
+            }
+        }
+        Some(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_agency(
+        &mut self,
+        label: &str,
+        kind: &str,
+        located: Option<usize>,
+        start: usize,
+        end: usize,
+        parent: Option<EntityId>,
+        rule: &str,
+    ) -> EntityId {
+        let surface = self.surface(start, end);
+        let id = EntityId::new(EntityClass::Agency, label);
+        let mut alt = BTreeSet::new();
+        alt.insert(surface);
+        self.kn.upsert_entity(Entity {
+            id: id.clone(),
+            label: label.to_string(),
+            alt_labels: alt,
+            mentioned_in: [self.article_index].into(),
+            admin_code: None,
+            kind: (!kind.is_empty()).then(|| kind.to_string()),
+            code: None,
+        });
+        let evidence = self.evidence(start, end, rule);
+        if let Some(region) = located {
+            let region_id = self.region_entity(region, None);
+            self.kn.add_relation(
+                id.clone(),
+                Property::LocatedIn,
+                region_id,
+                Some(evidence.clone()),
+            );
+        }
+        if let Some(p) = &parent {
+            self.kn.add_relation(
+                id.clone(),
+                Property::SubOrganizationOf,
+                p.clone(),
+                Some(evidence),
+            );
+        }
+        self.mentions.push(Mention {
+            start,
+            end,
+            id: id.clone(),
+            in_agency: false,
+        });
+        id
+    }
+
+    /// The surface form of a cleaned span, read from the original text (so a
+    /// Traditional form is kept), without line breaks and spaces.
+    fn surface(&self, start: usize, end: usize) -> String {
+        let (s, e) = self.clean.orig_span(start, end);
+        self.original[s..e.min(self.original.len())]
+            .iter()
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    }
+
+    /// Makes sure a region entity and its ancestors exist (with partOf links);
+    /// records the mention when `span` is given.
+    fn region_entity(&mut self, index: usize, surface: Option<String>) -> EntityId {
+        let lex = self.lex;
+        let region = &lex.regions[index];
+        let id = region_id(lex, index);
+        let mut alt = BTreeSet::new();
+        if let Some(s) = surface {
+            alt.insert(s);
+        }
+        self.kn.upsert_entity(Entity {
+            id: id.clone(),
+            label: region.name.clone(),
+            alt_labels: alt,
+            mentioned_in: BTreeSet::new(),
+            admin_code: region.code.clone(),
+            kind: Some(region.level.name().to_string()),
+            code: None,
+        });
+        if let Some(parent) = region.parent {
+            let parent_id = self.region_entity(parent, None);
+            self.kn
+                .add_relation(id.clone(), Property::PartOf, parent_id, None);
+        }
+        id
+    }
+
+    fn add_region_mention(&mut self, index: usize, start: usize, end: usize, in_agency: bool) {
+        let surface = self.surface(start, end);
+        let id = self.region_entity(index, Some(surface));
+        if let Some(e) = self.kn.entities.get_mut(&id) {
+            e.mentioned_in.insert(self.article_index);
+        }
+        self.mentions.push(Mention {
+            start,
+            end,
+            id,
+            in_agency,
+        });
+    }
+
+    /// A token outside agency names: a region, context word, drug or 该.
+    fn plain_token(
+        &mut self,
+        tokens: &[Token],
+        i: usize,
+        token: &Token,
+        choice: &[Option<usize>],
+        anchors: &HashMap<usize, usize>,
+        homes: &HashMap<Level, usize>,
+    ) {
+        let lex = self.lex;
+        let meanings = token.meanings(lex);
+        if let Some(index) = choice[i] {
+            let form = self.form_kind(token, index).unwrap_or(FormKind::Full);
+            let accept = match form {
+                FormKind::Full | FormKind::Former | FormKind::Banner | FormKind::Literary => true,
+                FormKind::Short => {
+                    lex.regions[index].level != Level::County
+                        || anchors
+                            .keys()
+                            .any(|&a| a != index && lex.is_within(index, a))
+                }
+                FormKind::Abbrev => self.in_enumeration(tokens, i),
+                FormKind::Group => true,
+            };
+            if accept {
+                self.add_region_mention(index, token.start, token.end, false);
+            }
+            return;
+        }
+        for m in meanings {
+            match m {
+                Meaning::RegionGroup { indices, form } => {
+                    if *form != FormKind::Abbrev || self.in_enumeration(tokens, i) {
+                        for &index in indices {
+                            self.add_region_mention(index, token.start, token.end, false);
+                        }
+                    }
+                    return;
+                }
+                Meaning::Context(c) if lex.context_refs[*c].alone => {
+                    if let Some(region) = self.context_region(*c, homes) {
+                        self.add_region_mention(region, token.start, token.end, false);
+                    }
+                    return;
+                }
+                Meaning::Drug(d) => {
+                    let entry = &lex.drugs[*d];
+                    let id = EntityId::new(EntityClass::Drug, entry.label.clone());
+                    let surface = self.surface(token.start, token.end);
+                    self.kn.upsert_entity(Entity {
+                        id: id.clone(),
+                        label: entry.label.clone(),
+                        alt_labels: [surface].into(),
+                        mentioned_in: [self.article_index].into(),
+                        admin_code: None,
+                        kind: Some(entry.kind.clone()),
+                        code: None,
+                    });
+                    self.mentions.push(Mention {
+                        start: token.start,
+                        end: token.end,
+                        id,
+                        in_agency: false,
+                    });
+                    return;
+                }
+                Meaning::Demonstrative => {
+                    self.demonstrative(token);
+                    return;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// One-character abbreviations count only in lists of places: next to
+    /// another region form, joined by 、 or nothing (川、滇、两广、晋冀陕甘).
+    fn in_enumeration(&self, tokens: &[Token], i: usize) -> bool {
+        let text = self.text();
+        let is_region_token = |t: &Token| {
+            t.meanings(self.lex)
+                .iter()
+                .any(|m| matches!(m, Meaning::Region { .. } | Meaning::RegionGroup { .. }))
+        };
+        let joined = |a: &Token, b: &Token| {
+            let gap = &text[a.end..b.start];
+            gap.is_empty() || gap == "、" || gap == "和" || gap == "及"
+        };
+        let before = i > 0 && is_region_token(&tokens[i - 1]) && joined(&tokens[i - 1], &tokens[i]);
+        let after = i + 1 < tokens.len()
+            && is_region_token(&tokens[i + 1])
+            && joined(&tokens[i], &tokens[i + 1]);
+        before || after
+    }
+
+    /// 该局, 该支队, 该院: the latest agency before it whose name ends so.
+    fn demonstrative(&mut self, token: &Token) {
+        const SUFFIXES: [(&str, &[&str]); 10] = [
+            ("分局", &["分局"]),
+            ("支队", &["支队"]),
+            ("大队", &["大队"]),
+            ("总队", &["总队"]),
+            ("中队", &["中队"]),
+            ("局", &["局"]),
+            ("院", &["院"]),
+            ("所", &["所"]),
+            ("站", &["站"]),
+            ("厅", &["厅"]),
+        ];
+        let after = &self.clean.text[token.end..];
+        let Some((suffix, endings)) = SUFFIXES.iter().find(|(s, _)| after.starts_with(s)) else {
+            return;
+        };
+        let target = self
+            .mentions
+            .iter()
+            .rev()
+            .filter(|m| m.start < token.start && m.id.class == EntityClass::Agency)
+            .find(|m| endings.iter().any(|e| m.id.key.ends_with(e)))
+            .map(|m| m.id.clone());
+        if let Some(id) = target {
+            let end = token.end + suffix.len();
+            let surface = self.surface(token.start, end);
+            if let Some(e) = self.kn.entities.get_mut(&id) {
+                e.alt_labels.insert(surface);
+            }
+            self.mentions.push(Mention {
+                start: token.start,
+                end,
+                id,
+                in_agency: false,
+            });
+        }
+    }
+
+    /// Campaigns: quoted names with a campaign word, and lexicon names.
+    fn campaigns(&mut self, tokens: &[Token], consumed: &[bool]) {
+        let lex = self.lex;
+        let text: &'a str = &self.clean.text;
+        let quoted = find_quoted_campaigns(lex, text, self.article.start, self.article.end);
+        let mut taken: Vec<(usize, usize)> = Vec::new();
+        for cand in &quoted {
+            let label = self.campaign_label(&cand.name);
+            let id = self.add_campaign(&label, cand.start, cand.end, cand.rule);
+            if let Some(base) = &cand.edition_of {
+                let base_label = self.campaign_label(base);
+                let base_id =
+                    self.add_campaign(&base_label, cand.start, cand.end, "campaign-edition-base");
+                let ev = self.evidence(cand.start, cand.end, "campaign-edition");
+                self.kn
+                    .add_relation(id.clone(), Property::PartOf, base_id, Some(ev));
+                if let Some(e) = self.kn.entities.get_mut(&id) {
+                    e.code = split_edition(&cand.name).1.map(|y| y.to_string());
+                }
+            }
+            taken.push((cand.start, cand.end));
+        }
+        for (i, token) in tokens.iter().enumerate() {
+            if consumed[i]
+                || taken
+                    .iter()
+                    .any(|&(s, e)| s <= token.start && token.end <= e)
+            {
+                continue;
+            }
+            for m in token.meanings(lex) {
+                if let Meaning::Campaign(c) = m {
+                    let label = lex.campaigns[*c].label.clone();
+                    self.add_campaign(&label, token.start, token.end, "campaign-lexicon");
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The canonical campaign label: a lexicon alias resolves to its label.
+    fn campaign_label(&self, name: &str) -> String {
+        if let Ok(i) = self
+            .lex
+            .forms
+            .binary_search_by(|(form, _)| form.as_str().cmp(name))
+        {
+            for m in &self.lex.forms[i].1 {
+                if let Meaning::Campaign(c) = m {
+                    return self.lex.campaigns[*c].label.clone();
+                }
+            }
+        }
+        if let Some(&c) = self.lex.quoted_campaigns.get(name) {
+            return self.lex.campaigns[c].label.clone();
+        }
+        name.to_string()
+    }
+
+    fn add_campaign(&mut self, label: &str, start: usize, end: usize, rule: &str) -> EntityId {
+        let _ = rule;
+        let id = EntityId::new(EntityClass::Campaign, label);
+        let surface = self.surface(start, end);
+        self.kn.upsert_entity(Entity {
+            id: id.clone(),
+            label: label.to_string(),
+            alt_labels: [surface].into(),
+            mentioned_in: [self.article_index].into(),
+            admin_code: None,
+            kind: None,
+            code: None,
+        });
+        self.mentions.push(Mention {
+            start,
+            end,
+            id: id.clone(),
+            in_agency: false,
+        });
+        id
+    }
+
+    fn cases(&mut self) {
+        let text: &'a str = &self.clean.text;
+        for cand in find_cases(text, self.article.start, self.article.end) {
+            let id = EntityId::new(EntityClass::Case, cand.name.clone());
+            let surface = self.surface(cand.start, cand.end);
+            self.kn.upsert_entity(Entity {
+                id: id.clone(),
+                label: cand.name.clone(),
+                alt_labels: [surface].into(),
+                mentioned_in: [self.article_index].into(),
+                admin_code: None,
+                kind: None,
+                code: cand.code.clone(),
+            });
+            self.mentions.push(Mention {
+                start: cand.start,
+                end: cand.end,
+                id,
+                in_agency: false,
+            });
+        }
+    }
+
+    fn sentence_of(&self, pos: usize) -> (usize, usize) {
+        self.article
+            .sentences
+            .iter()
+            .copied()
+            .find(|&(s, e)| s <= pos && pos < e)
+            .unwrap_or((self.article.start, self.article.end))
+    }
+
+    fn evidence(&self, start: usize, end: usize, rule: &str) -> Evidence {
+        let (ss, se) = self.sentence_of(start);
+        let (char_start, char_end) = self.clean.orig_span(ss.min(start), se.max(end));
+        Evidence {
+            article: self.article_index,
+            char_start,
+            char_end,
+            sentence: self.clean.text[ss..se].to_string(),
+            rule: rule.to_string(),
+        }
+    }
+
+    /// Relations read within sentences: participation, case links, cooperation.
+    fn link_relations(&mut self) {
+        let article: &'a Article = self.article;
+        let text: &'a str = &self.clean.text;
+        let coop_words: &'a [String] = &self.lex.cooperation_words;
+        for &(ss, se) in &article.sentences {
+            let in_sentence: Vec<Mention> = self
+                .mentions
+                .iter()
+                .filter(|m| m.start >= ss && m.end <= se)
+                .cloned()
+                .collect();
+            let agencies: Vec<&Mention> = in_sentence
+                .iter()
+                .filter(|m| m.id.class == EntityClass::Agency)
+                .collect();
+            for m in in_sentence
+                .iter()
+                .filter(|m| m.id.class == EntityClass::Campaign)
+            {
+                for a in agencies.iter().filter(|a| a.end <= m.start) {
+                    let ev = self.evidence(a.start, m.end, "participates-same-sentence");
+                    self.kn.add_relation(
+                        a.id.clone(),
+                        Property::ParticipatesIn,
+                        m.id.clone(),
+                        Some(ev),
+                    );
+                }
+            }
+            for case in in_sentence
+                .iter()
+                .filter(|m| m.id.class == EntityClass::Case)
+            {
+                let handlers: Vec<&&Mention> = agencies
+                    .iter()
+                    .filter(|a| a.end <= case.start)
+                    .filter(|a| {
+                        !text[a.end..se].starts_with("督办")
+                            && !text[a.end..(a.end + 9).min(se)].contains("督办")
+                    })
+                    .collect();
+                for a in handlers {
+                    let ev = self.evidence(a.start, case.end, "case-handled-same-sentence");
+                    self.kn.add_relation(
+                        case.id.clone(),
+                        Property::HandledBy,
+                        a.id.clone(),
+                        Some(ev),
+                    );
+                }
+                for r in in_sentence
+                    .iter()
+                    .filter(|m| m.id.class == EntityClass::Region && !m.in_agency)
+                {
+                    let ev = self.evidence(
+                        r.start.min(case.start),
+                        r.end.max(case.end),
+                        "case-region-same-sentence",
+                    );
+                    self.kn.add_relation(
+                        case.id.clone(),
+                        Property::OccurredIn,
+                        r.id.clone(),
+                        Some(ev),
+                    );
+                }
+                for d in in_sentence
+                    .iter()
+                    .filter(|m| m.id.class == EntityClass::Drug)
+                {
+                    let ev = self.evidence(
+                        d.start.min(case.start),
+                        d.end.max(case.end),
+                        "case-drug-same-sentence",
+                    );
+                    self.kn.add_relation(
+                        case.id.clone(),
+                        Property::InvolvesDrug,
+                        d.id.clone(),
+                        Some(ev),
+                    );
+                }
+                for c in in_sentence
+                    .iter()
+                    .filter(|m| m.id.class == EntityClass::Campaign)
+                {
+                    let ev = self.evidence(
+                        c.start.min(case.start),
+                        c.end.max(case.end),
+                        "case-campaign-same-sentence",
+                    );
+                    self.kn.add_relation(
+                        case.id.clone(),
+                        Property::UnderCampaign,
+                        c.id.clone(),
+                        Some(ev),
+                    );
+                }
+            }
+            // Cooperation: agencies in the clause of a cooperation word.
+            for word in coop_words {
+                for (p, _) in text[ss..se].match_indices(word.as_str()) {
+                    let p = ss + p;
+                    let clause_start = text[ss..p]
+                        .rfind([',', ';', ':'])
+                        .map(|i| ss + i + 1)
+                        .unwrap_or(ss);
+                    let clause_end = text[p..se]
+                        .find([',', ';', ':'])
+                        .map(|i| p + i)
+                        .unwrap_or(se);
+                    let left: Vec<&&Mention> = agencies
+                        .iter()
+                        .filter(|a| a.start >= clause_start && a.end <= p)
+                        .collect();
+                    let right: Vec<&&Mention> = agencies
+                        .iter()
+                        .filter(|a| a.start >= p && a.end <= clause_end)
+                        .collect();
+                    let mut pairs: Vec<(EntityId, EntityId)> = Vec::new();
+                    if !right.is_empty() {
+                        for l in &left {
+                            for r in &right {
+                                pairs.push((l.id.clone(), r.id.clone()));
+                            }
+                        }
+                    } else if left.len() >= 2 {
+                        for (x, l) in left.iter().enumerate() {
+                            for r in &left[x + 1..] {
+                                pairs.push((l.id.clone(), r.id.clone()));
+                            }
+                        }
+                    } else if left.len() == 1 && text[clause_start..p].contains('与') {
+                        // 与X合作: X works with the sentence's first agency.
+                        if let Some(subject) = agencies.first()
+                            && subject.id != left[0].id
+                        {
+                            pairs.push((subject.id.clone(), left[0].id.clone()));
+                        }
+                    }
+                    for (a, b) in pairs {
+                        if self.related_by_chain(&a, &b) {
+                            continue;
+                        }
+                        let ev = self.evidence(clause_start, clause_end, "cooperation-clause");
+                        self.kn
+                            .add_relation(a, Property::CooperatesWith, b, Some(ev));
+                    }
+                }
+            }
+        }
+    }
+
+    fn related_by_chain(&self, a: &EntityId, b: &EntityId) -> bool {
+        let chain = |x: &EntityId, y: &EntityId| {
+            self.kn.relations.keys().any(|k| {
+                k.property == Property::SubOrganizationOf && &k.subject == x && &k.object == y
+            })
+        };
+        a.key.starts_with(&b.key) || b.key.starts_with(&a.key) || chain(a, b) || chain(b, a)
+    }
+
+    /// Figures of the contract's metrics, with drug, reporter and period.
+    fn statistics(&mut self) {
+        let text: &'a str = &self.clean.text;
+        let article: &'a Article = self.article;
+        let mut seen: BTreeSet<(String, String)> = self
+            .kn
+            .statistics
+            .iter()
+            .map(|s| (s.metric.clone(), s.value.clone()))
+            .collect();
+        for &(ss, se) in &article.sentences {
+            for fig in find_figures(text, ss, se) {
+                let before = &text[ss..fig.start];
+                let clause_start = before.rfind([',', ';', ':']).map(|i| i + 1).unwrap_or(0);
+                let clause = &before[clause_start..];
+                let earlier = &before[..clause_start];
+                let Some(rule) = self.lex.metrics.iter().find(|r| {
+                    r.units
+                        .iter()
+                        .any(|u| u == &fig.unit || format!("万{u}") == fig.unit)
+                        && (r.with_verb.is_match(clause)
+                            || r.object_only.is_match(clause) && r.verbs.is_match(earlier))
+                }) else {
+                    continue;
+                };
+                let factor = self.lex.units.get(&fig.unit).copied().unwrap_or(1) as f64;
+                let value = format_decimal(fig.value * factor);
+                if !seen.insert((rule.metric.clone(), value.clone())) {
+                    continue;
+                }
+                let abs_clause = ss + clause_start;
+                let drug = if clause.contains("折算") {
+                    None
+                } else {
+                    self.mentions
+                        .iter()
+                        .find(|m| {
+                            m.id.class == EntityClass::Drug
+                                && m.start >= abs_clause
+                                && m.end <= fig.end
+                        })
+                        .map(|m| m.id.clone())
+                };
+                let reported_by = self
+                    .mentions
+                    .iter()
+                    .find(|m| {
+                        m.start >= ss && m.end <= fig.start && m.id.class == EntityClass::Agency
+                    })
+                    .or_else(|| {
+                        self.mentions
+                            .iter()
+                            .rev()
+                            .find(|m| m.end <= ss && m.id.class == EntityClass::Agency)
+                    })
+                    .map(|m| m.id.clone());
+                let (period_start, period_end, period_text) = self.period(&text[ss..fig.start]);
+                let ev = self.evidence(fig.start, fig.end, &format!("statistic-{}", rule.metric));
+                self.kn.statistics.push(Statistic {
+                    metric: rule.metric.clone(),
+                    value,
+                    approximate: fig.approximate,
+                    unit: fig.unit.clone(),
+                    drug,
+                    reported_by,
+                    period_start,
+                    period_end,
+                    period_text,
+                    evidence: ev,
+                });
+            }
+        }
+    }
+
+    /// Reads the period a figure covers from the text before it.
+    fn period(&self, before: &str) -> (Option<String>, Option<String>, Option<String>) {
+        static RANGE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"((?:19|20)\d\d)年(\d{1,2})月(?:(\d{1,2})日)?(?:至|到|—|-)((?:19|20)\d\d年)?(\d{1,2})月(?:(\d{1,2})日)?").expect("valid regex")
+        });
+        static SINCE: LazyLock<Regex> = LazyLock::new(|| {
+            Regex::new(r"((?:19|20)\d\d)年(?:(\d{1,2})月)?以来|今年以来|去年以来|年初以来|今年上半年|((?:19|20)\d\d)年(?:全年|上半年)?").expect("valid regex")
+        });
+        let year = self
+            .date
+            .as_ref()
+            .and_then(|d| d[..4].parse::<i32>().ok())
+            .or(self.page.year);
+        let ymd = |y: i32, m: u32, d: u32| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| d.to_string())
+        };
+        if let Some(c) = RANGE.captures_iter(before).last() {
+            let y1: i32 = c[1].parse().unwrap_or(0);
+            let m1: u32 = c[2].parse().unwrap_or(1);
+            let d1: u32 = c.get(3).and_then(|d| d.as_str().parse().ok()).unwrap_or(1);
+            let y2: i32 = c
+                .get(4)
+                .and_then(|y| y.as_str().trim_end_matches('年').parse().ok())
+                .unwrap_or(y1);
+            let m2: u32 = c[5].parse().unwrap_or(12);
+            let d2: u32 = c
+                .get(6)
+                .and_then(|d| d.as_str().parse().ok())
+                .unwrap_or_else(|| last_day(y2, m2));
+            return (ymd(y1, m1, d1), ymd(y2, m2, d2), Some(c[0].to_string()));
+        }
+        if let Some(c) = SINCE.captures_iter(before).last() {
+            let whole = c[0].to_string();
+            let end = self.date.clone();
+            if let Some(y) = c.get(1) {
+                let y: i32 = y.as_str().parse().unwrap_or(0);
+                let m: u32 = c.get(2).and_then(|m| m.as_str().parse().ok()).unwrap_or(1);
+                return (ymd(y, m, 1), end, Some(whole));
+            }
+            if let Some(y) = c.get(3) {
+                let y: i32 = y.as_str().parse().unwrap_or(0);
+                if whole.contains("上半年") {
+                    return (ymd(y, 1, 1), ymd(y, 6, 30), Some(whole));
+                }
+                return (ymd(y, 1, 1), ymd(y, 12, 31), Some(whole));
+            }
+            if let Some(y) = year {
+                let start = match whole.as_str() {
+                    "去年以来" => ymd(y - 1, 1, 1),
+                    _ => ymd(y, 1, 1),
+                };
+                let end = if whole == "今年上半年" {
+                    ymd(y, 6, 30)
+                } else {
+                    end
+                };
+                return (start, end, Some(whole));
+            }
+            return (None, None, Some(whole));
+        }
+        (None, None, None)
+    }
+}
+
+fn last_day(year: i32, month: u32) -> u32 {
+    (28..=31)
+        .rev()
+        .find(|&d| chrono::NaiveDate::from_ymd_opt(year, month, d).is_some())
+        .unwrap_or(28)
+}
+
+/// The entity id of a gazetteer region.
+pub fn region_id(lex: &Lexicon, index: usize) -> EntityId {
+    let region = &lex.regions[index];
+    EntityId::new(
+        EntityClass::Region,
+        region.code.clone().unwrap_or_else(|| region.name.clone()),
+    )
+}
+
+/// Renders a value as a plain decimal (no exponent, no trailing zeros).
+pub fn format_decimal(v: f64) -> String {
+    let rounded = (v * 1000.0).round() / 1000.0;
+    let mut s = format!("{rounded:.3}");
+    while s.ends_with('0') {
+        s.pop();
+    }
+    if s.ends_with('.') {
+        s.pop();
+    }
+    s
+}
+
+/// Merges per-source fragments, in order, into one knowledge base.
+pub fn merge(fragments: Vec<Knowledge>) -> Knowledge {
+    let mut kn = Knowledge::default();
+    for frag in fragments {
+        let source_offset = kn.sources.len();
+        let article_offset = kn.articles.len();
+        kn.sources.extend(frag.sources);
+        kn.articles.extend(frag.articles.into_iter().map(|mut a| {
+            a.source += source_offset;
+            a
+        }));
+        for (_, mut e) in frag.entities {
+            e.mentioned_in = e.mentioned_in.iter().map(|a| a + article_offset).collect();
+            kn.upsert_entity(e);
+        }
+        for (key, rel) in frag.relations {
+            if rel.evidence.is_empty() {
+                kn.add_relation(key.subject.clone(), key.property, key.object.clone(), None);
+            }
+            for mut ev in rel.evidence {
+                ev.article += article_offset;
+                kn.add_relation(
+                    key.subject.clone(),
+                    key.property,
+                    key.object.clone(),
+                    Some(ev),
+                );
+            }
+        }
+        kn.statistics
+            .extend(frag.statistics.into_iter().map(|mut s| {
+                s.evidence.article += article_offset;
+                s
+            }));
+    }
+    kn
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn extract(text: &str) -> Knowledge {
+        let lex = Lexicon::embedded().unwrap();
+        let source = Source::from_bytes("t.txt", text.as_bytes()).unwrap();
+        extract_source(&lex, &source)
+    }
+
+    fn labels(kn: &Knowledge, class: EntityClass) -> Vec<String> {
+        kn.entities
+            .values()
+            .filter(|e| e.id.class == class && !e.mentioned_in.is_empty())
+            .map(|e| e.label.clone())
+            .collect()
+    }
+
+    fn has(kn: &Knowledge, s: &str, p: Property, o: &str) -> bool {
+        kn.relations.keys().any(|k| {
+            k.property == p
+                && kn.entities[&k.subject].label == s
+                && kn.entities[&k.object].label == o
+        })
+    }
+
+    #[test]
+    fn agency_chain_with_units_and_regions() {
+        let kn = extract(
+            "6月24日，呼伦贝尔市公安局海拉尔分局禁毒大队联合海拉尔区人民检察院举办了禁毒宣传活动。",
+        );
+        let agencies = labels(&kn, EntityClass::Agency);
+        for a in [
+            "呼伦贝尔市公安局",
+            "呼伦贝尔市公安局海拉尔分局",
+            "呼伦贝尔市公安局海拉尔分局禁毒大队",
+            "海拉尔区人民检察院",
+        ] {
+            assert!(
+                agencies.contains(&a.to_string()),
+                "{a} missing from {agencies:?}"
+            );
+        }
+        assert!(has(
+            &kn,
+            "呼伦贝尔市公安局海拉尔分局禁毒大队",
+            Property::LocatedIn,
+            "海拉尔区"
+        ));
+        assert!(has(
+            &kn,
+            "呼伦贝尔市公安局海拉尔分局",
+            Property::SubOrganizationOf,
+            "呼伦贝尔市公安局"
+        ));
+        assert!(
+            has(
+                &kn,
+                "呼伦贝尔市公安局海拉尔分局禁毒大队",
+                Property::CooperatesWith,
+                "海拉尔区人民检察院"
+            ) || has(
+                &kn,
+                "海拉尔区人民检察院",
+                Property::CooperatesWith,
+                "呼伦贝尔市公安局海拉尔分局禁毒大队"
+            )
+        );
+    }
+
+    #[test]
+    fn context_words_resolve_to_the_article_region() {
+        let kn = extract(
+            "内蒙古自治区禁毒工作会议召开。自治区公安厅通报，全区公安机关深入开展“清源断流”行动，共破获毒品案件783起，抓获犯罪嫌疑人1139名，缴获各类毒品折算成海洛因4.1公斤。",
+        );
+        let agencies = labels(&kn, EntityClass::Agency);
+        assert!(
+            agencies.contains(&"内蒙古自治区公安厅".to_string()),
+            "{agencies:?}"
+        );
+        assert!(labels(&kn, EntityClass::Campaign).contains(&"清源断流".to_string()));
+        let stats: Vec<(&str, &str)> = kn
+            .statistics
+            .iter()
+            .map(|s| (s.metric.as_str(), s.value.as_str()))
+            .collect();
+        assert_eq!(
+            stats,
+            vec![
+                ("casesSolved", "783"),
+                ("suspectsArrested", "1139"),
+                ("drugsSeized", "4100")
+            ]
+        );
+        assert!(kn.statistics[2].drug.is_none());
+    }
+
+    #[test]
+    fn abbreviations_only_in_enumerations() {
+        let kn = extract("与川、滇、两广、晋冀陕甘等省区建立区域禁毒合作机制。他川流不息。");
+        let regions = labels(&kn, EntityClass::Region);
+        for r in [
+            "四川省",
+            "云南省",
+            "广东省",
+            "广西壮族自治区",
+            "山西省",
+            "河北省",
+            "陕西省",
+            "甘肃省",
+        ] {
+            assert!(
+                regions.contains(&r.to_string()),
+                "{r} missing from {regions:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn named_cases_link_to_agency_and_drug() {
+        let kn = extract(
+            "2023年，广西出入境边防检查总站崇左边境管理支队侦破“8·12”特大运输毒品案，缴获海洛因15公斤。",
+        );
+        assert!(labels(&kn, EntityClass::Case).contains(&"8·12特大运输毒品案".to_string()));
+        assert!(has(
+            &kn,
+            "8·12特大运输毒品案",
+            Property::HandledBy,
+            "广西出入境边防检查总站崇左边境管理支队"
+        ));
+    }
+}

@@ -1,0 +1,280 @@
+//! End-to-end tests: run the `jindu` binary on the seed pages and on small
+//! texts made for the test, and check concrete entities, relations and
+//! query answers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn jindu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jindu"))
+        .args(args)
+        .output()
+        .expect("the jindu binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn seeds_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
+}
+
+/// One store built from the seeds, shared by the tests that only read it.
+fn seed_store() -> &'static Path {
+    static STORE: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (_, path) = STORE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let out = jindu(&[
+            "build",
+            seeds_dir().to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "build failed: {}", stderr(&out));
+        (dir, store)
+    });
+    path
+}
+
+fn query(name: &str, params: &[&str], format: &str) -> String {
+    let store = seed_store().to_str().unwrap().to_string();
+    let mut args = vec!["query", name, "--store", &store, "--format", format];
+    for p in params {
+        args.push("--param");
+        args.push(p);
+    }
+    let out = jindu(&args);
+    assert!(
+        out.status.success(),
+        "query {name} failed: {}",
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+#[test]
+fn build_summary_counts_the_seed_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    let out = jindu(&[
+        "build",
+        seeds_dir().to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("5 files"), "{text}");
+    for word in [
+        "Agency",
+        "Region",
+        "Campaign",
+        "Case",
+        "Drug",
+        "locatedIn",
+        "quads",
+    ] {
+        assert!(text.contains(word), "{word} missing in {text}");
+    }
+}
+
+#[test]
+fn agencies_by_region_rolls_up_the_hierarchy() {
+    let rows = query("agencies-by-region", &["region=内蒙古自治区"], "csv");
+    for agency in [
+        "开鲁县公安局",
+        "内蒙古自治区公安厅",
+        "呼伦贝尔市公安局海拉尔分局禁毒大队",
+    ] {
+        assert!(rows.contains(agency), "{agency} missing:\n{rows}");
+    }
+    let tibet = query("agencies-by-region", &["region=西藏自治区"], "csv");
+    assert!(tibet.contains("日喀则市公安局禁毒支队"), "{tibet}");
+    assert!(!tibet.contains("开鲁县公安局"), "{tibet}");
+}
+
+#[test]
+fn named_cases_come_with_their_handlers() {
+    let rows = query("named-cases", &[], "csv");
+    assert!(rows.contains("8·12特大运输毒品案"), "{rows}");
+}
+
+#[test]
+fn statistics_are_normalised() {
+    let rows = query("statistics-by-region-metric", &[], "csv");
+    assert!(rows.contains("casesSolved"), "{rows}");
+    assert!(rows.contains("783"), "{rows}");
+}
+
+#[test]
+fn every_stored_query_runs_and_most_answer() {
+    let list = jindu(&["query", "--list"]);
+    assert!(list.status.success());
+    let names: Vec<String> = stdout(&list)
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().next().unwrap().to_string())
+        .collect();
+    assert!(names.len() >= 8, "{names:?}");
+    let mut answered = 0;
+    for name in &names {
+        let rows = query(name, &[], "json");
+        let v: serde_json::Value =
+            serde_json::from_str(&rows).unwrap_or_else(|e| panic!("{name}: {e}\n{rows}"));
+        if v["results"]["bindings"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty())
+            || v["boolean"].is_boolean()
+        {
+            answered += 1;
+        }
+    }
+    assert!(
+        answered * 4 >= names.len() * 3,
+        "only {answered} of {} queries answered",
+        names.len()
+    );
+}
+
+#[test]
+fn the_same_build_twice_gives_the_same_quads() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut dumps = Vec::new();
+    for (i, threads) in ["1", "2"].iter().enumerate() {
+        let store = dir.path().join(format!("s{i}"));
+        let out = jindu(&[
+            "build",
+            seeds_dir().to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--threads",
+            threads,
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let dump = jindu(&["dump", "--store", store.to_str().unwrap()]);
+        assert!(dump.status.success());
+        dumps.push(dump.stdout);
+    }
+    assert!(dumps[0].len() > 10_000);
+    assert_eq!(dumps[0], dumps[1]);
+}
+
+#[test]
+fn odd_inputs_are_decoded_or_reported_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let gbk_text = "本报讯 近日，云南省公安厅禁毒总队联合昆明市公安局破获“3·15”特大贩卖毒品案，缴获冰毒12公斤。";
+    let (gbk, _, _) = encoding_rs::GB18030.encode(gbk_text);
+    std::fs::write(input.join("gbk.txt"), &gbk).unwrap();
+    let utf16_text = "拉萨市公安局禁毒支队开展“清源断流”行动，抓获犯罪嫌疑人5名。";
+    let mut utf16 = vec![0xFF, 0xFE];
+    for u in utf16_text.encode_utf16() {
+        utf16.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(input.join("utf16.txt"), &utf16).unwrap();
+    // An OCR'd column: a name broken over a line, spaces between characters.
+    std::fs::write(
+        input.join("ocr.txt"),
+        "本报讯 6月26日，广西壮族自治区公安\n厅召开新闻发布会，通报全区公安机关开展\n禁 毒 工 作 的 成 效 。\n",
+    )
+    .unwrap();
+    std::fs::write(input.join("empty.txt"), b"").unwrap();
+    let binary: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 256) as u8).collect();
+    std::fs::write(input.join("binary.txt"), &binary).unwrap();
+
+    let store = dir.path().join("store");
+    let json = dir.path().join("kn.json");
+    let out = jindu(&[
+        "build",
+        input.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("binary.txt"), "{err}");
+    assert!(
+        !err.contains("gbk.txt") && !err.contains("empty.txt"),
+        "{err}"
+    );
+    let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let labels: Vec<String> = kn["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["label"].as_str().unwrap().to_string())
+        .collect();
+    for label in [
+        "云南省公安厅禁毒总队",
+        "昆明市公安局",
+        "3·15特大贩卖毒品案",
+        "冰毒",
+        "拉萨市公安局禁毒支队",
+        "清源断流",
+        "广西壮族自治区公安厅",
+    ] {
+        assert!(
+            labels.iter().any(|l| l == label),
+            "{label} missing from {labels:?}"
+        );
+    }
+    let encodings: Vec<&str> = kn["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["encoding"].as_str().unwrap())
+        .collect();
+    assert!(encodings.contains(&"gb18030"), "{encodings:?}");
+    assert!(encodings.contains(&"UTF-16LE"), "{encodings:?}");
+}
+
+#[test]
+fn parameters_cannot_inject_and_bad_queries_report_position() {
+    let store = seed_store().to_str().unwrap().to_string();
+    // A value full of quotes and braces is one literal, not query text.
+    let out = jindu(&[
+        "query",
+        "agencies-by-region",
+        "--store",
+        &store,
+        "--format",
+        "csv",
+        "--param",
+        "region=\"} UNION { ?agency ?p ?o } #",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out)
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count(),
+        1,
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.rq");
+    std::fs::write(&bad, "SELECT ?x WHERE {\n  ?x ?y \n}}").unwrap();
+    let out = jindu(&["query", bad.to_str().unwrap(), "--store", &store]);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("malformed") && err.contains("3:"), "{err}");
+}
+
+#[test]
+fn missing_store_is_a_clear_error() {
+    let out = jindu(&["stats", "--store", "/nonexistent/jindu-store"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("jindu build"), "{}", stderr(&out));
+}
