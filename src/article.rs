@@ -15,6 +15,8 @@ pub struct Article {
     /// 1-based position in the page.
     pub index: usize,
     pub title: Option<String>,
+    /// Byte spans of the headline lines in the cleaned text.
+    pub title_spans: Vec<(usize, usize)>,
     /// Byte span in the cleaned text.
     pub start: usize,
     pub end: usize,
@@ -123,11 +125,15 @@ pub fn split_articles(clean: &CleanText) -> Vec<Article> {
     for group in groups {
         let start = paragraphs[group[0]].0;
         let end = paragraphs[*group.last().unwrap_or(&group[0])].1;
-        let title: Vec<&str> = group
+        let title_spans: Vec<(usize, usize)> = group
             .iter()
             .take_while(|&&p| matches!(paragraphs[p].2, Kind::Heading | Kind::Byline))
             .filter(|&&p| paragraphs[p].2 == Kind::Heading)
-            .map(|&p| text[paragraphs[p].0..paragraphs[p].1].trim())
+            .map(|&p| (paragraphs[p].0, paragraphs[p].1))
+            .collect();
+        let title: Vec<&str> = title_spans
+            .iter()
+            .map(|&(s, e)| text[s..e].trim())
             .collect();
         let mut sentences = Vec::new();
         for &p in &group {
@@ -141,6 +147,7 @@ pub fn split_articles(clean: &CleanText) -> Vec<Article> {
             } else {
                 Some(title.join(" "))
             },
+            title_spans,
             start,
             end,
             sentences,
@@ -189,7 +196,7 @@ mod tests {
         let articles = split_articles(&cleaned);
         assert_eq!(articles.len(), 3, "{articles:?}");
         assert_eq!(articles[0].title.as_deref(), Some("筑牢禁毒防线"));
-        assert_eq!(articles[1].title.as_deref(), Some("远离毒品 珍爱生命"));
+        assert_eq!(articles[1].title.as_deref(), Some("远离毒品珍爱生命"));
         assert_eq!(articles[2].title, None);
         let first: Vec<&str> = articles[0]
             .sentences

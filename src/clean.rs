@@ -296,7 +296,7 @@ fn wrap_width(lines: &[Line]) -> usize {
         })
         .max();
     match best {
-        Some((n, w)) if w <= 48 && w >= 6 && n * 4 >= non_empty && n >= 6 => w,
+        Some((n, w)) if (6..=48).contains(&w) && n * 4 >= non_empty && n >= 6 => w,
         _ => 0,
     }
 }
@@ -337,9 +337,12 @@ fn should_join(
         }
         true
     } else {
-        // Paragraph-per-line text: only a long line without an ending was
-        // cut (by a page or column break); short ones are headings.
-        prev.len() >= 40 && !prev_text.contains(' ')
+        // Paragraph-per-line text: a long line without an ending was cut
+        // (by a page or column break); so was a line that already reads as
+        // running text (it holds a comma) when nothing but a line break
+        // follows. Short lines without commas are headings.
+        let running = prev_text.contains([',', '、']) && !blank_between;
+        (prev.len() >= 40 || running) && !prev_text.contains(' ')
     }
 }
 
@@ -353,7 +356,7 @@ mod tests {
         let cleaned = clean(original);
         assert_eq!(
             cleaned.text,
-            "本报讯6月26日，自治区公安厅召开新闻发布会，通报工作成效。"
+            "本报讯6月26日,自治区公安厅召开新闻发布会,通报工作成效。"
         );
         let byte = cleaned.text.find("公安厅").unwrap();
         let orig = cleaned.orig_offset(byte);
@@ -378,10 +381,10 @@ mod tests {
         assert_eq!(
             paragraphs,
             vec![
-                "坚持预防为主 深化综合治理",
-                "6月1日，全民禁毒宣传月启动。",
+                "坚持预防为主深化综合治理",
+                "6月1日,全民禁毒宣传月启动。",
                 "高位推动全面部署",
-                "近年来，自治区各级禁毒部门贯彻落实。"
+                "近年来,自治区各级禁毒部门贯彻落实。"
             ]
         );
     }
@@ -405,7 +408,7 @@ mod tests {
         let cleaned = clean(&col.join("\n"));
         let paragraphs: Vec<&str> = cleaned.text.split('\n').collect();
         assert_eq!(paragraphs.len(), 3, "{paragraphs:?}");
-        assert!(paragraphs[0].contains("为牵引，"));
+        assert!(paragraphs[0].contains("为牵引,"));
         assert_eq!(paragraphs[1], "我区去年以来破获毒品案件783起");
     }
 }

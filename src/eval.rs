@@ -288,9 +288,8 @@ fn score_file(
             Match::Gold(g)
         } else if let Some(&g) = candidates.iter().find(|&&g| gold.entities[g].optional) {
             Match::Optional(g)
-        } else if candidates.iter().any(|g| matched_gold.contains(g)) {
-            Match::None // a duplicate of an entity already matched
         } else {
+            // No gold entity, or a duplicate of one already matched.
             Match::None
         };
         entity_match.insert(e.id.clone(), m);

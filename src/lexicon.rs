@@ -118,6 +118,8 @@ pub struct AgencyTerm {
     pub term: String,
     pub is_body: bool,
     pub is_unit: bool,
+    /// After a region inside a longer name, starts a name of its own.
+    pub restarts: bool,
     pub kind: String,
     /// The form used in labels.
     pub canonical: String,
@@ -210,7 +212,7 @@ pub struct Lexicon {
     pub gap_stopchars: HashSet<char>,
     pub t2s: HashMap<char, char>,
     /// Surface forms of the automaton and their meanings.
-    pub forms: Vec<(String, Vec<Meaning>)>,
+    pub forms: FormList,
     pub automaton: AhoCorasick,
 }
 
@@ -385,10 +387,11 @@ impl Lexicon {
             if f.len() < 3 {
                 bail!("agency_terms.tsv line {line}: expected term, role, kind");
             }
-            let (is_body, is_unit) = match f[1] {
-                "body" => (true, false),
-                "unit" => (false, true),
-                "both" => (true, true),
+            let (is_body, is_unit, restarts) = match f[1] {
+                "body" => (true, false, true),
+                "unit" => (false, true, false),
+                "both" => (true, true, true),
+                "branch" => (true, true, false),
                 other => bail!("agency_terms.tsv line {line}: unknown role {other}"),
             };
             let canonical = f
@@ -401,6 +404,7 @@ impl Lexicon {
                 term: f[0].to_string(),
                 is_body,
                 is_unit,
+                restarts,
                 kind: f[2].to_string(),
                 canonical,
             });
@@ -490,7 +494,7 @@ impl Lexicon {
                         .map(|s| (s.to_string(), f.get(1).is_none_or(|k| *k != "keep")))
                 })
                 .collect();
-        campaign_suffixes.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()));
+        campaign_suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.chars().count()));
 
         // Statistics.
         let mut metrics = Vec::new();
@@ -616,6 +620,9 @@ impl Lexicon {
     }
 }
 
+/// Surface forms with their meanings, sorted by form.
+type FormList = Vec<(String, Vec<Meaning>)>;
+
 /// Collects surface forms and their meanings before building the automaton.
 #[derive(Default)]
 struct FormTable {
@@ -645,7 +652,7 @@ impl FormTable {
         self.push(form, Meaning::Region { index, form: kind });
     }
 
-    fn build(self) -> Result<(Vec<(String, Vec<Meaning>)>, AhoCorasick)> {
+    fn build(self) -> Result<(FormList, AhoCorasick)> {
         let forms: Vec<(String, Vec<Meaning>)> = self.forms.into_iter().collect();
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
@@ -692,6 +699,6 @@ mod tests {
         let lex = Lexicon::embedded().unwrap();
         let (s, changed) = lex.to_simplified("廣西邊檢總站緝毒");
         assert_eq!(s, "广西边检总站缉毒");
-        assert_eq!(changed, 6);
+        assert_eq!(changed, 5);
     }
 }

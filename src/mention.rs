@@ -130,7 +130,7 @@ static CASE_CODED: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static CASE_PERSON: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\p{Han}{1,3}某{0,2}等\d*人\p{Han}{2,10}?案)").expect("valid regex")
+    Regex::new(r"(\p{Han}某{1,2}等\d*名?人[\p{Han}、]{2,12}?案)").expect("valid regex")
 });
 
 /// Named cases: a quoted code with a crime word (“8·12”特大运输毒品案,
@@ -304,7 +304,7 @@ mod tests {
             vec![
                 (19000.0, true, "株"),
                 (240.0, true, "人"),
-                (170.0, true, "万元"),
+                (1700000.0, true, "元"),
                 (3.0, false, "起")
             ]
         );

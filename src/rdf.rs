@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use oxigraph::io::{RdfFormat, RdfParser};
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
-use oxigraph::model::{GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::model::{BlankNode, GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::store::Store;
 use sha2::{Digest, Sha256};
 
@@ -32,9 +32,10 @@ pub const ONTOLOGY_TTL: &str = include_str!("../ontology/jindu.ttl");
 pub fn iri_segment(key: &str) -> String {
     let mut out = String::with_capacity(key.len());
     for c in key.chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '·' | '—' | '+') {
-            out.push(c);
-        } else if (c as u32) > 0x7F && !c.is_whitespace() && !c.is_control() {
+        let plain =
+            c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_' | '~' | '·' | '—' | '+');
+        let wide = (c as u32) > 0x7F && !c.is_whitespace() && !c.is_control();
+        if plain || wide {
             out.push(c);
         } else {
             let mut buf = [0u8; 4];
@@ -280,9 +281,33 @@ pub fn ontology_quads() -> Result<Vec<Quad>> {
     let parser = RdfParser::from_format(RdfFormat::Turtle)
         .with_default_graph(graph)
         .for_slice(ONTOLOGY_TTL.as_bytes());
-    parser
+    let quads = parser
         .collect::<Result<Vec<_>, _>>()
-        .context("the embedded ontology does not parse")
+        .context("the embedded ontology does not parse")?;
+    // The parser names blank nodes at random; name them by order of first
+    // appearance so that every build writes the same quads.
+    let mut names: std::collections::HashMap<BlankNode, BlankNode> = Default::default();
+    let mut rename = |b: &BlankNode| {
+        let next = names.len();
+        names
+            .entry(b.clone())
+            .or_insert_with(|| BlankNode::new_unchecked(format!("ontology{next}")))
+            .clone()
+    };
+    Ok(quads
+        .into_iter()
+        .map(|q| {
+            let subject = match q.subject {
+                NamedOrBlankNode::BlankNode(b) => NamedOrBlankNode::from(rename(&b)),
+                other => other,
+            };
+            let object = match q.object {
+                Term::BlankNode(b) => Term::from(rename(&b)),
+                other => other,
+            };
+            Quad::new(subject, q.predicate, object, q.graph_name)
+        })
+        .collect())
 }
 
 /// Replaces the store's content with the knowledge and the ontology,

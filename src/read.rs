@@ -177,27 +177,37 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
-    let guess = detector.guess(Some(b"cn"), chardetng::Utf8Detection::Allow);
-    // Chinese news comes in GB-family or Big5 encodings; any other guess
-    // means the bytes looked like neither, so try both and keep the clean one.
-    let candidates: [&'static Encoding; 2] = if guess == BIG5 {
-        [BIG5, GB18030]
-    } else {
-        [GB18030, BIG5]
-    };
-    for encoding in candidates {
+    let guess = detector.guess(None, chardetng::Utf8Detection::Allow);
+    // Chinese news comes in GB-family or Big5 encodings. GB18030 decodes
+    // almost any byte pairs without error, so decode with both and keep the
+    // one that reads as text: fewest private-use and rare characters, then
+    // chardetng's guess.
+    let mut best: Option<(usize, bool, String, &'static Encoding)> = None;
+    for encoding in [GB18030, BIG5] {
         let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-        if !had_errors && looks_like_text(&text) {
-            return Ok((text.into_owned(), encoding.name()));
+        if had_errors || !looks_like_text(&text) {
+            continue;
+        }
+        let penalty = oddness(&text);
+        let preferred = encoding == guess;
+        let better = match &best {
+            None => true,
+            Some((p, pref, _, _)) => penalty < *p || penalty == *p && preferred && !pref,
+        };
+        if better {
+            best = Some((penalty, preferred, text.into_owned(), encoding));
         }
     }
-    Err("cannot decode: not UTF-8, UTF-16, GB18030/GBK or Big5 text".into())
+    match best {
+        Some((_, _, text, encoding)) => Ok((text, encoding.name())),
+        None => Err("cannot decode: not UTF-8, UTF-16, GB18030/GBK or Big5 text".into()),
+    }
 }
 
 /// UTF-16 text without a BOM has a zero in every other byte for ASCII and
 /// many zeros overall; decide the byte order from where the zeros sit.
 fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
-    if bytes.len() < 4 || bytes.len() % 2 != 0 {
+    if bytes.len() < 4 || !bytes.len().is_multiple_of(2) {
         return None;
     }
     let sample = &bytes[..bytes.len().min(4096)];
@@ -216,6 +226,19 @@ fn sniff_utf16(bytes: &[u8]) -> Option<&'static Encoding> {
     } else {
         None
     }
+}
+
+/// How unlike Chinese text a decoding is: private-use characters, rare
+/// ideograph blocks and replacement characters, which a wrong legacy
+/// decoding produces and real text hardly has.
+fn oddness(text: &str) -> usize {
+    text.chars()
+        .filter(|&c| {
+            matches!(c as u32,
+                0xE000..=0xF8FF | 0x3400..=0x4DBF | 0x20000..=0x2FFFF | 0xFFFD
+                | 0xF900..=0xFAFF | 0x2E80..=0x2FDF | 0x3100..=0x312F | 0xFE10..=0xFE4F)
+        })
+        .count()
 }
 
 /// Rejects decodings full of control characters (binary data that happens

@@ -67,7 +67,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         kn.articles.push(ArticleInfo {
             source: 0,
             index: article.index,
-            title: article.title.clone(),
+            title: original_title(&cleaned, &original, article),
             char_start,
             char_end,
             about_drugs: about_drugs(lex, &cleaned.text[article.start..article.end], article),
@@ -87,6 +87,22 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         resolver.run();
     }
     kn
+}
+
+/// The headline as the source writes it (the cleaned one has lost the
+/// spaces between its phrases): line breaks dropped, spaces folded to one.
+fn original_title(clean: &CleanText, original: &[char], article: &Article) -> Option<String> {
+    let parts: Vec<String> = article
+        .title_spans
+        .iter()
+        .map(|&(s, e)| {
+            let (os, oe) = clean.orig_span(s, e);
+            let raw: String = original[os..oe.min(original.len())].iter().collect();
+            raw.split_whitespace().collect::<Vec<_>>().join(" ")
+        })
+        .filter(|t| !t.is_empty())
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
 
 /// Traditional text has many chars that the T→S table changes; Simplified
@@ -311,7 +327,7 @@ impl<'a> ArticleResolver<'a> {
         let score = |c: usize| -> usize {
             let mut s = 0;
             for (&a, &w) in anchors {
-                if a != c && self.lex.is_within(a, c) || self.lex.is_within(c, a) && a != c {
+                if a != c && (self.lex.is_within(a, c) || self.lex.is_within(c, a)) {
                     s += w * 2;
                 }
             }
@@ -555,15 +571,28 @@ impl<'a> ArticleResolver<'a> {
             surface_start = parts[0].1;
         }
         let mut unit_prefix = String::new();
+        let mut unit_region: Option<usize> = None;
         for (s, e, p) in &parts[rest_start..] {
             match p {
                 Part::Region { index, surface } => {
                     unit_prefix.push_str(surface);
+                    unit_region = Some(*index);
                     located = Some(*index);
                 }
                 Part::Free(name) => unit_prefix.push_str(name),
                 Part::Term(t) => {
                     let spec = &lex.agency_terms[*t];
+                    // A body named by its own region inside a longer name
+                    // (崇左边境管理支队 after 广西边检总站) is named from that
+                    // region, as a unit of what comes before it.
+                    if let Some(region) = unit_region.take()
+                        && spec.restarts
+                        && parent.is_some()
+                    {
+                        label = lex.regions[region].name.clone();
+                        unit_prefix.clear();
+                        surface_start = *s;
+                    }
                     let body = if spec.canonical == "@police" {
                         // Provinces and autonomous regions have a 公安厅; the
                         // municipalities (北京市, 重庆市) a 公安局 like cities.
@@ -1463,7 +1492,19 @@ mod tests {
             &kn,
             "8·12特大运输毒品案",
             Property::HandledBy,
-            "广西出入境边防检查总站崇左边境管理支队"
+            "崇左市边境管理支队"
+        ));
+        assert!(has(
+            &kn,
+            "崇左市边境管理支队",
+            Property::SubOrganizationOf,
+            "广西壮族自治区出入境边防检查总站"
+        ));
+        assert!(has(
+            &kn,
+            "8·12特大运输毒品案",
+            Property::InvolvesDrug,
+            "海洛因"
         ));
     }
 }

@@ -163,7 +163,12 @@ fn the_same_build_twice_gives_the_same_quads() {
         dumps.push(dump.stdout);
     }
     assert!(dumps[0].len() > 10_000);
-    assert_eq!(dumps[0], dumps[1]);
+    assert!(
+        dumps[0] == dumps[1],
+        "dumps differ ({} and {} bytes)",
+        dumps[0].len(),
+        dumps[1].len()
+    );
 }
 
 #[test]
