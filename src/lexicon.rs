@@ -51,6 +51,10 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         "gap_stopchars.txt",
         include_str!("../data/gap_stopchars.txt"),
     ),
+    (
+        "supervision_words.txt",
+        include_str!("../data/supervision_words.txt"),
+    ),
     ("t2s.tsv", include_str!("../data/t2s.tsv")),
 ];
 
@@ -209,6 +213,7 @@ pub struct Lexicon {
     pub units: HashMap<String, u64>,
     pub topic_words: Vec<String>,
     pub cooperation_words: Vec<String>,
+    pub supervision_words: Vec<String>,
     pub gap_stopchars: HashSet<char>,
     pub t2s: HashMap<char, char>,
     /// Surface forms of the automaton and their meanings.
@@ -533,6 +538,7 @@ impl Lexicon {
         };
         let topic_words = word_list("topic_words.txt")?;
         let cooperation_words = word_list("cooperation_words.txt")?;
+        let supervision_words = word_list("supervision_words.txt")?;
         let gap_stopchars = load_text("gap_stopchars.txt", extra_dirs)?
             .lines()
             .filter(|l| !l.trim_start().starts_with('#'))
@@ -567,6 +573,7 @@ impl Lexicon {
             units,
             topic_words,
             cooperation_words,
+            supervision_words,
             gap_stopchars,
             t2s,
             forms,

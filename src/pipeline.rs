@@ -56,7 +56,22 @@ pub fn extract_inputs(lex: &Lexicon, inputs: &[PathBuf]) -> Extraction {
         .map(|path| {
             let source = read_source(path)?;
             let bytes = source.byte_len;
-            let kn = extract_source(lex, &source);
+            // A bug on one odd input must not take the whole build down:
+            // report the file and go on.
+            let kn = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                extract_source(lex, &source)
+            }))
+            .map_err(|panic| ReadError {
+                path: path.clone(),
+                reason: format!(
+                    "internal error while extracting (please report it): {}",
+                    panic
+                        .downcast_ref::<String>()
+                        .map(String::as_str)
+                        .or_else(|| panic.downcast_ref::<&str>().copied())
+                        .unwrap_or("unknown")
+                ),
+            })?;
             bar.inc(bytes as u64);
             Ok((kn, bytes))
         })

@@ -1033,10 +1033,7 @@ impl<'a> ArticleResolver<'a> {
                 let handlers: Vec<&&Mention> = agencies
                     .iter()
                     .filter(|a| a.end <= case.start)
-                    .filter(|a| {
-                        !text[a.end..se].starts_with("督办")
-                            && !text[a.end..(a.end + 9).min(se)].contains("督办")
-                    })
+                    .filter(|a| !self.supervises(&text[a.end..se]))
                     .collect();
                 for a in handlers {
                     let ev = self.evidence(a.start, case.end, "case-handled-same-sentence");
@@ -1148,6 +1145,16 @@ impl<'a> ArticleResolver<'a> {
                 }
             }
         }
+    }
+
+    /// True when the text right after an agency says it supervised or
+    /// guided (公安部督办, 禁毒总队指导): no handling.
+    fn supervises(&self, after: &str) -> bool {
+        let head: String = after.chars().take(6).collect();
+        self.lex
+            .supervision_words
+            .iter()
+            .any(|w| head.contains(w.as_str()))
     }
 
     fn related_by_chain(&self, a: &EntityId, b: &EntityId) -> bool {
