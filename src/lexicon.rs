@@ -55,6 +55,14 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         "supervision_words.txt",
         include_str!("../data/supervision_words.txt"),
     ),
+    (
+        "enumeration_cues.txt",
+        include_str!("../data/enumeration_cues.txt"),
+    ),
+    (
+        "context_blockers.tsv",
+        include_str!("../data/context_blockers.tsv"),
+    ),
     ("t2s.tsv", include_str!("../data/t2s.tsv")),
 ];
 
@@ -214,6 +222,9 @@ pub struct Lexicon {
     pub topic_words: Vec<String>,
     pub cooperation_words: Vec<String>,
     pub supervision_words: Vec<String>,
+    pub enumeration_cues: Vec<String>,
+    /// Context prefix → characters that may not stand before it.
+    pub context_blockers: HashMap<String, HashSet<char>>,
     pub gap_stopchars: HashSet<char>,
     pub t2s: HashMap<char, char>,
     /// Surface forms of the automaton and their meanings.
@@ -539,6 +550,17 @@ impl Lexicon {
         let topic_words = word_list("topic_words.txt")?;
         let cooperation_words = word_list("cooperation_words.txt")?;
         let supervision_words = word_list("supervision_words.txt")?;
+        let mut enumeration_cues = word_list("enumeration_cues.txt")?;
+        enumeration_cues.sort_by_key(|c| std::cmp::Reverse(c.chars().count()));
+        let mut context_blockers: HashMap<String, HashSet<char>> = HashMap::new();
+        for (_, f) in rows(&load_text("context_blockers.tsv", extra_dirs)?) {
+            if let (Some(prefix), Some(chars)) = (f.first(), f.get(1)) {
+                context_blockers
+                    .entry(prefix.to_string())
+                    .or_default()
+                    .extend(chars.chars().filter(|c| !c.is_whitespace()));
+            }
+        }
         let gap_stopchars = load_text("gap_stopchars.txt", extra_dirs)?
             .lines()
             .filter(|l| !l.trim_start().starts_with('#'))
@@ -574,6 +596,8 @@ impl Lexicon {
             topic_words,
             cooperation_words,
             supervision_words,
+            enumeration_cues,
+            context_blockers,
             gap_stopchars,
             t2s,
             forms,

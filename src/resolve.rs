@@ -417,6 +417,15 @@ impl<'a> ArticleResolver<'a> {
                 Meaning::National(n) => Some(Part::National(*n)),
                 _ => None,
             })?;
+            if let Part::Context(c) = head {
+                let word = &lex.context_refs[c].word;
+                let before = text[..t.start].chars().next_back();
+                if let (Some(blockers), Some(b)) = (lex.context_blockers.get(word), before)
+                    && blockers.contains(&b)
+                {
+                    return None;
+                }
+            }
             parts.push((t.start, t.end, head));
             end = t.end;
             j = i + 1;
@@ -813,22 +822,41 @@ impl<'a> ArticleResolver<'a> {
 
     /// One-character abbreviations count only in lists of places: next to
     /// another region form, joined by 、 or nothing (川、滇、两广、晋冀陕甘).
+    /// The run of abbreviation and group tokens around token `i` (joined by
+    /// 、, 和, 及 or nothing) counts as a list of places when it has three or
+    /// more members, a separator, or a cue word after it (中缅边境, 晋冀等).
     fn in_enumeration(&self, tokens: &[Token], i: usize) -> bool {
         let text = self.text();
-        let is_region_token = |t: &Token| {
-            t.meanings(self.lex)
-                .iter()
-                .any(|m| matches!(m, Meaning::Region { .. } | Meaning::RegionGroup { .. }))
+        let is_list_token = |t: &Token| {
+            t.meanings(self.lex).iter().any(|m| {
+                matches!(
+                    m,
+                    Meaning::Region {
+                        form: FormKind::Abbrev,
+                        ..
+                    } | Meaning::RegionGroup { .. }
+                )
+            })
         };
         let joined = |a: &Token, b: &Token| {
             let gap = &text[a.end..b.start];
             gap.is_empty() || gap == "、" || gap == "和" || gap == "及"
         };
-        let before = i > 0 && is_region_token(&tokens[i - 1]) && joined(&tokens[i - 1], &tokens[i]);
-        let after = i + 1 < tokens.len()
-            && is_region_token(&tokens[i + 1])
-            && joined(&tokens[i], &tokens[i + 1]);
-        before || after
+        let mut first = i;
+        while first > 0 && is_list_token(&tokens[first - 1]) && joined(&tokens[first - 1], &tokens[first]) {
+            first -= 1;
+        }
+        let mut last = i;
+        while last + 1 < tokens.len() && is_list_token(&tokens[last + 1]) && joined(&tokens[last], &tokens[last + 1]) {
+            last += 1;
+        }
+        let members = last - first + 1;
+        if members < 2 {
+            return false;
+        }
+        let separated = (first..last).any(|k| tokens[k].end < tokens[k + 1].start);
+        let after = &text[tokens[last].end..];
+        members >= 3 || separated || self.lex.enumeration_cues.iter().any(|c| after.starts_with(c.as_str()))
     }
 
     /// 该局, 该支队, 该院: the latest agency before it whose name ends so.
