@@ -65,6 +65,16 @@ fn classify(p: &str) -> Kind {
 
 /// Splits a cleaned page into articles.
 pub fn split_articles(clean: &CleanText) -> Vec<Article> {
+    split_articles_with(clean, &|_, _| false)
+}
+
+/// Splits a cleaned page into articles; `new_topic(heading, article_so_far)`
+/// says when a heading between body paragraphs starts a new article rather
+/// than a section of the running one (it names a place far from it, say).
+pub fn split_articles_with(
+    clean: &CleanText,
+    new_topic: &dyn Fn(&str, &str) -> bool,
+) -> Vec<Article> {
     let text = &clean.text;
     let mut paragraphs: Vec<(usize, usize, Kind)> = Vec::new();
     let mut pos = 0;
@@ -83,8 +93,23 @@ pub fn split_articles(clean: &CleanText) -> Vec<Article> {
     let mut has_body = false;
     let mut closed = false;
     let mut pending: Vec<usize> = Vec::new(); // heading/byline block not yet placed
-    for (i, &(_, _, kind)) in paragraphs.iter().enumerate() {
+    for (i, &(start, end, kind)) in paragraphs.iter().enumerate() {
         match kind {
+            Kind::Heading
+                if pending.is_empty()
+                    && has_body
+                    && !closed
+                    && !current.is_empty()
+                    && new_topic(
+                        &text[start..end],
+                        &text[paragraphs[current[0]].0
+                            ..paragraphs[*current.last().unwrap_or(&current[0])].1],
+                    ) =>
+            {
+                groups.push(std::mem::take(&mut current));
+                has_body = false;
+                pending.push(i);
+            }
             Kind::Heading | Kind::Byline => pending.push(i),
             Kind::Dateline => {
                 if has_body || closed {

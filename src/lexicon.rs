@@ -152,6 +152,8 @@ pub enum ContextLevel {
     /// Only an autonomous region (自治区).
     AutonomousProvince,
     Prefecture,
+    /// The city the article is most about, prefecture- or county-level.
+    City,
     County,
 }
 
@@ -450,6 +452,7 @@ impl Lexicon {
                 "province-or-district" => ContextLevel::ProvinceOrDistrict,
                 "autonomous-province" => ContextLevel::AutonomousProvince,
                 "prefecture" => ContextLevel::Prefecture,
+                "city" => ContextLevel::City,
                 "county" => ContextLevel::County,
                 other => bail!("context_refs.tsv line {line}: unknown level {other}"),
             };

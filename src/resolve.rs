@@ -17,7 +17,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::article::{Article, split_articles};
+use crate::article::{Article, split_articles_with};
 use crate::clean::{CleanText, clean, is_cjk};
 use crate::lexicon::{ContextLevel, FormKind, Level, Lexicon, Meaning};
 use crate::mention::{
@@ -57,7 +57,19 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         char_len: source.text.chars().count(),
         byte_len: source.byte_len,
     });
-    let articles = split_articles(&cleaned);
+    let provinces = |t: &str| -> BTreeSet<usize> {
+        find_tokens(lex, t, 0, t.len())
+            .iter()
+            .flat_map(|tok| strong_region(lex, tok))
+            .filter_map(|r| lex.province_of(r))
+            .collect()
+    };
+    // A headline naming a province the running article never names starts
+    // a new article (pages without datelines still change story).
+    let articles = split_articles_with(&cleaned, &|heading, so_far| {
+        let in_heading = provinces(heading);
+        !in_heading.is_empty() && in_heading.is_disjoint(&provinces(so_far))
+    });
     let original: Vec<char> = source.text.chars().collect();
     let page = PageContext::new(lex, &cleaned, &articles);
     for article in &articles {
@@ -83,6 +95,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             date,
             kn: &mut kn,
             mentions: Vec::new(),
+            home_city: None,
         };
         resolver.run();
     }
@@ -224,6 +237,9 @@ struct ArticleResolver<'a> {
     date: Option<String>,
     kn: &'a mut Knowledge,
     mentions: Vec<Mention>,
+    /// The city (a region named …市 of prefecture or county level) the
+    /// article is most about, for 全市, 该市, 市公安局.
+    home_city: Option<usize>,
 }
 
 impl<'a> ArticleResolver<'a> {
@@ -236,6 +252,9 @@ impl<'a> ArticleResolver<'a> {
         let tokens = find_tokens(lex, &self.clean.text, self.article.start, self.article.end);
         let anchors = self.article_anchors(&tokens);
         let homes = self.home_regions(&anchors);
+        self.home_city = self
+            .best_city(&anchors)
+            .or_else(|| self.best_city(&self.page.anchors));
         let choice: Vec<Option<usize>> = tokens
             .iter()
             .map(|t| self.choose_region(t, &anchors))
@@ -310,6 +329,19 @@ impl<'a> ArticleResolver<'a> {
         homes
     }
 
+    fn best_city(&self, weights: &HashMap<usize, usize>) -> Option<usize> {
+        weights
+            .iter()
+            .filter(|(i, _)| {
+                let r = &self.lex.regions[**i];
+                r.name.ends_with('市')
+                    && matches!(r.level, Level::Prefecture | Level::County)
+                    && r.code.is_some()
+            })
+            .max_by_key(|(i, w)| (**w, std::cmp::Reverse(**i)))
+            .map(|(i, _)| *i)
+    }
+
     /// Picks the region a token names, when it names one: homonyms by the
     /// regions around them, then the higher level, then the smaller code.
     fn choose_region(&self, token: &Token, anchors: &HashMap<usize, usize>) -> Option<usize> {
@@ -367,6 +399,7 @@ impl<'a> ArticleResolver<'a> {
                     .filter(|&c| self.lex.regions[c].name.ends_with('区'))
             }),
             ContextLevel::Prefecture => homes.get(&Level::Prefecture).copied(),
+            ContextLevel::City => self.home_city,
             ContextLevel::County => homes.get(&Level::County).copied(),
         }
     }
@@ -843,11 +876,17 @@ impl<'a> ArticleResolver<'a> {
             gap.is_empty() || gap == "、" || gap == "和" || gap == "及"
         };
         let mut first = i;
-        while first > 0 && is_list_token(&tokens[first - 1]) && joined(&tokens[first - 1], &tokens[first]) {
+        while first > 0
+            && is_list_token(&tokens[first - 1])
+            && joined(&tokens[first - 1], &tokens[first])
+        {
             first -= 1;
         }
         let mut last = i;
-        while last + 1 < tokens.len() && is_list_token(&tokens[last + 1]) && joined(&tokens[last], &tokens[last + 1]) {
+        while last + 1 < tokens.len()
+            && is_list_token(&tokens[last + 1])
+            && joined(&tokens[last], &tokens[last + 1])
+        {
             last += 1;
         }
         let members = last - first + 1;
@@ -856,7 +895,13 @@ impl<'a> ArticleResolver<'a> {
         }
         let separated = (first..last).any(|k| tokens[k].end < tokens[k + 1].start);
         let after = &text[tokens[last].end..];
-        members >= 3 || separated || self.lex.enumeration_cues.iter().any(|c| after.starts_with(c.as_str()))
+        members >= 3
+            || separated
+            || self
+                .lex
+                .enumeration_cues
+                .iter()
+                .any(|c| after.starts_with(c.as_str()))
     }
 
     /// 该局, 该支队, 该院: the latest agency before it whose name ends so.
