@@ -56,6 +56,10 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         include_str!("../data/supervision_words.txt"),
     ),
     (
+        "campaign_blockers.txt",
+        include_str!("../data/campaign_blockers.txt"),
+    ),
+    (
         "enumeration_cues.txt",
         include_str!("../data/enumeration_cues.txt"),
     ),
@@ -225,6 +229,7 @@ pub struct Lexicon {
     pub cooperation_words: Vec<String>,
     pub supervision_words: Vec<String>,
     pub enumeration_cues: Vec<String>,
+    pub campaign_blockers: Vec<String>,
     /// Context prefix → characters that may not stand before it.
     pub context_blockers: HashMap<String, HashSet<char>>,
     pub gap_stopchars: HashSet<char>,
@@ -553,6 +558,7 @@ impl Lexicon {
         let topic_words = word_list("topic_words.txt")?;
         let cooperation_words = word_list("cooperation_words.txt")?;
         let supervision_words = word_list("supervision_words.txt")?;
+        let campaign_blockers = word_list("campaign_blockers.txt")?;
         let mut enumeration_cues = word_list("enumeration_cues.txt")?;
         enumeration_cues.sort_by_key(|c| std::cmp::Reverse(c.chars().count()));
         let mut context_blockers: HashMap<String, HashSet<char>> = HashMap::new();
@@ -600,6 +606,7 @@ impl Lexicon {
             cooperation_words,
             supervision_words,
             enumeration_cues,
+            campaign_blockers,
             context_blockers,
             gap_stopchars,
             t2s,

@@ -57,47 +57,117 @@ static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"[“"「『]([^“”"「」『』,。;!?]{2,24})[”"」』]"#).expect("valid regex")
 });
 
-/// Quoted names followed by a campaign word (“清源断流”行动, “清源断流—2023”专项行动).
+/// Quoted names that are campaigns: followed by a campaign word
+/// (“清源断流”行动, “清源断流—2023”专项行动), in a run of quoted names that
+/// ends with one (“清源断流”“集群打零”“夏季行动”等专项行动), or ending in
+/// one inside the quotes (“扫雷行动”).
 pub fn find_quoted_campaigns(
     lex: &Lexicon,
     text: &str,
     start: usize,
     end: usize,
 ) -> Vec<CampaignCandidate> {
-    let mut out = Vec::new();
     let slice = &text[start..end];
-    for caps in QUOTED.captures_iter(slice) {
-        let whole = caps.get(0).expect("match");
-        let inner = caps.get(1).expect("group").as_str().trim();
-        let after = &slice[whole.end()..];
-        let Some((suffix, strip)) = lex
+    let quoted: Vec<(usize, usize, &str)> = QUOTED
+        .captures_iter(slice)
+        .map(|c| {
+            let whole = c.get(0).expect("match");
+            (whole.start(), whole.end(), c.get(1).expect("group").as_str().trim())
+        })
+        .collect();
+    let suffix_at = |pos: usize| -> Option<&(String, bool)> {
+        let after = &slice[pos..];
+        let found = lex
             .campaign_suffixes
             .iter()
-            .find(|(s, _)| after.starts_with(s.as_str()))
-        else {
-            continue;
+            .find(|(s, _)| after.starts_with(s.as_str()))?;
+        let rest = &after[found.0.len()..];
+        if lex.campaign_blockers.iter().any(|b| rest.starts_with(b.as_str())) {
+            return None;
+        }
+        Some(found)
+    };
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < quoted.len() {
+        // The run of quoted names joined by nothing, 、, 和 or 及.
+        let mut j = i;
+        while j + 1 < quoted.len() {
+            let gap = &slice[quoted[j].1..quoted[j + 1].0];
+            if gap.is_empty() || gap == "、" || gap == "和" || gap == "及" {
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        let run_end = quoted[j].1;
+        let after_run = if slice[run_end..].starts_with('等') {
+            run_end + '等'.len_utf8()
+        } else {
+            run_end
         };
-        // A quoted thing that is a case, a drug or a slogan with digits only is not a campaign.
-        if inner.ends_with('案')
-            || inner.ends_with("案件")
-            || inner.chars().all(|c| c.is_ascii_digit())
-        {
-            continue;
+        let run_suffix = suffix_at(after_run);
+        for (k, &(qs, qe, inner)) in quoted[i..=j].iter().enumerate() {
+            if inner.ends_with('案') || inner.ends_with("案件") || !inner.chars().any(|c| !c.is_ascii_digit()) {
+                continue;
+            }
+            let is_last = i + k == j;
+            let (name, end_pos, rule) = if let Some((suffix, strip)) = run_suffix {
+                let mut name = strip_campaign_suffixes(lex, inner);
+                if !strip && is_last && j == i {
+                    name.push_str(suffix);
+                }
+                let end_pos = if is_last { after_run + suffix.len() } else { qe };
+                (name, end_pos, "campaign-quoted-suffix")
+            } else if let Some(stripped) = ends_with_strong_suffix(lex, inner) {
+                (stripped, qe, "campaign-quoted-inner-suffix")
+            } else {
+                continue;
+            };
+            let (base, edition) = split_edition(&name);
+            out.push(CampaignCandidate {
+                start: start + qs,
+                end: start + end_pos,
+                name: name.clone(),
+                edition_of: edition.map(|_| base.to_string()),
+                rule,
+            });
         }
-        let mut name = inner.to_string();
-        if !strip {
-            name.push_str(suffix);
-        }
-        let (base, edition) = split_edition(&name);
-        out.push(CampaignCandidate {
-            start: start + whole.start(),
-            end: start + whole.end() + suffix.len(),
-            name: name.clone(),
-            edition_of: edition.map(|_| base.to_string()),
-            rule: "campaign-quoted-suffix",
-        });
+        i = j + 1;
     }
     out
+}
+
+/// Removes trailing generic words marked `strip` (禁种铲毒专项行动 → 禁种铲毒),
+/// never leaving less than two characters.
+pub fn strip_campaign_suffixes(lex: &Lexicon, name: &str) -> String {
+    let mut name = name.to_string();
+    loop {
+        let Some((suffix, _)) = lex
+            .campaign_suffixes
+            .iter()
+            .find(|(s, strip)| *strip && name.ends_with(s.as_str()))
+        else {
+            break;
+        };
+        let rest = &name[..name.len() - suffix.len()];
+        if rest.chars().count() < 2 {
+            break;
+        }
+        name = rest.to_string();
+    }
+    name
+}
+
+/// A quoted name that itself ends in an operation word (“扫雷行动”,
+/// “夏季行动”): the name without it.
+fn ends_with_strong_suffix(lex: &Lexicon, inner: &str) -> Option<String> {
+    const STRONG: [&str; 4] = ["行动", "专项行动", "专项斗争", "攻坚战"];
+    if STRONG.iter().any(|s| inner.ends_with(s)) && inner.chars().count() >= 4 {
+        Some(strip_campaign_suffixes(lex, inner))
+    } else {
+        None
+    }
 }
 
 /// `清源断流—2023` → (`清源断流`, Some(2023)).
