@@ -72,7 +72,11 @@ pub fn find_quoted_campaigns(
         .captures_iter(slice)
         .map(|c| {
             let whole = c.get(0).expect("match");
-            (whole.start(), whole.end(), c.get(1).expect("group").as_str().trim())
+            (
+                whole.start(),
+                whole.end(),
+                c.get(1).expect("group").as_str().trim(),
+            )
         })
         .collect();
     let suffix_at = |pos: usize| -> Option<&(String, bool)> {
@@ -82,7 +86,11 @@ pub fn find_quoted_campaigns(
             .iter()
             .find(|(s, _)| after.starts_with(s.as_str()))?;
         let rest = &after[found.0.len()..];
-        if lex.campaign_blockers.iter().any(|b| rest.starts_with(b.as_str())) {
+        if lex
+            .campaign_blockers
+            .iter()
+            .any(|b| rest.starts_with(b.as_str()))
+        {
             return None;
         }
         Some(found)
@@ -108,7 +116,10 @@ pub fn find_quoted_campaigns(
         };
         let run_suffix = suffix_at(after_run);
         for (k, &(qs, qe, inner)) in quoted[i..=j].iter().enumerate() {
-            if inner.ends_with('案') || inner.ends_with("案件") || !inner.chars().any(|c| !c.is_ascii_digit()) {
+            if inner.ends_with('案')
+                || inner.ends_with("案件")
+                || !inner.chars().any(|c| !c.is_ascii_digit())
+            {
                 continue;
             }
             let is_last = i + k == j;
@@ -117,7 +128,11 @@ pub fn find_quoted_campaigns(
                 if !strip && is_last && j == i {
                     name.push_str(suffix);
                 }
-                let end_pos = if is_last { after_run + suffix.len() } else { qe };
+                let end_pos = if is_last {
+                    after_run + suffix.len()
+                } else {
+                    qe
+                };
                 (name, end_pos, "campaign-quoted-suffix")
             } else if let Some(stripped) = ends_with_strong_suffix(lex, inner) {
                 (stripped, qe, "campaign-quoted-inner-suffix")

@@ -335,7 +335,7 @@ impl<'a> ArticleResolver<'a> {
             .filter(|(i, _)| {
                 let r = &self.lex.regions[**i];
                 r.name.ends_with('市')
-                    && matches!(r.level, Level::Prefecture | Level::County)
+                    && matches!(r.level, Level::Province | Level::Prefecture | Level::County)
                     && r.code.is_some()
             })
             .max_by_key(|(i, w)| (**w, std::cmp::Reverse(**i)))
@@ -559,7 +559,10 @@ impl<'a> ArticleResolver<'a> {
         let mut rest_start = leading.len();
         if let Some(&lowest) = leading.last() {
             let followed_by_free = matches!(parts.get(leading.len()), Some((_, _, Part::Free(_))));
-            label = if followed_by_free {
+            // Places outside the GB/T table (foreign countries, Hong Kong)
+            // name their bodies as written: 香港海关, 蒙古国警察总局.
+            let uncoded = lex.regions[lowest].code.is_none();
+            label = if followed_by_free || uncoded {
                 // A name that is not a division keeps the region as written.
                 match &parts[leading.len() - 1].2 {
                     Part::Region { surface, .. } => surface.clone(),
@@ -1250,18 +1253,45 @@ impl<'a> ArticleResolver<'a> {
             .map(|s| (s.metric.clone(), s.value.clone()))
             .collect();
         for &(ss, se) in &article.sentences {
+            let mut previous_figure_end = ss;
+            let mut previous_clause: Option<(usize, usize)> = None;
             for fig in find_figures(text, ss, se) {
                 let before = &text[ss..fig.start];
-                let clause_start = before.rfind([',', ';', ':']).map(|i| i + 1).unwrap_or(0);
-                let clause = &before[clause_start..];
+                // A clause starts after the last comma-like mark or, in a
+                // list (毒品167公斤、羟亚胺2.97吨), after the previous figure.
+                let clause_start = before
+                    .rfind([',', ';', ':'])
+                    .map(|i| i + 1)
+                    .unwrap_or(0)
+                    .max(previous_figure_end - ss);
+                let clause = before[clause_start..].trim_start_matches('、');
                 let earlier = &before[..clause_start];
-                let Some(rule) = self.lex.metrics.iter().find(|r| {
+                let unit_fits = |r: &crate::lexicon::MetricRule| {
                     r.units
                         .iter()
                         .any(|u| u == &fig.unit || format!("万{u}") == fig.unit)
+                };
+                let mut rule = self.lex.metrics.iter().find(|r| {
+                    unit_fits(r)
                         && (r.with_verb.is_match(clause)
                             || r.object_only.is_match(clause) && r.verbs.is_match(earlier))
-                }) else {
+                });
+                // 查获海洛因15块,重达5公斤: the weight of what the clause
+                // before it seized.
+                if rule.is_none()
+                    && WEIGHT_LEAD.is_match(clause)
+                    && let Some((ps, pe)) = previous_clause
+                {
+                    let prev = &text[ps..pe];
+                    rule = self
+                        .lex
+                        .metrics
+                        .iter()
+                        .find(|r| unit_fits(r) && r.with_verb.is_match(prev));
+                }
+                previous_figure_end = fig.end;
+                previous_clause = Some((ss + clause_start, fig.end));
+                let Some(rule) = rule else {
                     continue;
                 };
                 let factor = self.lex.units.get(&fig.unit).copied().unwrap_or(1) as f64;
@@ -1376,6 +1406,11 @@ impl<'a> ArticleResolver<'a> {
         (None, None, None)
     }
 }
+
+/// A clause that only gives a weight (重达, 净重, 共计).
+static WEIGHT_LEAD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:共|总|净)?重(?:达|约|量)?$|^(?:共计|合计|计)$").expect("valid regex")
+});
 
 fn last_day(year: i32, month: u32) -> u32 {
     (28..=31)
