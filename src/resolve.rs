@@ -38,6 +38,9 @@ struct Mention {
     /// True when the mention is part of an agency name (a region inside
     /// 开鲁县公安局): not a place of its own for case locations.
     in_agency: bool,
+    /// True for the outer bodies of a longer name (呼伦贝尔市公安局 inside
+    /// 呼伦贝尔市公安局海拉尔分局禁毒大队): named, but not the actor.
+    partial: bool,
 }
 
 /// Extracts one source into a knowledge fragment with one source.
@@ -220,9 +223,14 @@ fn strong_region(lex: &Lexicon, token: &Token) -> Vec<usize> {
 /// One element of an agency name.
 #[derive(Debug, Clone)]
 enum Part {
-    Region { index: usize, surface: String },
+    Region {
+        index: usize,
+        surface: String,
+    },
     Context(usize),
     National(usize),
+    /// An agency already named (what 该局 stands for).
+    Existing(EntityId),
     Term(usize),
     Free(String),
 }
@@ -443,6 +451,21 @@ impl<'a> ArticleResolver<'a> {
             end = t.end;
             j += 1;
         }
+        if parts.is_empty()
+            && tokens[i]
+                .meanings(lex)
+                .iter()
+                .any(|m| matches!(m, Meaning::Demonstrative))
+        {
+            // 该局云中路派出所: a unit of the body 该局 stands for.
+            let (id, end_of_ref) = self.demonstrative_target(&tokens[i])?;
+            parts.push((tokens[i].start, end_of_ref, Part::Existing(id)));
+            end = end_of_ref;
+            j = i + 1;
+            while j < tokens.len() && tokens[j].start < end {
+                j += 1;
+            }
+        }
         if parts.is_empty() {
             let t = &tokens[i];
             let head = t.meanings(lex).iter().find_map(|m| match m {
@@ -463,7 +486,7 @@ impl<'a> ArticleResolver<'a> {
             end = t.end;
             j = i + 1;
         }
-        let head_is_national = matches!(parts[0].2, Part::National(_));
+        let head_is_national = matches!(parts[0].2, Part::National(_) | Part::Existing(_));
         // Body and units.
         let mut saw_body = head_is_national;
         loop {
@@ -488,6 +511,11 @@ impl<'a> ArticleResolver<'a> {
                 cursor = tokens[k].end;
                 k += 1;
             }
+            // One-character abbreviations inside a free name (云 and 中 of
+            // 云中路派出所) are not places: look past them for the term.
+            while k < tokens.len() && self.is_abbreviation_only(&tokens[k]) && saw_body {
+                k += 1;
+            }
             if k >= tokens.len() {
                 break;
             }
@@ -505,9 +533,12 @@ impl<'a> ArticleResolver<'a> {
             if t.start > cursor {
                 // A free name between (赣西 in 江西省赣西强制隔离戒毒所, 白音锡勒派出所).
                 let gap = &text[cursor..t.start];
-                let has_region_head = parts
-                    .iter()
-                    .any(|(_, _, p)| matches!(p, Part::Region { .. } | Part::National(_)));
+                let has_region_head = parts.iter().any(|(_, _, p)| {
+                    matches!(
+                        p,
+                        Part::Region { .. } | Part::National(_) | Part::Existing(_)
+                    )
+                });
                 if !has_region_head || !self.is_free_name(gap) {
                     break;
                 }
@@ -519,11 +550,26 @@ impl<'a> ArticleResolver<'a> {
             j = k + 1;
             saw_body = true;
         }
-        if !saw_body {
+        if !saw_body || matches!(parts[0].2, Part::Existing(_)) && parts.len() == 1 {
             return None;
         }
         self.emit_chain(&parts, homes)?;
         Some(j)
+    }
+
+    /// A token that is nothing but a one-character region abbreviation.
+    fn is_abbreviation_only(&self, token: &Token) -> bool {
+        let meanings = token.meanings(self.lex);
+        !meanings.is_empty()
+            && meanings.iter().all(|m| {
+                matches!(
+                    m,
+                    Meaning::Region {
+                        form: FormKind::Abbrev,
+                        ..
+                    }
+                )
+            })
     }
 
     /// A free name: 1–8 Chinese characters or digits with no function word.
@@ -583,11 +629,19 @@ impl<'a> ArticleResolver<'a> {
                     label = lex.national[*n].label.clone();
                     kind = lex.national[*n].kind.clone();
                 }
+                Part::Existing(id) => {
+                    label = id.key.clone();
+                    located = self.located_in(id);
+                }
                 _ => return None,
             }
             rest_start = 1;
         }
         let head_is_national = matches!(parts[0].2, Part::National(_));
+        let head_existing = match &parts[0].2 {
+            Part::Existing(id) => Some(id.clone()),
+            _ => None,
+        };
         // Region mentions of the head.
         for (s, e, p) in parts.iter() {
             if let Part::Region { index, .. } = p {
@@ -600,7 +654,8 @@ impl<'a> ArticleResolver<'a> {
             self.add_region_mention(region, parts[0].0, parts[0].1, true);
         }
 
-        let mut parent: Option<EntityId> = None;
+        let first_mention = self.mentions.len();
+        let mut parent: Option<EntityId> = head_existing;
         let mut surface_start = parts[0].0;
         if head_is_national {
             let id = self.add_agency(
@@ -675,6 +730,14 @@ impl<'a> ArticleResolver<'a> {
                 _ => {}
             }
         }
+        let agency_mentions: Vec<usize> = (first_mention..self.mentions.len())
+            .filter(|&m| self.mentions[m].id.class == EntityClass::Agency)
+            .collect();
+        if let Some((_, outer)) = agency_mentions.split_last() {
+            for &m in outer {
+                self.mentions[m].partial = true;
+            }
+        }
         Some(())
     }
 
@@ -725,6 +788,7 @@ impl<'a> ArticleResolver<'a> {
             end,
             id: id.clone(),
             in_agency: false,
+            partial: false,
         });
         id
     }
@@ -777,6 +841,7 @@ impl<'a> ArticleResolver<'a> {
             end,
             id,
             in_agency,
+            partial: false,
         });
     }
 
@@ -844,6 +909,7 @@ impl<'a> ArticleResolver<'a> {
                         end: token.end,
                         id,
                         in_agency: false,
+                        partial: false,
                     });
                     return;
                 }
@@ -907,33 +973,44 @@ impl<'a> ArticleResolver<'a> {
                 .any(|c| after.starts_with(c.as_str()))
     }
 
-    /// 该局, 该支队, 该院: the latest agency before it whose name ends so.
-    fn demonstrative(&mut self, token: &Token) {
-        const SUFFIXES: [(&str, &[&str]); 10] = [
-            ("分局", &["分局"]),
-            ("支队", &["支队"]),
-            ("大队", &["大队"]),
-            ("总队", &["总队"]),
-            ("中队", &["中队"]),
-            ("局", &["局"]),
-            ("院", &["院"]),
-            ("所", &["所"]),
-            ("站", &["站"]),
-            ("厅", &["厅"]),
+    /// What 该局, 该支队, 该院 … stands for: the latest agency named before it
+    /// whose name ends so; with the end of the reference.
+    fn demonstrative_target(&self, token: &Token) -> Option<(EntityId, usize)> {
+        const SUFFIXES: [&str; 10] = [
+            "分局", "支队", "大队", "总队", "中队", "局", "院", "所", "站", "厅",
         ];
         let after = &self.clean.text[token.end..];
-        let Some((suffix, endings)) = SUFFIXES.iter().find(|(s, _)| after.starts_with(s)) else {
-            return;
-        };
-        let target = self
-            .mentions
+        let suffix = SUFFIXES.iter().find(|s| after.starts_with(*s))?;
+        self.mentions
             .iter()
             .rev()
             .filter(|m| m.start < token.start && m.id.class == EntityClass::Agency)
-            .find(|m| endings.iter().any(|e| m.id.key.ends_with(e)))
-            .map(|m| m.id.clone());
-        if let Some(id) = target {
-            let end = token.end + suffix.len();
+            .find(|m| m.id.key.ends_with(suffix))
+            .map(|m| (m.id.clone(), token.end + suffix.len()))
+    }
+
+    /// The region an agency is located in, when known.
+    fn located_in(&self, id: &EntityId) -> Option<usize> {
+        let key = self
+            .kn
+            .relations
+            .keys()
+            .find(|k| k.property == Property::LocatedIn && &k.subject == id)?;
+        match &key.object.key {
+            code if self.lex.region_by_code.contains_key(code) => {
+                self.lex.region_by_code.get(code).copied()
+            }
+            name => self
+                .lex
+                .region_by_name
+                .get(name)
+                .and_then(|v| v.first().copied()),
+        }
+    }
+
+    /// 该局, 该支队, 该院: the latest agency before it whose name ends so.
+    fn demonstrative(&mut self, token: &Token) {
+        if let Some((id, end)) = self.demonstrative_target(token) {
             let surface = self.surface(token.start, end);
             if let Some(e) = self.kn.entities.get_mut(&id) {
                 e.alt_labels.insert(surface);
@@ -943,6 +1020,7 @@ impl<'a> ArticleResolver<'a> {
                 end,
                 id,
                 in_agency: false,
+                partial: false,
             });
         }
     }
@@ -958,8 +1036,13 @@ impl<'a> ArticleResolver<'a> {
             let id = self.add_campaign(&label, cand.start, cand.end, cand.rule);
             if let Some(base) = &cand.edition_of {
                 let base_label = self.campaign_label(base);
+                // The base campaign is named inside the edition's name, but
+                // it is the edition that the text speaks of: no mention of
+                // its own, so it gets no participation or case links here.
+                let before = self.mentions.len();
                 let base_id =
                     self.add_campaign(&base_label, cand.start, cand.end, "campaign-edition-base");
+                self.mentions.truncate(before);
                 let ev = self.evidence(cand.start, cand.end, "campaign-edition");
                 self.kn
                     .add_relation(id.clone(), Property::PartOf, base_id, Some(ev));
@@ -1024,6 +1107,7 @@ impl<'a> ArticleResolver<'a> {
             end,
             id: id.clone(),
             in_agency: false,
+            partial: false,
         });
         id
     }
@@ -1047,6 +1131,7 @@ impl<'a> ArticleResolver<'a> {
                 end: cand.end,
                 id,
                 in_agency: false,
+                partial: false,
             });
         }
     }
@@ -1086,7 +1171,7 @@ impl<'a> ArticleResolver<'a> {
                 .collect();
             let agencies: Vec<&Mention> = in_sentence
                 .iter()
-                .filter(|m| m.id.class == EntityClass::Agency)
+                .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
                 .collect();
             for m in in_sentence
                 .iter()
@@ -1102,10 +1187,24 @@ impl<'a> ArticleResolver<'a> {
                     );
                 }
             }
-            for case in in_sentence
+            let cases: Vec<&Mention> = in_sentence
                 .iter()
                 .filter(|m| m.id.class == EntityClass::Case)
-            {
+                .collect();
+            // A place or drug belongs to the case written nearest to it.
+            let nearest_case = |m: &Mention| -> Option<EntityId> {
+                cases
+                    .iter()
+                    .min_by_key(|c| {
+                        if m.start >= c.end {
+                            m.start - c.end
+                        } else {
+                            c.start.saturating_sub(m.end)
+                        }
+                    })
+                    .map(|c| c.id.clone())
+            };
+            for case in &cases {
                 let handlers: Vec<&&Mention> = agencies
                     .iter()
                     .filter(|a| a.end <= case.start)
@@ -1123,6 +1222,7 @@ impl<'a> ArticleResolver<'a> {
                 for r in in_sentence
                     .iter()
                     .filter(|m| m.id.class == EntityClass::Region && !m.in_agency)
+                    .filter(|m| nearest_case(m).as_ref() == Some(&case.id))
                 {
                     let ev = self.evidence(
                         r.start.min(case.start),
@@ -1139,6 +1239,7 @@ impl<'a> ArticleResolver<'a> {
                 for d in in_sentence
                     .iter()
                     .filter(|m| m.id.class == EntityClass::Drug)
+                    .filter(|m| nearest_case(m).as_ref() == Some(&case.id))
                 {
                     let ev = self.evidence(
                         d.start.min(case.start),
