@@ -56,6 +56,10 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         include_str!("../data/supervision_words.txt"),
     ),
     (
+        "weak_initials.txt",
+        include_str!("../data/weak_initials.txt"),
+    ),
+    (
         "campaign_blockers.txt",
         include_str!("../data/campaign_blockers.txt"),
     ),
@@ -230,6 +234,7 @@ pub struct Lexicon {
     pub supervision_words: Vec<String>,
     pub enumeration_cues: Vec<String>,
     pub campaign_blockers: Vec<String>,
+    pub weak_initials: HashSet<char>,
     /// Context prefix → characters that may not stand before it.
     pub context_blockers: HashMap<String, HashSet<char>>,
     pub gap_stopchars: HashSet<char>,
@@ -559,6 +564,10 @@ impl Lexicon {
         let cooperation_words = word_list("cooperation_words.txt")?;
         let supervision_words = word_list("supervision_words.txt")?;
         let campaign_blockers = word_list("campaign_blockers.txt")?;
+        let weak_initials = word_list("weak_initials.txt")?
+            .iter()
+            .filter_map(|w| w.chars().next())
+            .collect();
         let mut enumeration_cues = word_list("enumeration_cues.txt")?;
         enumeration_cues.sort_by_key(|c| std::cmp::Reverse(c.chars().count()));
         let mut context_blockers: HashMap<String, HashSet<char>> = HashMap::new();
@@ -607,6 +616,7 @@ impl Lexicon {
             supervision_words,
             enumeration_cues,
             campaign_blockers,
+            weak_initials,
             context_blockers,
             gap_stopchars,
             t2s,

@@ -862,10 +862,9 @@ impl<'a> ArticleResolver<'a> {
             let accept = match form {
                 FormKind::Full | FormKind::Former | FormKind::Banner | FormKind::Literary => true,
                 FormKind::Short => {
-                    lex.regions[index].level != Level::County
-                        || anchors
-                            .keys()
-                            .any(|&a| a != index && lex.is_within(index, a))
+                    !self.weak_start(tokens, i)
+                        && (lex.regions[index].level != Level::County
+                            || self.parent_anchored(index, anchors))
                 }
                 FormKind::Abbrev => self.in_enumeration(tokens, i),
                 FormKind::Group => true,
@@ -920,6 +919,40 @@ impl<'a> ArticleResolver<'a> {
                 _ => {}
             }
         }
+    }
+
+    /// A short county name counts when the article names its city (or
+    /// prefecture) or the county in full: 开鲁 beside 通辽市.
+    fn parent_anchored(&self, index: usize, anchors: &HashMap<usize, usize>) -> bool {
+        let own = anchors.get(&index).copied().unwrap_or(0) >= 3;
+        let parent = self.lex.regions[index]
+            .parent
+            .and_then(|p| anchors.get(&p))
+            .copied()
+            .unwrap_or(0)
+            >= 2;
+        own || parent
+    }
+
+    /// A short name whose first character is a function word (和田 in
+    /// 之处和田间) right after other text is not a place.
+    fn weak_start(&self, tokens: &[Token], i: usize) -> bool {
+        let text = self.text();
+        let token = &tokens[i];
+        let Some(first) = text[token.start..].chars().next() else {
+            return false;
+        };
+        if !self.lex.weak_initials.contains(&first) {
+            return false;
+        }
+        let before = text[..token.start].chars().next_back();
+        let after_place = i > 0
+            && tokens[i - 1].end == token.start
+            && tokens[i - 1]
+                .meanings(self.lex)
+                .iter()
+                .any(|m| matches!(m, Meaning::Region { .. }));
+        before.is_some_and(|c| is_cjk(c) && c.is_alphanumeric()) && !after_place
     }
 
     /// One-character abbreviations count only in lists of places: next to
