@@ -925,12 +925,10 @@ impl<'a> ArticleResolver<'a> {
     /// prefecture) or the county in full: 开鲁 beside 通辽市.
     fn parent_anchored(&self, index: usize, anchors: &HashMap<usize, usize>) -> bool {
         let own = anchors.get(&index).copied().unwrap_or(0) >= 3;
-        let parent = self.lex.regions[index]
-            .parent
-            .and_then(|p| anchors.get(&p))
-            .copied()
-            .unwrap_or(0)
-            >= 2;
+        let parent = self.lex.regions[index].parent.is_some_and(|p| {
+            anchors.get(&p).copied().unwrap_or(0) >= 2
+                || self.page.anchors.get(&p).copied().unwrap_or(0) >= 3
+        });
         own || parent
     }
 
