@@ -157,14 +157,11 @@ pub fn find_quoted_campaigns(
 /// never leaving less than two characters.
 pub fn strip_campaign_suffixes(lex: &Lexicon, name: &str) -> String {
     let mut name = name.to_string();
-    loop {
-        let Some((suffix, _)) = lex
-            .campaign_suffixes
-            .iter()
-            .find(|(s, strip)| *strip && name.ends_with(s.as_str()))
-        else {
-            break;
-        };
+    while let Some((suffix, _)) = lex
+        .campaign_suffixes
+        .iter()
+        .find(|(s, strip)| *strip && name.ends_with(s.as_str()))
+    {
         let rest = &name[..name.len() - suffix.len()];
         if rest.chars().count() < 2 {
             break;

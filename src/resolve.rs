@@ -288,6 +288,7 @@ impl<'a> ArticleResolver<'a> {
         self.campaigns(&tokens, &consumed);
         self.cases();
         self.mentions.sort_by_key(|m| (m.start, m.end));
+        self.name_prefix_parents();
         self.link_relations();
         self.statistics();
     }
@@ -703,13 +704,23 @@ impl<'a> ArticleResolver<'a> {
                             Some(r) if r.level == Level::Country => "警察局".to_string(),
                             _ => "公安局".to_string(),
                         }
+                    } else if spec.term == "法院"
+                        && unit_prefix.is_empty()
+                        && located.is_some_and(|r| lex.regions[r].level == Level::Province)
+                    {
+                        // There is no province-level 人民法院: 安徽法院, 全省法院
+                        // are the province's courts as a whole.
+                        kind = "collective".to_string();
+                        "法院".to_string()
                     } else {
                         spec.canonical.clone()
                     };
                     label.push_str(&unit_prefix);
                     label.push_str(&body);
                     unit_prefix.clear();
-                    kind = spec.kind.clone();
+                    if kind != "collective" {
+                        kind = spec.kind.clone();
+                    }
                     let rule = if parent.is_some() {
                         "agency-unit-chain"
                     } else {
@@ -916,6 +927,10 @@ impl<'a> ArticleResolver<'a> {
                     self.demonstrative(token);
                     return;
                 }
+                Meaning::AgencyTerm(t) => {
+                    self.bare_agency_term(token, *t, homes);
+                    return;
+                }
                 _ => {}
             }
         }
@@ -951,6 +966,108 @@ impl<'a> ArticleResolver<'a> {
                 .iter()
                 .any(|m| matches!(m, Meaning::Region { .. }));
         before.is_some_and(|c| is_cjk(c) && c.is_alphanumeric()) && !after_place
+    }
+
+    /// An agency word with no region before it. A regulator named in a
+    /// local article (与药监局、市场监督管理局) is the local one; a police unit
+    /// (刑侦大队, 警犬技术中队) belongs to the bureau the article last named.
+    fn bare_agency_term(&mut self, token: &Token, term: usize, homes: &HashMap<Level, usize>) {
+        let lex = self.lex;
+        let spec = &lex.agency_terms[term];
+        let text = self.text();
+        let before = text[..token.start].chars().next_back();
+        let clause_start = before.is_none_or(|c| !(is_cjk(c) && c.is_alphanumeric()))
+            || before.is_some_and(|c| "与和及同、对由向".contains(c));
+        if !clause_start {
+            return;
+        }
+        if spec.kind == "regulator" && spec.is_body {
+            let home = homes
+                .get(&Level::County)
+                .copied()
+                .or(self.home_city)
+                .or_else(|| homes.get(&Level::Prefecture).copied());
+            if let Some(region) = home {
+                let label = format!("{}{}", lex.regions[region].name, spec.canonical);
+                self.add_agency(
+                    &label,
+                    &spec.kind,
+                    Some(region),
+                    token.start,
+                    token.end,
+                    None,
+                    "agency-bare-body-home",
+                );
+            }
+            return;
+        }
+        if !spec.is_unit || spec.is_body && spec.restarts && !spec.term.contains("队") {
+            return;
+        }
+        let parent = self
+            .mentions
+            .iter()
+            .rev()
+            .filter(|m| m.start < token.start && m.id.class == EntityClass::Agency)
+            .find(|m| {
+                ["公安局", "分局", "公安厅"]
+                    .iter()
+                    .any(|e| m.id.key.ends_with(e))
+            })
+            .map(|m| m.id.clone());
+        if let Some(parent) = parent {
+            let label = format!("{}{}", parent.key, spec.canonical);
+            let located = self.located_in(&parent);
+            self.add_agency(
+                &label,
+                &spec.kind,
+                located,
+                token.start,
+                token.end,
+                Some(parent),
+                "agency-bare-unit-of-bureau",
+            );
+        }
+    }
+
+    /// Links an agency to a body whose whole name begins its own
+    /// (西藏自治区禁毒委员会办公室 → 西藏自治区禁毒委员会) when both are named
+    /// in the article and it has no parent yet.
+    fn name_prefix_parents(&mut self) {
+        let agencies: BTreeSet<EntityId> = self
+            .mentions
+            .iter()
+            .filter(|m| m.id.class == EntityClass::Agency)
+            .map(|m| m.id.clone())
+            .collect();
+        for unit in &agencies {
+            let has_parent = self
+                .kn
+                .relations
+                .keys()
+                .any(|k| k.property == Property::SubOrganizationOf && &k.subject == unit);
+            if has_parent {
+                continue;
+            }
+            let parent = agencies
+                .iter()
+                .filter(|p| p.key.len() < unit.key.len() && unit.key.starts_with(&p.key))
+                .max_by_key(|p| p.key.len());
+            if let Some(parent) = parent {
+                let first = self
+                    .mentions
+                    .iter()
+                    .find(|m| &m.id == unit)
+                    .map(|m| (m.start, m.end));
+                let ev = first.map(|(s, e)| self.evidence(s, e, "agency-name-prefix-parent"));
+                self.kn.add_relation(
+                    unit.clone(),
+                    Property::SubOrganizationOf,
+                    parent.clone(),
+                    ev,
+                );
+            }
+        }
     }
 
     /// One-character abbreviations count only in lists of places: next to
