@@ -1310,6 +1310,10 @@ impl<'a> ArticleResolver<'a> {
         let article: &'a Article = self.article;
         let text: &'a str = &self.clean.text;
         let coop_words: &'a [String] = &self.lex.cooperation_words;
+        // The acting agencies of the latest sentence that named some, and
+        // the paragraph they were in: a sentence without an agency of its
+        // own continues its paragraph's subject (该局…; 号召群众参与禁种铲毒).
+        let mut carried: Option<(usize, Vec<Mention>)> = None;
         for &(ss, se) in &article.sentences {
             let in_sentence: Vec<Mention> = self
                 .mentions
@@ -1321,12 +1325,27 @@ impl<'a> ArticleResolver<'a> {
                 .iter()
                 .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
                 .collect();
+            let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
+            let subject: Vec<Mention> = if agencies.is_empty() {
+                match &carried {
+                    Some((p, group)) if *p == paragraph => group.clone(),
+                    _ => Vec::new(),
+                }
+            } else {
+                let group = self.subject_group(&agencies);
+                carried = Some((paragraph, group.clone()));
+                group
+            };
             for m in in_sentence
                 .iter()
                 .filter(|m| m.id.class == EntityClass::Campaign)
             {
-                for a in agencies.iter().filter(|a| a.end <= m.start) {
-                    let ev = self.evidence(a.start, m.end, "participates-same-sentence");
+                for a in &subject {
+                    let ev = self.evidence(
+                        a.start.min(m.start),
+                        m.end.max(a.end),
+                        "participates-sentence-subject",
+                    );
                     self.kn.add_relation(
                         a.id.clone(),
                         Property::ParticipatesIn,
@@ -1451,12 +1470,14 @@ impl<'a> ArticleResolver<'a> {
                                 pairs.push((l.id.clone(), r.id.clone()));
                             }
                         }
-                    } else if left.len() == 1 && text[clause_start..p].contains('与') {
-                        // 与X合作: X works with the sentence's first agency.
-                        if let Some(subject) = agencies.first()
-                            && subject.id != left[0].id
-                        {
-                            pairs.push((subject.id.clone(), left[0].id.clone()));
+                    } else if !left.is_empty() {
+                        // 与X合作, 在X协助下: X works with the sentence's subject.
+                        for s in &subject {
+                            for l in &left {
+                                if s.id != l.id {
+                                    pairs.push((s.id.clone(), l.id.clone()));
+                                }
+                            }
                         }
                     }
                     for (a, b) in pairs {
@@ -1480,6 +1501,30 @@ impl<'a> ArticleResolver<'a> {
             .supervision_words
             .iter()
             .any(|w| head.contains(w.as_str()))
+    }
+
+    /// The agencies a sentence is about: its first agency and those joined
+    /// to it by 、, 和, 与, 及 or a cooperation word (西藏自治区禁毒办、拉萨市禁毒办联合主办).
+    fn subject_group(&self, agencies: &[&Mention]) -> Vec<Mention> {
+        let text = self.text();
+        let mut group: Vec<Mention> = Vec::new();
+        for a in agencies {
+            match group.last() {
+                None => group.push((*a).clone()),
+                Some(prev) => {
+                    let gap = text.get(prev.end..a.start).unwrap_or("");
+                    let joined = gap.is_empty()
+                        || ["、", "和", "与", "及", "同"].contains(&gap)
+                        || self.lex.cooperation_words.iter().any(|w| w == gap);
+                    if joined {
+                        group.push((*a).clone());
+                    } else {
+                        break;
+                    }
+                }
+            }
+        }
+        group
     }
 
     fn related_by_chain(&self, a: &EntityId, b: &EntityId) -> bool {
