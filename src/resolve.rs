@@ -272,7 +272,7 @@ impl<'a> ArticleResolver<'a> {
         // Agency chains first: they decide which region tokens sit inside names.
         let mut i = 0;
         while i < tokens.len() {
-            if let Some(next) = self.agency_chain(&tokens, &choice, i, &homes) {
+            if let Some(next) = self.agency_chain(&tokens, &choice, i, &homes, &anchors) {
                 consumed[i..next].iter_mut().for_each(|c| *c = true);
                 i = next;
             } else {
@@ -421,9 +421,17 @@ impl<'a> ArticleResolver<'a> {
         choice: &[Option<usize>],
         i: usize,
         homes: &HashMap<Level, usize>,
+        anchors: &HashMap<usize, usize>,
     ) -> Option<usize> {
         let lex = self.lex;
         let text: &'a str = &self.clean.text;
+        // A name starts at a place that counts on its own (not 会同 in
+        // 会同瑞丽市公安局, a county's short name without its city).
+        if let Some(index) = choice[i]
+            && !self.region_form_counts(tokens, i, index, anchors)
+        {
+            return None;
+        }
         let mut parts: Vec<(usize, usize, Part)> = Vec::new(); // (start, end, part)
         let mut j = i;
         let mut end = tokens[i].start;
@@ -451,6 +459,15 @@ impl<'a> ArticleResolver<'a> {
             ));
             end = t.end;
             j += 1;
+        }
+        if parts.is_empty()
+            && let Some(bureau) = self.bare_unit_head(&tokens[i])
+        {
+            // 刑侦大队警犬技术中队 with no body before it: units of the bureau
+            // the article last named.
+            parts.push((tokens[i].start, tokens[i].start, Part::Existing(bureau)));
+            end = tokens[i].start;
+            j = i;
         }
         if parts.is_empty()
             && tokens[i]
@@ -514,7 +531,19 @@ impl<'a> ArticleResolver<'a> {
             }
             // One-character abbreviations inside a free name (云 and 中 of
             // 云中路派出所) are not places: look past them for the term.
-            while k < tokens.len() && self.is_abbreviation_only(&tokens[k]) && saw_body {
+            // A place outside the chain's region right before a body is part
+            // of its name (内蒙古 + 大兴安岭 + 森林公安局).
+            while k < tokens.len()
+                && (self.is_abbreviation_only(&tokens[k])
+                    || !saw_body
+                        && choice[k].is_some()
+                        && tokens.get(k + 1).is_some_and(|n| {
+                            n.start == tokens[k].end
+                                && n.meanings(lex).iter().any(|m| {
+                                    matches!(m, Meaning::AgencyTerm(a) if lex.agency_terms[*a].is_body)
+                                })
+                        }))
+            {
                 k += 1;
             }
             if k >= tokens.len() {
@@ -869,18 +898,7 @@ impl<'a> ArticleResolver<'a> {
         let lex = self.lex;
         let meanings = token.meanings(lex);
         if let Some(index) = choice[i] {
-            let form = self.form_kind(token, index).unwrap_or(FormKind::Full);
-            let accept = match form {
-                FormKind::Full | FormKind::Former | FormKind::Banner | FormKind::Literary => true,
-                FormKind::Short => {
-                    !self.weak_start(tokens, i)
-                        && (lex.regions[index].level != Level::County
-                            || self.parent_anchored(index, anchors))
-                }
-                FormKind::Abbrev => self.in_enumeration(tokens, i),
-                FormKind::Group => true,
-            };
-            if accept {
+            if self.region_form_counts(tokens, i, index, anchors) {
                 self.add_region_mention(index, token.start, token.end, false);
             }
             return;
@@ -936,6 +954,29 @@ impl<'a> ArticleResolver<'a> {
         }
     }
 
+    /// Whether region token `i`, read as region `index`, names a place here:
+    /// official and literary names always; short names unless they start
+    /// with a function character inside a word, and for counties only when
+    /// the article names their city; abbreviations only in lists.
+    fn region_form_counts(
+        &self,
+        tokens: &[Token],
+        i: usize,
+        index: usize,
+        anchors: &HashMap<usize, usize>,
+    ) -> bool {
+        match self.form_kind(&tokens[i], index).unwrap_or(FormKind::Full) {
+            FormKind::Full | FormKind::Former | FormKind::Banner | FormKind::Literary => true,
+            FormKind::Short => {
+                !self.weak_start(tokens, i)
+                    && (self.lex.regions[index].level != Level::County
+                        || self.parent_anchored(index, anchors))
+            }
+            FormKind::Abbrev => self.in_enumeration(tokens, i),
+            FormKind::Group => true,
+        }
+    }
+
     /// A short county name counts when the article names its city (or
     /// prefecture) or the county in full: 开鲁 beside 通辽市.
     fn parent_anchored(&self, index: usize, anchors: &HashMap<usize, usize>) -> bool {
@@ -968,9 +1009,8 @@ impl<'a> ArticleResolver<'a> {
         before.is_some_and(|c| is_cjk(c) && c.is_alphanumeric()) && !after_place
     }
 
-    /// An agency word with no region before it. A regulator named in a
-    /// local article (与药监局、市场监督管理局) is the local one; a police unit
-    /// (刑侦大队, 警犬技术中队) belongs to the bureau the article last named.
+    /// An agency word with no region before it: a regulator or justice
+    /// bureau named in a local article (与药监局、市场监督管理局) is the local one.
     fn bare_agency_term(&mut self, token: &Token, term: usize, homes: &HashMap<Level, usize>) {
         let lex = self.lex;
         let spec = &lex.agency_terms[term];
@@ -981,7 +1021,7 @@ impl<'a> ArticleResolver<'a> {
         if !clause_start {
             return;
         }
-        if spec.kind == "regulator" && spec.is_body {
+        if matches!(spec.kind.as_str(), "regulator" | "justice") && spec.is_body {
             let home = homes
                 .get(&Level::County)
                 .copied()
@@ -1001,11 +1041,29 @@ impl<'a> ArticleResolver<'a> {
             }
             return;
         }
-        if !spec.is_unit || spec.is_body && spec.restarts && !spec.term.contains("队") {
-            return;
+    }
+
+    /// For a police unit word with nothing before it (刑侦大队 at the start
+    /// of a clause): the bureau the article last named, whose unit it is.
+    fn bare_unit_head(&self, token: &Token) -> Option<EntityId> {
+        let lex = self.lex;
+        let term = token.meanings(lex).iter().find_map(|m| match m {
+            Meaning::AgencyTerm(a) => Some(*a),
+            _ => None,
+        })?;
+        let spec = &lex.agency_terms[term];
+        let unit_word = spec.is_unit && (!spec.is_body || spec.term.ends_with('队'));
+        if !unit_word || !matches!(spec.kind.as_str(), "publicSecurity" | "border") {
+            return None;
         }
-        let parent = self
-            .mentions
+        let text = self.text();
+        let before = text[..token.start].chars().next_back();
+        let clause_start = before.is_none_or(|c| !(is_cjk(c) && c.is_alphanumeric()))
+            || before.is_some_and(|c| "与和及同、对由向".contains(c));
+        if !clause_start {
+            return None;
+        }
+        self.mentions
             .iter()
             .rev()
             .filter(|m| m.start < token.start && m.id.class == EntityClass::Agency)
@@ -1014,20 +1072,7 @@ impl<'a> ArticleResolver<'a> {
                     .iter()
                     .any(|e| m.id.key.ends_with(e))
             })
-            .map(|m| m.id.clone());
-        if let Some(parent) = parent {
-            let label = format!("{}{}", parent.key, spec.canonical);
-            let located = self.located_in(&parent);
-            self.add_agency(
-                &label,
-                &spec.kind,
-                located,
-                token.start,
-                token.end,
-                Some(parent),
-                "agency-bare-unit-of-bureau",
-            );
-        }
+            .map(|m| m.id.clone())
     }
 
     /// Links an agency to a body whose whole name begins its own
