@@ -1039,7 +1039,6 @@ impl<'a> ArticleResolver<'a> {
                     "agency-bare-body-home",
                 );
             }
-            return;
         }
     }
 
