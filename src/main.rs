@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand};
 use jindu::graph::KnowledgeGraph;
 use jindu::lexicon::{Lexicon, export_defaults};
 use jindu::model::{EntityClass, Property};
-use jindu::pipeline::extract_inputs;
+use jindu::pipeline::{Extraction, extract_inputs};
 use jindu::query::{OutputFormat, find_query, run_query, stored_queries, write_table};
 use jindu::rdf::{open_store, sorted_nquads, write_store};
 
@@ -242,6 +242,26 @@ fn embedded_seed_dir() -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// Extracts the inputs, or the embedded seed pages when there are none,
+/// reporting each file that failed on stderr.
+fn extract_inputs_or_seeds(lex: &Lexicon, inputs: Vec<PathBuf>) -> Result<Extraction> {
+    let (inputs, temp) = if inputs.is_empty() {
+        let dir = embedded_seed_dir()?;
+        eprintln!("no input given: reading the embedded seed pages");
+        (vec![dir.clone()], Some(dir))
+    } else {
+        (inputs, None)
+    };
+    let extraction = extract_inputs(lex, &inputs);
+    if let Some(dir) = temp {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    for failure in &extraction.failures {
+        eprintln!("jindu: skipped {failure}");
+    }
+    Ok(extraction)
+}
+
 fn build(
     inputs: Vec<PathBuf>,
     store: PathBuf,
@@ -257,20 +277,7 @@ fn build(
             .context("cannot set the thread count")?;
     }
     let lex = Lexicon::load(&lexicons)?;
-    let (inputs, temp) = if inputs.is_empty() {
-        let dir = embedded_seed_dir()?;
-        eprintln!("no input given: building from the embedded seed pages");
-        (vec![dir.clone()], Some(dir))
-    } else {
-        (inputs, None)
-    };
-    let extraction = extract_inputs(&lex, &inputs);
-    if let Some(dir) = temp {
-        let _ = std::fs::remove_dir_all(dir);
-    }
-    for failure in &extraction.failures {
-        eprintln!("jindu: skipped {failure}");
-    }
+    let extraction = extract_inputs_or_seeds(&lex, inputs)?;
     let kn = &extraction.knowledge;
     let extracted = started.elapsed();
     let graph = KnowledgeGraph::build(kn);
@@ -367,19 +374,7 @@ fn eval(
 ) -> Result<ExitCode> {
     let lex = Lexicon::load(&lexicons)?;
     let golds = jindu::eval::read_gold_dir(&gold)?;
-    let (inputs, temp) = if inputs.is_empty() {
-        let dir = embedded_seed_dir()?;
-        (vec![dir.clone()], Some(dir))
-    } else {
-        (inputs, None)
-    };
-    let extraction = extract_inputs(&lex, &inputs);
-    if let Some(dir) = temp {
-        let _ = std::fs::remove_dir_all(dir);
-    }
-    for failure in &extraction.failures {
-        eprintln!("jindu: skipped {failure}");
-    }
+    let extraction = extract_inputs_or_seeds(&lex, inputs)?;
     let report = jindu::eval::score(&extraction.knowledge, &golds);
     for missing in &report.unmatched_gold {
         eprintln!("jindu: no source {missing} among the inputs; its gold file is not scored");

@@ -1430,55 +1430,38 @@ impl<'a> ArticleResolver<'a> {
                         Some(ev),
                     );
                 }
-                for r in in_sentence
-                    .iter()
-                    .filter(|m| m.id.class == EntityClass::Region && !m.in_agency)
-                    .filter(|m| nearest_case(m).as_ref() == Some(&case.id))
-                {
-                    let ev = self.evidence(
-                        r.start.min(case.start),
-                        r.end.max(case.end),
-                        "case-region-same-sentence",
-                    );
-                    self.kn.add_relation(
-                        case.id.clone(),
+                // Places and drugs belong to the nearest case; a campaign
+                // of the sentence to each of its cases.
+                let links = [
+                    (
+                        EntityClass::Region,
                         Property::OccurredIn,
-                        r.id.clone(),
-                        Some(ev),
-                    );
-                }
-                for d in in_sentence
-                    .iter()
-                    .filter(|m| m.id.class == EntityClass::Drug)
-                    .filter(|m| nearest_case(m).as_ref() == Some(&case.id))
-                {
-                    let ev = self.evidence(
-                        d.start.min(case.start),
-                        d.end.max(case.end),
-                        "case-drug-same-sentence",
-                    );
-                    self.kn.add_relation(
-                        case.id.clone(),
+                        "case-region-same-sentence",
+                        true,
+                    ),
+                    (
+                        EntityClass::Drug,
                         Property::InvolvesDrug,
-                        d.id.clone(),
-                        Some(ev),
-                    );
-                }
-                for c in in_sentence
-                    .iter()
-                    .filter(|m| m.id.class == EntityClass::Campaign)
-                {
-                    let ev = self.evidence(
-                        c.start.min(case.start),
-                        c.end.max(case.end),
-                        "case-campaign-same-sentence",
-                    );
-                    self.kn.add_relation(
-                        case.id.clone(),
+                        "case-drug-same-sentence",
+                        true,
+                    ),
+                    (
+                        EntityClass::Campaign,
                         Property::UnderCampaign,
-                        c.id.clone(),
-                        Some(ev),
-                    );
+                        "case-campaign-same-sentence",
+                        false,
+                    ),
+                ];
+                for (class, property, rule, nearest_only) in links {
+                    for m in in_sentence
+                        .iter()
+                        .filter(|m| m.id.class == class && !m.in_agency)
+                        .filter(|m| !nearest_only || nearest_case(m).as_ref() == Some(&case.id))
+                    {
+                        let ev = self.evidence(m.start.min(case.start), m.end.max(case.end), rule);
+                        self.kn
+                            .add_relation(case.id.clone(), property, m.id.clone(), Some(ev));
+                    }
                 }
             }
             // Cooperation: agencies in the clause of a cooperation word.
