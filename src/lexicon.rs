@@ -60,6 +60,10 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         include_str!("../data/weak_initials.txt"),
     ),
     (
+        "handling_verbs.txt",
+        include_str!("../data/handling_verbs.txt"),
+    ),
+    (
         "campaign_blockers.txt",
         include_str!("../data/campaign_blockers.txt"),
     ),
@@ -235,6 +239,7 @@ pub struct Lexicon {
     pub enumeration_cues: Vec<String>,
     pub campaign_blockers: Vec<String>,
     pub weak_initials: HashSet<char>,
+    pub handling_verbs: Vec<String>,
     /// Context prefix → characters that may not stand before it.
     pub context_blockers: HashMap<String, HashSet<char>>,
     pub gap_stopchars: HashSet<char>,
@@ -564,6 +569,7 @@ impl Lexicon {
         let cooperation_words = word_list("cooperation_words.txt")?;
         let supervision_words = word_list("supervision_words.txt")?;
         let campaign_blockers = word_list("campaign_blockers.txt")?;
+        let handling_verbs = word_list("handling_verbs.txt")?;
         let weak_initials = word_list("weak_initials.txt")?
             .iter()
             .filter_map(|w| w.chars().next())
@@ -617,6 +623,7 @@ impl Lexicon {
             enumeration_cues,
             campaign_blockers,
             weak_initials,
+            handling_verbs,
             context_blockers,
             gap_stopchars,
             t2s,

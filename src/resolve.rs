@@ -290,6 +290,7 @@ impl<'a> ArticleResolver<'a> {
         self.mentions.sort_by_key(|m| (m.start, m.end));
         self.name_prefix_parents();
         self.link_relations();
+        self.case_paragraph_links();
         self.statistics();
     }
 
@@ -1359,6 +1360,7 @@ impl<'a> ArticleResolver<'a> {
         // own continues its paragraph's subject (该局…; 号召群众参与禁种铲毒).
         let mut carried: Option<(usize, Vec<Mention>)> = None;
         for &(ss, se) in &article.sentences {
+            let ss = ss + dateline_len(&text[ss..se]);
             let in_sentence: Vec<Mention> = self
                 .mentions
                 .iter()
@@ -1528,6 +1530,89 @@ impl<'a> ArticleResolver<'a> {
             .supervision_words
             .iter()
             .any(|w| head.contains(w.as_str()))
+    }
+
+    /// A case is often named in one sentence and described in the next
+    /// ones (经查，张某某等人从广州市购入冰毒，在鹤城区贩卖): the sentences after
+    /// it, up to the next case and at most a few, add its places, drugs and
+    /// campaigns, and the agencies that act on it with a handling verb.
+    fn case_paragraph_links(&mut self) {
+        const SCOPE: usize = 4;
+        let article: &'a Article = self.article;
+        let text: &'a str = &self.clean.text;
+        let mut current: Option<(EntityId, usize)> = None; // case, sentences since
+        for &(ss, se) in &article.sentences {
+            let ss = ss + dateline_len(&text[ss..se]);
+            let in_sentence: Vec<Mention> = self
+                .mentions
+                .iter()
+                .filter(|m| m.start >= ss && m.end <= se)
+                .cloned()
+                .collect();
+            if let Some(case) = in_sentence
+                .iter()
+                .rev()
+                .find(|m| m.id.class == EntityClass::Case)
+            {
+                current = Some((case.id.clone(), 0));
+                continue;
+            }
+            let Some((case, since)) = current.clone() else {
+                continue;
+            };
+            if since >= SCOPE {
+                current = None;
+                continue;
+            }
+            current = Some((case.clone(), since + 1));
+            let links = [
+                (
+                    EntityClass::Region,
+                    Property::OccurredIn,
+                    "case-region-following-sentence",
+                ),
+                (
+                    EntityClass::Drug,
+                    Property::InvolvesDrug,
+                    "case-drug-following-sentence",
+                ),
+                (
+                    EntityClass::Campaign,
+                    Property::UnderCampaign,
+                    "case-campaign-following-sentence",
+                ),
+            ];
+            for (class, property, rule) in links {
+                for m in in_sentence
+                    .iter()
+                    .filter(|m| m.id.class == class && !m.in_agency)
+                {
+                    let ev = self.evidence(m.start, m.end, rule);
+                    self.kn
+                        .add_relation(case.clone(), property, m.id.clone(), Some(ev));
+                }
+            }
+            let sentence = &text[ss..se];
+            if self
+                .lex
+                .handling_verbs
+                .iter()
+                .any(|v| sentence.contains(v.as_str()))
+            {
+                let agencies: Vec<&Mention> = in_sentence
+                    .iter()
+                    .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
+                    .collect();
+                for a in self.subject_group(&agencies) {
+                    if self.supervises(&text[a.end..se]) {
+                        continue;
+                    }
+                    let ev = self.evidence(a.start, a.end, "case-handled-following-sentence");
+                    self.kn
+                        .add_relation(case.clone(), Property::HandledBy, a.id.clone(), Some(ev));
+                }
+            }
+        }
     }
 
     /// The agencies a sentence is about: its first agency and those joined
@@ -1726,6 +1811,18 @@ impl<'a> ArticleResolver<'a> {
         }
         (None, None, None)
     }
+}
+
+/// The length of a dateline at the start of a sentence (本报毕节9月12日电
+/// (通讯员 罗敏), 呼和浩特讯): places there say where the report was filed.
+fn dateline_len(sentence: &str) -> usize {
+    static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"^(?:本报|新华社|新华网|人民网|中新网)?\p{Han}{0,8}?(?:\d{1,2}月\d{1,2}日)?(?:电|讯)(?:\([^)]{0,30}\))?",
+        )
+        .expect("valid regex")
+    });
+    DATELINE.find(sentence).map_or(0, |m| m.end())
 }
 
 /// A clause that only gives a weight (重达, 净重, 共计).
