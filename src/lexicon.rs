@@ -16,6 +16,7 @@ use regex::Regex;
 /// The data files and their embedded default contents.
 const DEFAULT_FILES: &[(&str, &str)] = &[
     ("regions.tsv", include_str!("../data/regions.tsv")),
+    ("townships.tsv", include_str!("../data/townships.tsv")),
     (
         "region_aliases.tsv",
         include_str!("../data/region_aliases.tsv"),
@@ -85,6 +86,8 @@ pub enum Level {
     Province,
     Prefecture,
     County,
+    /// 乡, 镇, 街道, 苏木: below the GB/T 2260 table, with 9-digit statistical codes.
+    Township,
     Area,
 }
 
@@ -95,6 +98,7 @@ impl Level {
             Level::Province => "province",
             Level::Prefecture => "prefecture",
             Level::County => "county",
+            Level::Township => "township",
             Level::Area => "area",
         }
     }
@@ -104,6 +108,7 @@ impl Level {
             "province" => Level::Province,
             "prefecture" => Level::Prefecture,
             "county" => Level::County,
+            "township" => Level::Township,
             "area" => Level::Area,
             _ => return None,
         })
@@ -135,6 +140,8 @@ pub enum FormKind {
     Abbrev,
     /// A group of regions (两广).
     Group,
+    /// A township's full name: counts only when its county or city is named.
+    Township,
 }
 
 #[derive(Debug, Clone)]
@@ -356,6 +363,26 @@ impl Lexicon {
             builder.add_region(&region.name, i, FormKind::Full, &stop);
             for short in &shorts[i] {
                 builder.add_region(short, i, FormKind::Short, &stop);
+            }
+        }
+        // Townships: full names only, told apart and confirmed by their
+        // county (see FormKind::Township).
+        for (line, f) in rows(&load_text("townships.tsv", extra_dirs)?) {
+            if f.len() < 3 {
+                bail!("townships.tsv line {line}: expected code, name, county code");
+            }
+            let Some(&parent) = region_by_code.get(f[2]) else {
+                continue;
+            };
+            let index = regions.len();
+            regions.push(RegionEntry {
+                name: f[1].to_string(),
+                code: Some(f[0].to_string()),
+                level: Level::Township,
+                parent: Some(parent),
+            });
+            if f[1].chars().count() >= 3 {
+                builder.add_region(f[1], index, FormKind::Township, &stop);
             }
         }
         let mut foreign_by_name = HashMap::new();

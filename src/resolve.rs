@@ -215,7 +215,7 @@ fn strong_region(lex: &Lexicon, token: &Token) -> Vec<usize> {
     let trusted = match form {
         FormKind::Full | FormKind::Former | FormKind::Banner | FormKind::Literary => true,
         FormKind::Short => lex.regions[index].level != Level::County,
-        FormKind::Abbrev | FormKind::Group => false,
+        FormKind::Abbrev | FormKind::Group | FormKind::Township => false,
     };
     if trusted { vec![index] } else { Vec::new() }
 }
@@ -859,7 +859,8 @@ impl<'a> ArticleResolver<'a> {
             label: region.name.clone(),
             alt_labels: alt,
             mentioned_in: BTreeSet::new(),
-            admin_code: region.code.clone(),
+            // Townships' 9-digit statistical codes are not GB/T 2260 codes.
+            admin_code: region.code.clone().filter(|c| c.len() == 6),
             kind: Some(region.level.name().to_string()),
             code: None,
         });
@@ -975,6 +976,7 @@ impl<'a> ArticleResolver<'a> {
             }
             FormKind::Abbrev => self.in_enumeration(tokens, i),
             FormKind::Group => true,
+            FormKind::Township => self.parent_anchored(index, anchors),
         }
     }
 
