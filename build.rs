@@ -1,11 +1,16 @@
 //! Embeds the stored queries of `queries/` into the binary: writes
 //! `$OUT_DIR/queries.rs`, an array of (file name, text) in name order.
+//!
+//! The generated code names the files relative to `CARGO_MANIFEST_DIR` as
+//! seen when the crate compiles, never by an absolute path, so that builds of
+//! two checkouts sharing one target folder each embed their own queries.
 
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("queries");
-    println!("cargo:rerun-if-changed={}", dir.display());
+    println!("cargo:rerun-if-changed=queries");
+    let dir =
+        Path::new(&std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo")).join("queries");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .map(|entries| {
             entries
@@ -18,11 +23,9 @@ fn main() {
     names.sort();
     let mut code = String::from("[\n");
     for name in &names {
-        let path = dir.join(name);
-        println!("cargo:rerun-if-changed={}", path.display());
+        println!("cargo:rerun-if-changed=queries/{name}");
         code.push_str(&format!(
-            "    ({name:?}, include_str!({:?})),\n",
-            path.display().to_string()
+            "    ({name:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/queries/{name}\"))),\n"
         ));
     }
     code.push(']');

@@ -468,7 +468,7 @@ SELECT ?what ?count WHERE {
   UNION
   { SELECT ?what (COUNT(*) AS ?count) WHERE {
       VALUES ?p { jd:locatedIn jd:subOrganizationOf jd:participatesIn jd:handledBy jd:occurredIn
-                  jd:underCampaign jd:cooperatesWith jd:involvesDrug jd:partOf }
+                  jd:underCampaign jd:cooperatesWith jd:involvesDrug jd:partOf jd:supervisedBy }
       ?s ?p ?o . BIND(STRAFTER(STR(?p), "#") AS ?what) } GROUP BY ?what }
   UNION
   { SELECT ("quads" AS ?what) (COUNT(*) AS ?count) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } } }

@@ -68,10 +68,12 @@ pub enum Property {
     CooperatesWith,
     InvolvesDrug,
     PartOf,
+    /// Added by jindu: a higher body supervised or guided a case (督办, 指导).
+    SupervisedBy,
 }
 
 impl Property {
-    pub const ALL: [Property; 9] = [
+    pub const ALL: [Property; 10] = [
         Property::LocatedIn,
         Property::SubOrganizationOf,
         Property::ParticipatesIn,
@@ -81,6 +83,7 @@ impl Property {
         Property::CooperatesWith,
         Property::InvolvesDrug,
         Property::PartOf,
+        Property::SupervisedBy,
     ];
 
     /// The property's local name in the ontology (`jd:locatedIn`).
@@ -95,6 +98,7 @@ impl Property {
             Property::CooperatesWith => "cooperatesWith",
             Property::InvolvesDrug => "involvesDrug",
             Property::PartOf => "partOf",
+            Property::SupervisedBy => "supervisedBy",
         }
     }
 

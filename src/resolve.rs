@@ -1420,12 +1420,17 @@ impl<'a> ArticleResolver<'a> {
                     .map(|c| c.id.clone())
             };
             for case in &cases {
-                let handlers: Vec<&&Mention> = agencies
-                    .iter()
-                    .filter(|a| a.end <= case.start)
-                    .filter(|a| !self.supervises(&text[a.end..se]))
-                    .collect();
-                for a in handlers {
+                for a in agencies.iter().filter(|a| a.end <= case.start) {
+                    if self.supervises(&text[a.end..se]) {
+                        let ev = self.evidence(a.start, case.end, "case-supervised-same-sentence");
+                        self.kn.add_relation(
+                            case.id.clone(),
+                            Property::SupervisedBy,
+                            a.id.clone(),
+                            Some(ev),
+                        );
+                        continue;
+                    }
                     let ev = self.evidence(a.start, case.end, "case-handled-same-sentence");
                     self.kn.add_relation(
                         case.id.clone(),
@@ -1607,6 +1612,14 @@ impl<'a> ArticleResolver<'a> {
                     .collect();
                 for a in self.subject_group(&agencies) {
                     if self.supervises(&text[a.end..se]) {
+                        let ev =
+                            self.evidence(a.start, a.end, "case-supervised-following-sentence");
+                        self.kn.add_relation(
+                            case.clone(),
+                            Property::SupervisedBy,
+                            a.id.clone(),
+                            Some(ev),
+                        );
                         continue;
                     }
                     let ev = self.evidence(a.start, a.end, "case-handled-following-sentence");
@@ -2040,6 +2053,38 @@ mod tests {
             "8·12特大运输毒品案",
             Property::InvolvesDrug,
             "海洛因"
+        ));
+    }
+
+    #[test]
+    fn supervision_is_kept_apart_from_handling() {
+        let kn = extract("兰州市公安局破获公安部督办“5·25”目标案件，抓获犯罪嫌疑人33名。");
+        assert!(has(&kn, "5·25目标案件", Property::SupervisedBy, "公安部"));
+        assert!(!has(&kn, "5·25目标案件", Property::HandledBy, "公安部"));
+        assert!(has(
+            &kn,
+            "5·25目标案件",
+            Property::HandledBy,
+            "兰州市公安局"
+        ));
+    }
+
+    #[test]
+    fn a_case_takes_places_and_drugs_from_the_sentences_after_it() {
+        let kn = extract(
+            "七星关区人民检察院对杨某某等4人贩卖毒品案提起公诉。经审查，被告人多次从云南省购入冰毒，在大方县贩卖。",
+        );
+        assert!(has(
+            &kn,
+            "杨某某等4人贩卖毒品案",
+            Property::OccurredIn,
+            "云南省"
+        ));
+        assert!(has(
+            &kn,
+            "杨某某等4人贩卖毒品案",
+            Property::InvolvesDrug,
+            "冰毒"
         ));
     }
 }
