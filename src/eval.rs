@@ -205,7 +205,7 @@ pub fn score(kn: &Knowledge, golds: &[GoldFile]) -> Report {
             .scores
             .insert(class.name().to_string(), Score::default());
     }
-    for p in Property::ALL {
+    for p in Property::ALL.into_iter().filter(|p| p.in_contract()) {
         report
             .scores
             .insert(format!("relation:{}", p.name()), Score::default());
@@ -350,9 +350,12 @@ fn score_file(
         else {
             continue; // an end not mentioned in this file
         };
-        if k.property == Property::PartOf
-            && k.subject.class == EntityClass::Region
-            && k.object.class == EntityClass::Region
+        // Properties the project added (supervisedBy) are not scored, and
+        // neither is partOf between regions (it comes from the gazetteer).
+        if !k.property.in_contract()
+            || k.property == Property::PartOf
+                && k.subject.class == EntityClass::Region
+                && k.object.class == EntityClass::Region
         {
             continue;
         }

@@ -251,6 +251,9 @@ pub struct Lexicon {
     pub context_blockers: HashMap<String, HashSet<char>>,
     pub gap_stopchars: HashSet<char>,
     pub t2s: HashMap<char, char>,
+    /// Traditional-table keys that the lexicons use as they are (乾 of 乾县):
+    /// left alone in text that reads as Simplified.
+    pub t2s_protected: HashSet<char>,
     /// Surface forms of the automaton and their meanings.
     pub forms: FormList,
     pub automaton: AhoCorasick,
@@ -631,6 +634,11 @@ impl Lexicon {
         }
 
         let (forms, automaton) = builder.build()?;
+        let t2s_protected = forms
+            .iter()
+            .flat_map(|(f, _)| f.chars())
+            .filter(|c| t2s.contains_key(c))
+            .collect();
         Ok(Lexicon {
             regions,
             region_by_code,
@@ -654,6 +662,7 @@ impl Lexicon {
             context_blockers,
             gap_stopchars,
             t2s,
+            t2s_protected,
             forms,
             automaton,
         })
@@ -690,15 +699,25 @@ impl Lexicon {
     /// Converts Traditional characters to Simplified, char by char (so that
     /// offsets stay aligned); returns the count of changed chars.
     pub fn to_simplified(&self, text: &str) -> (String, usize) {
+        self.convert(text, false)
+    }
+
+    /// Converts the stray Traditional characters of a Simplified text (冲堆二級
+    /// 检查站), leaving those the lexicons use as they are.
+    pub fn to_simplified_mixed(&self, text: &str) -> (String, usize) {
+        self.convert(text, true)
+    }
+
+    fn convert(&self, text: &str, protect: bool) -> (String, usize) {
         let mut changed = 0;
         let out = text
             .chars()
             .map(|c| match self.t2s.get(&c) {
-                Some(&s) => {
+                Some(&s) if !(protect && self.t2s_protected.contains(&c)) => {
                     changed += 1;
                     s
                 }
-                None => c,
+                _ => c,
             })
             .collect();
         (out, changed)

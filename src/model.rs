@@ -106,6 +106,12 @@ impl Property {
         Property::ALL.into_iter().find(|p| p.name() == name)
     }
 
+    /// True for the properties of the contract (section 3); false for those
+    /// the project added.
+    pub fn in_contract(self) -> bool {
+        self != Property::SupervisedBy
+    }
+
     pub fn is_symmetric(self) -> bool {
         self == Property::CooperatesWith
     }

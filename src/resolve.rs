@@ -49,7 +49,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     let text = if looks_traditional(lex, &source.text) {
         lex.to_simplified(&source.text).0
     } else {
-        source.text.clone()
+        lex.to_simplified_mixed(&source.text).0
     };
     let cleaned = clean(&text);
     kn.sources.push(SourceInfo {
@@ -263,10 +263,11 @@ impl<'a> ArticleResolver<'a> {
         self.home_city = self
             .best_city(&anchors)
             .or_else(|| self.best_city(&self.page.anchors));
-        let choice: Vec<Option<usize>> = tokens
+        let mut choice: Vec<Option<usize>> = tokens
             .iter()
             .map(|t| self.choose_region(t, &anchors))
             .collect();
+        self.prefer_countries_in_lists(&tokens, &mut choice);
 
         let mut consumed = vec![false; tokens.len()];
         // Agency chains first: they decide which region tokens sit inside names.
@@ -1114,6 +1115,49 @@ impl<'a> ArticleResolver<'a> {
                     ev,
                 );
             }
+        }
+    }
+
+    /// 俄、蒙等国: a list of abbreviations that ends in 国 names countries,
+    /// so an abbreviation that can be a country (蒙古国) is one there.
+    fn prefer_countries_in_lists(&self, tokens: &[Token], choice: &mut [Option<usize>]) {
+        let text = self.text();
+        let abbrev_countries = |t: &Token| -> Option<usize> {
+            t.meanings(self.lex).iter().find_map(|m| match m {
+                Meaning::Region {
+                    index,
+                    form: FormKind::Abbrev,
+                } if self.lex.regions[*index].level == Level::Country => Some(*index),
+                _ => None,
+            })
+        };
+        let mut i = 0;
+        while i < tokens.len() {
+            let mut j = i;
+            while j < tokens.len() && self.is_abbreviation_only(&tokens[j]) {
+                let next_joined = tokens.get(j + 1).is_some_and(|n| {
+                    let gap = &text[tokens[j].end..n.start];
+                    gap.is_empty() || gap == "、"
+                });
+                if !next_joined {
+                    break;
+                }
+                j += 1;
+            }
+            if j < tokens.len() && self.is_abbreviation_only(&tokens[j]) && j > i {
+                let after = &text[tokens[j].end..];
+                if ["等国", "两国", "三国", "国"]
+                    .iter()
+                    .any(|c| after.starts_with(c))
+                {
+                    for k in i..=j {
+                        if let Some(country) = abbrev_countries(&tokens[k]) {
+                            choice[k] = Some(country);
+                        }
+                    }
+                }
+            }
+            i = j + 1;
         }
     }
 
@@ -2054,6 +2098,59 @@ mod tests {
             Property::InvolvesDrug,
             "海洛因"
         ));
+    }
+
+    #[test]
+    fn traditional_text_gives_the_simplified_entities() {
+        let simplified = extract("广西壮族自治区公安厅禁毒总队在凭祥市缴获海洛因5公斤。");
+        let traditional = extract("廣西壯族自治區公安廳禁毒總隊在憑祥市繳獲海洛因5公斤。");
+        for class in EntityClass::ALL {
+            assert_eq!(
+                labels(&simplified, class),
+                labels(&traditional, class),
+                "{class:?}"
+            );
+        }
+        let agency = &traditional.entities
+            [&EntityId::new(EntityClass::Agency, "广西壮族自治区公安厅禁毒总队")];
+        assert!(
+            agency.alt_labels.contains("廣西壯族自治區公安廳禁毒總隊"),
+            "{:?}",
+            agency.alt_labels
+        );
+        assert_eq!(traditional.statistics.len(), 1);
+    }
+
+    #[test]
+    fn renamed_and_homonym_regions_resolve_by_context() {
+        let kn = extract("日喀则地区公安处侦破一起案件。兰州市城关区禁毒大队开展宣传。");
+        let regions = labels(&kn, EntityClass::Region);
+        assert!(regions.contains(&"日喀则市".to_string()), "{regions:?}");
+        let chengguan: Vec<&Entity> = kn
+            .entities
+            .values()
+            .filter(|e| e.label == "城关区" && !e.mentioned_in.is_empty())
+            .collect();
+        assert_eq!(chengguan.len(), 1);
+        assert_eq!(chengguan[0].admin_code.as_deref(), Some("620102"));
+        let lhasa = extract("拉萨市城关区公安分局开展宣传。");
+        assert!(
+            lhasa
+                .entities
+                .contains_key(&EntityId::new(EntityClass::Region, "540102"))
+        );
+    }
+
+    #[test]
+    fn abbreviations_before_guo_are_countries() {
+        let kn = extract("与俄、蒙等国开展禁毒合作。");
+        let regions = labels(&kn, EntityClass::Region);
+        assert!(regions.contains(&"俄罗斯".to_string()), "{regions:?}");
+        assert!(regions.contains(&"蒙古国".to_string()), "{regions:?}");
+        assert!(
+            !regions.contains(&"内蒙古自治区".to_string()),
+            "{regions:?}"
+        );
     }
 
     #[test]
