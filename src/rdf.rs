@@ -186,7 +186,7 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         sink.add(s.clone(), p.clone(), o.clone());
         for ev in &relation.evidence {
             let article = article_iri(kn, ev.article);
-            let node = assertion_iri(&s, &p, &o, &article, ev.char_start);
+            let node = assertion_iri(&s, &p, &o, &article, ev.char_start, ev.char_end);
             sink.add(
                 node.clone(),
                 rdf_type.clone(),
@@ -263,13 +263,14 @@ fn assertion_iri(
     o: &NamedNode,
     article: &NamedNode,
     start: usize,
+    end: usize,
 ) -> NamedNode {
     let mut h = Sha256::new();
     for part in [s.as_str(), p.as_str(), o.as_str(), article.as_str()] {
         h.update(part.as_bytes());
         h.update(b"|");
     }
-    h.update(start.to_string().as_bytes());
+    h.update(format!("{start}-{end}").as_bytes());
     let digest = h.finalize();
     let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     NamedNode::new_unchecked(format!("{ID}assertion/{hex}"))
