@@ -388,3 +388,70 @@ fn eval_on_the_seed_gold_meets_the_targets() {
         f1(&scores["statistics"])
     );
 }
+
+/// A folder given with --lexicon adds rows to the embedded data files, as
+/// the README shows.
+#[test]
+fn lexicon_folders_extend_the_embedded_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("news.txt");
+    std::fs::write(
+        &input,
+        "昆明市公安局禁毒支队开展“雷霆扫毒”专项行动，查获新型毒品蓝精灵，缴获蓝精灵300克。",
+    )
+    .unwrap();
+    let lexicon = dir.path().join("lexicon");
+    std::fs::create_dir(&lexicon).unwrap();
+    std::fs::write(lexicon.join("drugs.tsv"), "蓝精灵\tdrug\t\n").unwrap();
+    std::fs::write(
+        lexicon.join("metrics.tsv"),
+        "drugsSeized\t缴获\t蓝精灵\t克\n",
+    )
+    .unwrap();
+    let labels = |extra: bool| -> (Vec<String>, usize) {
+        let json = dir.path().join(format!("kn{extra}.json"));
+        let store = dir.path().join(format!("store{extra}"));
+        let mut args = vec![
+            "build".to_string(),
+            input.to_str().unwrap().to_string(),
+            "--store".into(),
+            store.to_str().unwrap().to_string(),
+            "--json".into(),
+            json.to_str().unwrap().to_string(),
+        ];
+        if extra {
+            args.push("--lexicon".into());
+            args.push(lexicon.to_str().unwrap().to_string());
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = jindu(&refs);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let labels = kn["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["label"].as_str().unwrap().to_string())
+            .collect();
+        (labels, kn["statistics"].as_array().unwrap().len())
+    };
+    let (plain, plain_stats) = labels(false);
+    let (extended, extended_stats) = labels(true);
+    assert!(!plain.contains(&"蓝精灵".to_string()), "{plain:?}");
+    assert!(extended.contains(&"蓝精灵".to_string()), "{extended:?}");
+    assert!(extended.contains(&"雷霆扫毒".to_string()), "{extended:?}");
+    assert_eq!((plain_stats, extended_stats), (0, 1));
+
+    let bad = jindu(&[
+        "build",
+        input.to_str().unwrap(),
+        "--lexicon",
+        "/nonexistent/lexicon",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("/nonexistent/lexicon"),
+        "{}",
+        stderr(&bad)
+    );
+}
