@@ -783,6 +783,37 @@ impl<'a> ArticleResolver<'a> {
         Some(())
     }
 
+    /// Adds (or merges) an entity named at `start..end` of the article and
+    /// records the mention; the surface form becomes an alternative label.
+    fn add_named(
+        &mut self,
+        class: EntityClass,
+        label: &str,
+        (start, end): (usize, usize),
+        kind: Option<String>,
+        code: Option<String>,
+    ) -> EntityId {
+        let id = EntityId::new(class, label);
+        let surface = self.surface(start, end);
+        self.kn.upsert_entity(Entity {
+            id: id.clone(),
+            label: label.to_string(),
+            alt_labels: [surface].into(),
+            mentioned_in: [self.article_index].into(),
+            admin_code: None,
+            kind,
+            code,
+        });
+        self.mentions.push(Mention {
+            start,
+            end,
+            id: id.clone(),
+            in_agency: false,
+            partial: false,
+        });
+        id
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn add_agency(
         &mut self,
@@ -794,19 +825,13 @@ impl<'a> ArticleResolver<'a> {
         parent: Option<EntityId>,
         rule: &str,
     ) -> EntityId {
-        let surface = self.surface(start, end);
-        let id = EntityId::new(EntityClass::Agency, label);
-        let mut alt = BTreeSet::new();
-        alt.insert(surface);
-        self.kn.upsert_entity(Entity {
-            id: id.clone(),
-            label: label.to_string(),
-            alt_labels: alt,
-            mentioned_in: [self.article_index].into(),
-            admin_code: None,
-            kind: (!kind.is_empty()).then(|| kind.to_string()),
-            code: None,
-        });
+        let id = self.add_named(
+            EntityClass::Agency,
+            label,
+            (start, end),
+            (!kind.is_empty()).then(|| kind.to_string()),
+            None,
+        );
         let evidence = self.evidence(start, end, rule);
         if let Some(region) = located {
             let region_id = self.region_entity(region, None);
@@ -825,13 +850,6 @@ impl<'a> ArticleResolver<'a> {
                 Some(evidence),
             );
         }
-        self.mentions.push(Mention {
-            start,
-            end,
-            id: id.clone(),
-            in_agency: false,
-            partial: false,
-        });
         id
     }
 
@@ -924,24 +942,13 @@ impl<'a> ArticleResolver<'a> {
                 }
                 Meaning::Drug(d) => {
                     let entry = &lex.drugs[*d];
-                    let id = EntityId::new(EntityClass::Drug, entry.label.clone());
-                    let surface = self.surface(token.start, token.end);
-                    self.kn.upsert_entity(Entity {
-                        id: id.clone(),
-                        label: entry.label.clone(),
-                        alt_labels: [surface].into(),
-                        mentioned_in: [self.article_index].into(),
-                        admin_code: None,
-                        kind: Some(entry.kind.clone()),
-                        code: None,
-                    });
-                    self.mentions.push(Mention {
-                        start: token.start,
-                        end: token.end,
-                        id,
-                        in_agency: false,
-                        partial: false,
-                    });
+                    self.add_named(
+                        EntityClass::Drug,
+                        &entry.label,
+                        (token.start, token.end),
+                        Some(entry.kind.clone()),
+                        None,
+                    );
                     return;
                 }
                 Meaning::Demonstrative => {
@@ -1272,15 +1279,14 @@ impl<'a> ArticleResolver<'a> {
         let mut taken: Vec<(usize, usize)> = Vec::new();
         for cand in &quoted {
             let label = self.campaign_label(&cand.name);
-            let id = self.add_campaign(&label, cand.start, cand.end, cand.rule);
+            let id = self.add_campaign(&label, cand.start, cand.end);
             if let Some(base) = &cand.edition_of {
                 let base_label = self.campaign_label(base);
                 // The base campaign is named inside the edition's name, but
                 // it is the edition that the text speaks of: no mention of
                 // its own, so it gets no participation or case links here.
                 let before = self.mentions.len();
-                let base_id =
-                    self.add_campaign(&base_label, cand.start, cand.end, "campaign-edition-base");
+                let base_id = self.add_campaign(&base_label, cand.start, cand.end);
                 self.mentions.truncate(before);
                 let ev = self.evidence(cand.start, cand.end, "campaign-edition");
                 self.kn
@@ -1302,7 +1308,7 @@ impl<'a> ArticleResolver<'a> {
             for m in token.meanings(lex) {
                 if let Meaning::Campaign(c) = m {
                     let label = lex.campaigns[*c].label.clone();
-                    self.add_campaign(&label, token.start, token.end, "campaign-lexicon");
+                    self.add_campaign(&label, token.start, token.end);
                     break;
                 }
             }
@@ -1328,50 +1334,20 @@ impl<'a> ArticleResolver<'a> {
         name.to_string()
     }
 
-    fn add_campaign(&mut self, label: &str, start: usize, end: usize, rule: &str) -> EntityId {
-        let _ = rule;
-        let id = EntityId::new(EntityClass::Campaign, label);
-        let surface = self.surface(start, end);
-        self.kn.upsert_entity(Entity {
-            id: id.clone(),
-            label: label.to_string(),
-            alt_labels: [surface].into(),
-            mentioned_in: [self.article_index].into(),
-            admin_code: None,
-            kind: None,
-            code: None,
-        });
-        self.mentions.push(Mention {
-            start,
-            end,
-            id: id.clone(),
-            in_agency: false,
-            partial: false,
-        });
-        id
+    fn add_campaign(&mut self, label: &str, start: usize, end: usize) -> EntityId {
+        self.add_named(EntityClass::Campaign, label, (start, end), None, None)
     }
 
     fn cases(&mut self) {
         let text: &'a str = &self.clean.text;
         for cand in find_cases(text, self.article.start, self.article.end) {
-            let id = EntityId::new(EntityClass::Case, cand.name.clone());
-            let surface = self.surface(cand.start, cand.end);
-            self.kn.upsert_entity(Entity {
-                id: id.clone(),
-                label: cand.name.clone(),
-                alt_labels: [surface].into(),
-                mentioned_in: [self.article_index].into(),
-                admin_code: None,
-                kind: None,
-                code: cand.code.clone(),
-            });
-            self.mentions.push(Mention {
-                start: cand.start,
-                end: cand.end,
-                id,
-                in_agency: false,
-                partial: false,
-            });
+            self.add_named(
+                EntityClass::Case,
+                &cand.name,
+                (cand.start, cand.end),
+                None,
+                cand.code.clone(),
+            );
         }
     }
 
