@@ -151,6 +151,8 @@ pub struct AgencyTerm {
     pub is_unit: bool,
     /// After a region inside a longer name, starts a name of its own.
     pub restarts: bool,
+    /// The region before it stays as written in the label (深圳海关).
+    pub keeps_written_region: bool,
     pub kind: String,
     /// The form used in labels.
     pub canonical: String,
@@ -468,6 +470,7 @@ impl Lexicon {
                 is_body,
                 is_unit,
                 restarts,
+                keeps_written_region: f.get(4).is_some_and(|n| *n == "as-written"),
                 kind: f[2].to_string(),
                 canonical,
             });

@@ -290,9 +290,11 @@ impl<'a> ArticleResolver<'a> {
         self.cases();
         self.mentions.sort_by_key(|m| (m.start, m.end));
         self.name_prefix_parents();
+        // Statistics first: a sentence that reports aggregate figures is not
+        // one that describes a single case.
+        self.statistics();
         self.link_relations();
         self.case_paragraph_links();
-        self.statistics();
     }
 
     /// Regions the article names unambiguously, with their ancestors, weighted.
@@ -640,7 +642,8 @@ impl<'a> ArticleResolver<'a> {
             // Places outside the GB/T table (foreign countries, Hong Kong)
             // name their bodies as written: 香港海关, 蒙古国警察总局.
             let uncoded = lex.regions[lowest].code.is_none();
-            label = if followed_by_free || uncoded {
+            let written = matches!(parts.get(leading.len()), Some((_, _, Part::Term(t))) if lex.agency_terms[*t].keeps_written_region);
+            label = if followed_by_free || uncoded || written {
                 // A name that is not a division keeps the region as written.
                 match &parts[leading.len() - 1].2 {
                     Part::Region { surface, .. } => surface.clone(),
@@ -1592,6 +1595,33 @@ impl<'a> ArticleResolver<'a> {
                 continue;
             }
             current = Some((case.clone(), since + 1));
+            let (os, oe) = self.clean.orig_span(ss, se);
+            // A sentence that counts cases solved (今年以来，全省共破获毒品案件
+            // 32起) speaks of many cases, not of this one.
+            let reports_totals = self.kn.statistics.iter().any(|st| {
+                st.evidence.article == self.article_index
+                    && st.evidence.char_start < oe
+                    && os < st.evidence.char_end
+                    && st.metric == "casesSolved"
+            });
+            if reports_totals {
+                continue;
+            }
+            let text_after = |m: &Mention| &text[m.end..se];
+            for a in in_sentence
+                .iter()
+                .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
+            {
+                if self.supervises(text_after(a)) {
+                    let ev = self.evidence(a.start, a.end, "case-supervised-following-sentence");
+                    self.kn.add_relation(
+                        case.clone(),
+                        Property::SupervisedBy,
+                        a.id.clone(),
+                        Some(ev),
+                    );
+                }
+            }
             let links = [
                 (
                     EntityClass::Region,
@@ -1631,15 +1661,8 @@ impl<'a> ArticleResolver<'a> {
                     .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
                     .collect();
                 for a in self.subject_group(&agencies) {
+                    // Supervisors were linked above.
                     if self.supervises(&text[a.end..se]) {
-                        let ev =
-                            self.evidence(a.start, a.end, "case-supervised-following-sentence");
-                        self.kn.add_relation(
-                            case.clone(),
-                            Property::SupervisedBy,
-                            a.id.clone(),
-                            Some(ev),
-                        );
                         continue;
                     }
                     let ev = self.evidence(a.start, a.end, "case-handled-following-sentence");
