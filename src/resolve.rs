@@ -157,8 +157,12 @@ struct PageContext {
     year: Option<i32>,
 }
 
-static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"((?:19|20)\d\d)\s*年").expect("valid regex"));
+/// A year as pages write it: 2024年, 2025-06, or 2025 before a word
+/// (2025政法智能化建设典型案例); not 2000元 or 2000余人.
+static YEAR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[^\d.])((?:19|20)\d\d)(?:\s*年|[-/.](?:0?[1-9]|1[0-2])(?:[^\d]|$)|(\p{Han}))")
+        .expect("valid regex")
+});
 static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:((?:19|20)\d\d)年)?(\d{1,2})月(\d{1,2})日").expect("valid regex")
 });
@@ -176,8 +180,16 @@ impl PageContext {
                 }
             }
         }
+        // The page's year: the latest year it writes. A bare number before
+        // a unit or count word (2000元, 2000余人) is no year.
         let year = YEAR
             .captures_iter(&clean.text)
+            .filter(|c| {
+                c.get(2).is_none_or(|w| {
+                    let w = w.as_str();
+                    !lex.units.contains_key(w) && !"万千亿余多次户份辆台张位".contains(w)
+                })
+            })
             .filter_map(|c| c[1].parse::<i32>().ok())
             .max();
         PageContext { anchors, year }
@@ -1776,17 +1788,29 @@ impl<'a> ArticleResolver<'a> {
                         })
                         .map(|m| m.id.clone())
                 };
+                // Whose figure: the agency the sentence names before it, else
+                // the place it names (全市共查获…), else the agency the
+                // paragraph is about (the first it names).
+                let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
+                let before_figure = |m: &&Mention| m.start >= ss && m.end <= fig.start;
                 let reported_by = self
                     .mentions
                     .iter()
-                    .find(|m| {
-                        m.start >= ss && m.end <= fig.start && m.id.class == EntityClass::Agency
-                    })
+                    .filter(before_figure)
+                    .find(|m| m.id.class == EntityClass::Agency && !m.partial)
                     .or_else(|| {
                         self.mentions
                             .iter()
-                            .rev()
-                            .find(|m| m.end <= ss && m.id.class == EntityClass::Agency)
+                            .filter(before_figure)
+                            .find(|m| m.id.class == EntityClass::Region && !m.in_agency)
+                    })
+                    .or_else(|| {
+                        self.mentions.iter().find(|m| {
+                            m.start >= paragraph
+                                && m.end <= ss
+                                && m.id.class == EntityClass::Agency
+                                && !m.partial
+                        })
                     })
                     .map(|m| m.id.clone());
                 let (period_start, period_end, period_text) = self.period(&text[ss..fig.start]);
