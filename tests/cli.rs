@@ -107,10 +107,23 @@ fn named_cases_come_with_their_handlers() {
 }
 
 #[test]
-fn statistics_are_normalised() {
-    let rows = query("statistics-by-region-metric", &[], "csv");
-    assert!(rows.contains("casesSolved"), "{rows}");
-    assert!(rows.contains("783"), "{rows}");
+fn statistics_are_normalised_with_reporter_and_period() {
+    // 783 cases and 4.1 kg (4100 g) reported by 全区公安机关 of Inner Mongolia
+    // for 2024年以来, on a page dated 2025.
+    let rows = query("agency-figures", &["agency=内蒙古自治区公安机关"], "csv");
+    assert!(rows.contains("casesSolved,783,"), "{rows}");
+    assert!(rows.contains("drugsSeized,4100,"), "{rows}");
+    assert!(rows.contains("2024-01-01,2025-06-26,2024年以来"), "{rows}");
+    // Rolled up by region, the province's case counts add up over its articles.
+    let by_region = query(
+        "statistics-by-region-metric",
+        &["region=内蒙古自治区"],
+        "csv",
+    );
+    assert!(
+        by_region.contains("内蒙古自治区,150000,casesSolved"),
+        "{by_region}"
+    );
 }
 
 #[test]
