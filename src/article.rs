@@ -216,24 +216,24 @@ mod tests {
 
     #[test]
     fn splits_a_page_at_datelines_and_credits() {
-        let page = "筑牢禁毒防线\n\n本报讯 6月26日，自治区公安厅召开新闻发布会。会上通报了成效。\n\n(自治区司法厅供稿)\n\n远离毒品 珍爱生命\n\n近日，察右中旗人民法院开展宣传活动。\n\n薛鹏博 摄\n\n6月24日，海拉尔分局禁毒大队举办活动。\n\n宋世博 摄";
+        let page = "守护青春远离毒品\n\n本报讯 4月16日，省公安厅召开禁毒工作会议。会上部署了任务。\n\n(省司法厅供稿)\n\n拒绝毒品 健康生活\n\n近日，城东区人民法院开展宣传活动。\n\n李明 摄\n\n5月20日，城西分局禁毒大队举办活动。\n\n王芳 摄";
         let cleaned = clean(page);
         let articles = split_articles(&cleaned);
         assert_eq!(articles.len(), 3, "{articles:?}");
-        assert_eq!(articles[0].title.as_deref(), Some("筑牢禁毒防线"));
-        assert_eq!(articles[1].title.as_deref(), Some("远离毒品珍爱生命"));
+        assert_eq!(articles[0].title.as_deref(), Some("守护青春远离毒品"));
+        assert_eq!(articles[1].title.as_deref(), Some("拒绝毒品健康生活"));
         assert_eq!(articles[2].title, None);
         let first: Vec<&str> = articles[0]
             .sentences
             .iter()
             .map(|&(s, e)| &cleaned.text[s..e])
             .collect();
-        assert_eq!(first[1], "本报讯6月26日,自治区公安厅召开新闻发布会。");
+        assert_eq!(first[1], "本报讯4月16日,省公安厅召开禁毒工作会议。");
     }
 
     #[test]
     fn section_headings_stay_in_the_article() {
-        let page = "坚持预防为主 西藏禁毒工作\n\n6月1日，启动仪式在拉萨市举行。\n\n高位推动全面部署\n\n近年来，自治区党委始终将禁毒工作纳入规划。";
+        let page = "标本兼治 四川禁毒工作\n\n3月5日，启动仪式在成都市举行。\n\n压实责任狠抓落实\n\n近年来，省委始终将禁毒工作纳入规划。";
         let articles = split_articles(&clean(page));
         assert_eq!(articles.len(), 1);
         assert_eq!(articles[0].sentences.len(), 4);

@@ -352,39 +352,39 @@ mod tests {
 
     #[test]
     fn joins_broken_lines_and_maps_offsets_back() {
-        let original = "本报讯 6月 26日，自治区\n公安厅召开新闻发布会，通报工作成效。";
+        let original = "本报讯 3月 12日，省公安\n厅召开禁毒工作会议，部署全年任务。";
         let cleaned = clean(original);
         assert_eq!(
             cleaned.text,
-            "本报讯6月26日,自治区公安厅召开新闻发布会,通报工作成效。"
+            "本报讯3月12日,省公安厅召开禁毒工作会议,部署全年任务。"
         );
-        let byte = cleaned.text.find("公安厅").unwrap();
+        let byte = cleaned.text.find("厅召开").unwrap();
         let orig = cleaned.orig_offset(byte);
         let orig_chars: Vec<char> = original.chars().collect();
-        assert_eq!(orig_chars[orig], '公');
-        let (s, e) = cleaned.orig_span(cleaned.text.find("自治区").unwrap(), byte + "公安厅".len());
+        assert_eq!(orig_chars[orig], '厅');
+        let (s, e) = cleaned.orig_span(cleaned.text.find("省公安").unwrap(), byte + "厅".len());
         let span: String = orig_chars[s..e].iter().collect();
-        assert_eq!(span, "自治区\n公安厅");
+        assert_eq!(span, "省公安\n厅");
     }
 
     #[test]
     fn drops_spaces_between_chinese_and_folds_full_width() {
-        let cleaned = clean("整 治 违 规 吃 喝 问 题 。破获案件７８３起，Ｋ粉 2 kg");
-        assert_eq!(cleaned.text, "整治违规吃喝问题。破获案件783起,K粉2 kg");
+        let cleaned = clean("深 入 开 展 禁 毒 宣 传 。破获案件４６５起，Ｋ粉 2 kg");
+        assert_eq!(cleaned.text, "深入开展禁毒宣传。破获案件465起,K粉2 kg");
     }
 
     #[test]
     fn keeps_headlines_and_paragraphs_apart() {
-        let text = "坚持预防为主 深化综合治理\n\n6月1日，全民禁毒宣传月启动。\n\n高位推动全面部署\n\n近年来，自治区各级禁毒部门贯彻落实。";
+        let text = "织密防控网络 守护一方平安\n\n5月8日，禁毒宣传周启动。\n\n多措并举强化管控\n\n今年以来，全市各级禁毒部门狠抓落实。";
         let cleaned = clean(text);
         let paragraphs: Vec<&str> = cleaned.text.split('\n').collect();
         assert_eq!(
             paragraphs,
             vec![
-                "坚持预防为主深化综合治理",
-                "6月1日,全民禁毒宣传月启动。",
-                "高位推动全面部署",
-                "近年来,自治区各级禁毒部门贯彻落实。"
+                "织密防控网络守护一方平安",
+                "5月8日,禁毒宣传周启动。",
+                "多措并举强化管控",
+                "今年以来,全市各级禁毒部门狠抓落实。"
             ]
         );
     }
@@ -392,23 +392,23 @@ mod tests {
     #[test]
     fn joins_wrapped_columns_but_not_their_headlines() {
         let col = [
-            "全区公安机关以清源断流行动为牵",
-            "引，加快推进大数据信息手段与禁毒",
-            "实战相融合，立体化运行多部门参与",
-            "的联合打击毒品犯罪工作机制，与各",
-            "省区建立区域禁毒合作机制。",
+            "全市公安机关以净边行动为抓手，持",
+            "续推进智慧禁毒平台与缉毒实战相融",
+            "合，建立多部门参与的联合打击毒品",
+            "犯罪工作机制，与周边城市建立禁毒",
+            "协作机制。",
             "",
-            "我区去年以来破获毒品案件783起",
+            "我市今年以来破获毒品案件215起",
             "",
-            "本报讯（记者杨乐）近日，在中国人民",
-            "银行和香港金融管理局共同推动下，跨",
-            "境支付通正式上线，标志着内地与香港",
-            "快速支付系统已实现互联互通。",
+            "本报讯（记者李明）近日，在市商务局",
+            "和市市场监管局共同推动下，跨境电商",
+            "服务中心正式运营，标志着本市跨境电",
+            "商服务实现一站式办理。",
         ];
         let cleaned = clean(&col.join("\n"));
         let paragraphs: Vec<&str> = cleaned.text.split('\n').collect();
         assert_eq!(paragraphs.len(), 3, "{paragraphs:?}");
-        assert!(paragraphs[0].contains("为牵引,"));
-        assert_eq!(paragraphs[1], "我区去年以来破获毒品案件783起");
+        assert!(paragraphs[0].contains("为抓手,持续"));
+        assert_eq!(paragraphs[1], "我市今年以来破获毒品案件215起");
     }
 }

@@ -394,14 +394,14 @@ mod tests {
 
     #[test]
     fn finds_coded_and_person_cases() {
-        let text = "成功侦破“8·12”特大运输毒品案,“2017-311A”毒品目标案件和张某等3人贩卖毒品案。";
+        let text = "成功侦破“10·09”特大运输毒品案,“2021-052B”毒品目标案件和张某等3人贩卖毒品案。";
         let cases = find_cases(text, 0, text.len());
         let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
             vec![
-                "8·12特大运输毒品案",
-                "2017-311A毒品目标案件",
+                "10·09特大运输毒品案",
+                "2021-052B毒品目标案件",
                 "张某等3人贩卖毒品案"
             ]
         );
