@@ -14,7 +14,7 @@ use jindu::lexicon::{Lexicon, export_defaults};
 use jindu::model::{EntityClass, Property};
 use jindu::pipeline::{Extraction, extract_inputs};
 use jindu::query::{OutputFormat, find_query, run_query, stored_queries, write_table};
-use jindu::rdf::{open_store, sorted_nquads, write_store};
+use jindu::rdf::{open_store, write_store};
 
 #[derive(Parser)]
 #[command(
@@ -84,13 +84,26 @@ enum Command {
         #[arg(long, default_value = "jindu-store")]
         store: PathBuf,
     },
-    /// Writes the whole store as sorted N-Quads (stable across builds).
+    /// Writes the whole store: sorted N-Quads by default (stable across
+    /// builds), or TriG, or the data graph as Turtle or N-Triples.
     Dump {
         #[arg(long, default_value = "jindu-store")]
         store: PathBuf,
+        #[arg(long, value_enum, default_value = "nquads")]
+        format: jindu::rdf::DumpFormat,
         /// Output file (default: stdout).
         #[arg(short, long)]
         output: Option<PathBuf>,
+    },
+    /// Loads an RDF file (Turtle, TriG, N-Triples, N-Quads, RDF/XML,
+    /// JSON-LD …, told by its extension or --format) into the store.
+    Load {
+        file: PathBuf,
+        #[arg(long, default_value = "jindu-store")]
+        store: PathBuf,
+        /// The format's media type or extension (ttl, nq, trig, rdf, jsonld …).
+        #[arg(long)]
+        format: Option<String>,
     },
     /// Scores extraction against gold files (contract section 6).
     ///
@@ -182,14 +195,39 @@ fn run(cli: Cli) -> Result<ExitCode> {
             stats(&store)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Dump { store, output } => {
+        Command::Dump {
+            store,
+            format,
+            output,
+        } => {
             let store = open_store(&store)?;
-            let text = sorted_nquads(&store)?;
+            let mut buffer = Vec::new();
+            let count = jindu::rdf::dump(&store, format, &mut buffer)?;
             match output {
-                Some(path) => std::fs::write(&path, text)
+                Some(path) => std::fs::write(&path, buffer)
                     .with_context(|| format!("cannot write {}", path.display()))?,
-                None => std::io::stdout().write_all(text.as_bytes())?,
+                None => std::io::stdout().write_all(&buffer)?,
             }
+            eprintln!("jindu dump: {count} quads");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Load {
+            file,
+            store,
+            format,
+        } => {
+            let format = match format {
+                Some(f) => Some(
+                    oxigraph::io::RdfFormat::from_media_type(&f)
+                        .or_else(|| oxigraph::io::RdfFormat::from_extension(&f))
+                        .with_context(|| format!("unknown RDF format {f}"))?,
+                ),
+                None => None,
+            };
+            let store = oxigraph::store::Store::open(&store)
+                .with_context(|| format!("cannot open the store at {}", store.display()))?;
+            let added = jindu::rdf::load_file(&store, &file, format)?;
+            println!("jindu load: {} quads added from {}", added, file.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval {

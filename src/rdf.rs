@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use oxigraph::io::{RdfFormat, RdfParser};
+use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
 use oxigraph::model::{BlankNode, GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
 use oxigraph::store::Store;
@@ -339,16 +339,99 @@ pub fn open_store(path: &Path) -> Result<Store> {
         .with_context(|| format!("cannot open the store at {}", path.display()))
 }
 
-/// Writes the whole store as sorted N-Quads lines (a stable dump for
-/// comparing builds).
-pub fn sorted_nquads(store: &Store) -> Result<String> {
-    let mut lines = Vec::new();
+/// The dump formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DumpFormat {
+    /// Every graph, one quad a line, sorted: stable for comparing builds.
+    Nquads,
+    /// Every graph, with prefixes.
+    Trig,
+    /// The default graph (the data), with prefixes.
+    Turtle,
+    /// The default graph, one triple a line, sorted.
+    Ntriples,
+}
+
+/// Writes the store in a format, deterministically: quads in the order of
+/// their N-Quads text.
+pub fn dump(store: &Store, format: DumpFormat, out: &mut dyn std::io::Write) -> Result<usize> {
+    let mut quads: Vec<(String, Quad)> = Vec::new();
     for quad in store.iter() {
         let quad = quad.context("cannot read the store")?;
-        lines.push(format!("{quad} .\n"));
+        if matches!(format, DumpFormat::Turtle | DumpFormat::Ntriples)
+            && !quad.graph_name.is_default_graph()
+        {
+            continue;
+        }
+        quads.push((quad.to_string(), quad));
     }
-    lines.sort();
-    Ok(lines.concat())
+    quads.sort_by(|a, b| a.0.cmp(&b.0));
+    let rdf_format = match format {
+        DumpFormat::Nquads => RdfFormat::NQuads,
+        DumpFormat::Trig => RdfFormat::TriG,
+        DumpFormat::Turtle => RdfFormat::Turtle,
+        DumpFormat::Ntriples => RdfFormat::NTriples,
+    };
+    let mut serializer = RdfSerializer::from_format(rdf_format);
+    if matches!(format, DumpFormat::Trig | DumpFormat::Turtle) {
+        for (prefix, iri) in PREFIXES {
+            serializer = serializer
+                .with_prefix(*prefix, *iri)
+                .with_context(|| format!("bad prefix {prefix}"))?;
+        }
+    }
+    let mut writer = serializer.for_writer(out);
+    for (_, quad) in &quads {
+        writer
+            .serialize_quad(quad)
+            .context("cannot write the dump")?;
+    }
+    writer.finish().context("cannot write the dump")?;
+    Ok(quads.len())
+}
+
+/// Prefixes used in Turtle and TriG output.
+pub const PREFIXES: &[(&str, &str)] = &[
+    ("jd", JD),
+    ("jdi", ID),
+    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+    ("rdfs", "http://www.w3.org/2000/01/rdf-schema#"),
+    ("xsd", "http://www.w3.org/2001/XMLSchema#"),
+    ("skos", SKOS),
+    ("prov", PROV),
+    ("dcterms", DCTERMS),
+    ("owl", "http://www.w3.org/2002/07/owl#"),
+];
+
+/// Loads an RDF file (format from its extension unless given) into the
+/// store with the bulk loader; returns the number of quads the store gained.
+pub fn load_file(store: &Store, path: &Path, format: Option<RdfFormat>) -> Result<usize> {
+    let format = match format {
+        Some(f) => f,
+        None => path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(RdfFormat::from_extension)
+            .with_context(|| {
+                format!(
+                    "cannot tell the RDF format of {} from its extension; give --format",
+                    path.display()
+                )
+            })?,
+    };
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let before = store.len().context("cannot read the store")?;
+    let mut loader = store.bulk_loader().with_max_memory_size_in_megabytes(1024);
+    loader
+        .load_from_reader(
+            RdfParser::from_format(format),
+            std::io::BufReader::new(file),
+        )
+        .with_context(|| format!("cannot load {}", path.display()))?;
+    loader.commit().context("cannot commit the load")?;
+    let after = store.len().context("cannot read the store")?;
+    Ok(after.saturating_sub(before))
 }
 
 #[cfg(test)]
