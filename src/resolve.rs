@@ -1043,7 +1043,11 @@ impl<'a> ArticleResolver<'a> {
         let text = self.text();
         let before = text[..token.start].chars().next_back();
         let clause_start = before.is_none_or(|c| !(is_cjk(c) && c.is_alphanumeric()))
-            || before.is_some_and(|c| "与和及同、对由向".contains(c));
+            || before.is_some_and(|c| "与和及同、对由向".contains(c))
+            || lex
+                .cooperation_words
+                .iter()
+                .any(|w| text[..token.start].ends_with(w.as_str()));
         if !clause_start {
             return;
         }
@@ -1242,12 +1246,24 @@ impl<'a> ArticleResolver<'a> {
         ];
         let after = &self.clean.text[token.end..];
         let suffix = SUFFIXES.iter().find(|s| after.starts_with(*s))?;
-        self.mentions
-            .iter()
-            .rev()
-            .filter(|m| m.start < token.start && m.id.class == EntityClass::Agency)
-            .find(|m| m.id.key.ends_with(suffix))
-            .map(|m| (m.id.clone(), token.end + suffix.len()))
+        // The body the article is about is named most often; among equals,
+        // the latest named (该局 after 开鲁县公安局 … 药监局 is the 公安局).
+        let mut counts: HashMap<&EntityId, (usize, usize)> = HashMap::new();
+        for (order, m) in self.mentions.iter().enumerate() {
+            if m.start < token.start
+                && m.id.class == EntityClass::Agency
+                && !m.partial
+                && m.id.key.ends_with(suffix)
+            {
+                let entry = counts.entry(&m.id).or_insert((0, 0));
+                entry.0 += 1;
+                entry.1 = order;
+            }
+        }
+        counts
+            .into_iter()
+            .max_by_key(|(_, (count, last))| (*count, *last))
+            .map(|(id, _)| (id.clone(), token.end + suffix.len()))
     }
 
     /// The region an agency is located in, when known.
@@ -1509,13 +1525,21 @@ impl<'a> ArticleResolver<'a> {
                 }
             }
             // Cooperation: agencies in the clause of a cooperation word.
-            for word in coop_words {
-                for (p, _) in text[ss..se].match_indices(word.as_str()) {
+            for entry in coop_words {
+                // `与建立`: 建立 states joint work only after 与/同/和 in its clause.
+                let (word, needs_with) = match entry.strip_prefix('与') {
+                    Some(verb) if !verb.is_empty() && entry != "与" => (verb, true),
+                    _ => (entry.as_str(), false),
+                };
+                for (p, _) in text[ss..se].match_indices(word) {
                     let p = ss + p;
                     let clause_start = text[ss..p]
                         .rfind([',', ';', ':'])
                         .map(|i| ss + i + 1)
                         .unwrap_or(ss);
+                    if needs_with && !text[clause_start..p].contains(['与', '同', '和']) {
+                        continue;
+                    }
                     let clause_end = text[p..se]
                         .find([',', ';', ':'])
                         .map(|i| p + i)
@@ -1528,6 +1552,11 @@ impl<'a> ArticleResolver<'a> {
                         .iter()
                         .filter(|a| a.start >= p && a.end <= clause_end)
                         .collect();
+                    // 与/同 before the agencies names them as partners of the
+                    // sentence's subject rather than of each other.
+                    let with_partner = left.first().is_some_and(|first| {
+                        text[clause_start..first.start].contains(['与', '同'])
+                    });
                     let mut pairs: Vec<(EntityId, EntityId)> = Vec::new();
                     if !right.is_empty() {
                         for l in &left {
@@ -1535,14 +1564,15 @@ impl<'a> ArticleResolver<'a> {
                                 pairs.push((l.id.clone(), r.id.clone()));
                             }
                         }
-                    } else if left.len() >= 2 {
+                    } else if left.len() >= 2 && !with_partner {
+                        // 由A、B联合主办: the agencies before the word work together.
                         for (x, l) in left.iter().enumerate() {
                             for r in &left[x + 1..] {
                                 pairs.push((l.id.clone(), r.id.clone()));
                             }
                         }
                     } else if !left.is_empty() {
-                        // 与X合作, 在X协助下: X works with the sentence's subject.
+                        // 与X、Y合作, 在X协助下: they work with the sentence's subject.
                         for s in &subject {
                             for l in &left {
                                 if s.id != l.id {
