@@ -743,11 +743,22 @@ impl<'a> ArticleResolver<'a> {
                     let body = if spec.canonical == "@police" {
                         // Provinces and autonomous regions have a 公安厅; the
                         // municipalities (北京市, 重庆市) a 公安局 like cities.
+                        // A city district's police is a branch of the city's
+                        // bureau (武汉江汉警方 → 武汉市公安局江汉区分局).
                         match located.map(|r| &lex.regions[r]) {
                             Some(r) if r.level == Level::Province && !r.name.ends_with('市') => {
                                 "公安厅".to_string()
                             }
                             Some(r) if r.level == Level::Country => "警察局".to_string(),
+                            Some(r) if r.level == Level::County && r.name.ends_with('区') => {
+                                match r.parent.map(|p| &lex.regions[p]) {
+                                    Some(city) if city.level != Level::Province => {
+                                        label = format!("{}公安局{}", city.name, r.name);
+                                        "分局".to_string()
+                                    }
+                                    _ => "公安局".to_string(),
+                                }
+                            }
                             _ => "公安局".to_string(),
                         }
                     } else if spec.term == "法院"
@@ -1513,11 +1524,14 @@ impl<'a> ArticleResolver<'a> {
                     ),
                 ];
                 for (class, property, rule, nearest_only) in links {
-                    for m in in_sentence
+                    let targets: Vec<Mention> = in_sentence
                         .iter()
                         .filter(|m| m.id.class == class && !m.in_agency)
+                        .filter(|m| !self.is_outer_place(m, &in_sentence))
                         .filter(|m| !nearest_only || nearest_case(m).as_ref() == Some(&case.id))
-                    {
+                        .cloned()
+                        .collect();
+                    for m in &targets {
                         let ev = self.evidence(m.start.min(case.start), m.end.max(case.end), rule);
                         self.kn
                             .add_relation(case.id.clone(), property, m.id.clone(), Some(ev));
@@ -1682,10 +1696,13 @@ impl<'a> ArticleResolver<'a> {
                 ),
             ];
             for (class, property, rule) in links {
-                for m in in_sentence
+                let targets: Vec<Mention> = in_sentence
                     .iter()
                     .filter(|m| m.id.class == class && !m.in_agency)
-                {
+                    .filter(|m| !self.is_outer_place(m, &in_sentence))
+                    .cloned()
+                    .collect();
+                for m in &targets {
                     let ev = self.evidence(m.start, m.end, rule);
                     self.kn
                         .add_relation(case.clone(), property, m.id.clone(), Some(ev));
@@ -1702,7 +1719,25 @@ impl<'a> ArticleResolver<'a> {
                     .iter()
                     .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
                     .collect();
-                for a in self.subject_group(&agencies) {
+                // The sentence's subject, and any agency whose own clause has
+                // a handling verb (该案由A侦破，B提起公诉).
+                let mut handlers = self.subject_group(&agencies);
+                for a in &agencies {
+                    let clause_end = text[a.end..se]
+                        .find([',', ';', '。'])
+                        .map_or(se, |i| a.end + i);
+                    let clause = &text[a.end..clause_end];
+                    if self
+                        .lex
+                        .handling_verbs
+                        .iter()
+                        .any(|v| clause.contains(v.as_str()))
+                        && !handlers.iter().any(|h| h.id == a.id)
+                    {
+                        handlers.push((*a).clone());
+                    }
+                }
+                for a in handlers {
                     // Supervisors were linked above.
                     if self.supervises(&text[a.end..se]) {
                         continue;
@@ -1713,6 +1748,20 @@ impl<'a> ArticleResolver<'a> {
                 }
             }
         }
+    }
+
+    /// A place written just before a place inside it (六盘水市 of
+    /// 六盘水市钟山区) only locates the next one: the lower place is the one
+    /// meant.
+    fn is_outer_place(&self, m: &Mention, in_sentence: &[Mention]) -> bool {
+        m.id.class == EntityClass::Region
+            && in_sentence.iter().any(|n| {
+                n.start == m.end
+                    && n.id.class == EntityClass::Region
+                    && self.kn.relations.keys().any(|k| {
+                        k.property == Property::PartOf && k.subject == n.id && k.object == m.id
+                    })
+            })
     }
 
     /// The agencies a sentence is about: its first agency and those joined
@@ -2201,6 +2250,26 @@ mod tests {
             !regions.contains(&"内蒙古自治区".to_string()),
             "{regions:?}"
         );
+    }
+
+    #[test]
+    fn district_police_and_the_lowest_place_of_a_case() {
+        let kn = extract(
+            "武汉江汉警方破获“4·01”贩卖毒品案。经查，嫌疑人在武汉市江汉区贩卖冰毒。该案由武汉市人民检察院提起公诉。",
+        );
+        let agencies = labels(&kn, EntityClass::Agency);
+        assert!(
+            agencies.contains(&"武汉市公安局江汉区分局".to_string()),
+            "{agencies:?}"
+        );
+        assert!(has(&kn, "4·01贩卖毒品案", Property::OccurredIn, "江汉区"));
+        assert!(!has(&kn, "4·01贩卖毒品案", Property::OccurredIn, "武汉市"));
+        assert!(has(
+            &kn,
+            "4·01贩卖毒品案",
+            Property::HandledBy,
+            "武汉市人民检察院"
+        ));
     }
 
     #[test]
