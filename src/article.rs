@@ -68,12 +68,13 @@ pub fn split_articles(clean: &CleanText) -> Vec<Article> {
     split_articles_with(clean, &|_, _| false)
 }
 
-/// Splits a cleaned page into articles; `new_topic(heading, article_so_far)`
+/// Splits a cleaned page into articles; `new_topic(heading, article_so_far)`,
+/// given the byte spans of both in the cleaned text,
 /// says when a heading between body paragraphs starts a new article rather
 /// than a section of the running one (it names a place far from it, say).
 pub fn split_articles_with(
     clean: &CleanText,
-    new_topic: &dyn Fn(&str, &str) -> bool,
+    new_topic: &dyn Fn((usize, usize), (usize, usize)) -> bool,
 ) -> Vec<Article> {
     let text = &clean.text;
     let mut paragraphs: Vec<(usize, usize, Kind)> = Vec::new();
@@ -101,9 +102,11 @@ pub fn split_articles_with(
                     && !closed
                     && !current.is_empty()
                     && new_topic(
-                        &text[start..end],
-                        &text[paragraphs[current[0]].0
-                            ..paragraphs[*current.last().unwrap_or(&current[0])].1],
+                        (start, end),
+                        (
+                            paragraphs[current[0]].0,
+                            paragraphs[*current.last().unwrap_or(&current[0])].1,
+                        ),
                     ) =>
             {
                 groups.push(std::mem::take(&mut current));

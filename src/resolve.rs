@@ -60,8 +60,11 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         char_len: source.text.chars().count(),
         byte_len: source.byte_len,
     });
-    let provinces = |t: &str| -> BTreeSet<usize> {
-        find_tokens(lex, t, 0, t.len())
+    // The page is read by the dictionary automaton once; every later step
+    // takes the tokens of its own span.
+    let page_tokens = find_tokens(lex, &cleaned.text, 0, cleaned.text.len());
+    let provinces = |(start, end): (usize, usize)| -> BTreeSet<usize> {
+        tokens_in(&page_tokens, start, end)
             .iter()
             .flat_map(|tok| strong_region(lex, tok))
             .filter_map(|r| lex.province_of(r))
@@ -74,7 +77,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         !in_heading.is_empty() && in_heading.is_disjoint(&provinces(so_far))
     });
     let original: Vec<char> = source.text.chars().collect();
-    let page = PageContext::new(lex, &cleaned, &articles);
+    let page = PageContext::new(lex, &cleaned, &page_tokens);
     for article in &articles {
         let index = kn.articles.len();
         let (char_start, char_end) = cleaned.orig_span(article.start, article.end);
@@ -97,6 +100,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             page: &page,
             date,
             kn: &mut kn,
+            page_tokens: &page_tokens,
             mentions: Vec::new(),
             home_city: None,
         };
@@ -168,15 +172,13 @@ static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 impl PageContext {
-    fn new(lex: &Lexicon, clean: &CleanText, articles: &[Article]) -> PageContext {
+    fn new(lex: &Lexicon, clean: &CleanText, tokens: &[Token]) -> PageContext {
         let mut anchors = HashMap::new();
-        for article in articles {
-            for token in find_tokens(lex, &clean.text, article.start, article.end) {
-                for index in strong_region(lex, &token) {
-                    *anchors.entry(index).or_insert(0) += 1;
-                    for a in lex.ancestors(index) {
-                        *anchors.entry(a).or_insert(0) += 1;
-                    }
+        for token in tokens {
+            for index in strong_region(lex, token) {
+                *anchors.entry(index).or_insert(0) += 1;
+                for a in lex.ancestors(index) {
+                    *anchors.entry(a).or_insert(0) += 1;
                 }
             }
         }
@@ -208,6 +210,13 @@ impl PageContext {
         let day: u32 = c[3].parse().ok()?;
         chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| d.to_string())
     }
+}
+
+/// The tokens lying within `start..end` of a page's tokens (sorted by start).
+fn tokens_in(tokens: &[Token], start: usize, end: usize) -> &[Token] {
+    let first = tokens.partition_point(|t| t.start < start);
+    let last = tokens.partition_point(|t| t.end <= end).max(first);
+    &tokens[first..last]
 }
 
 /// The single region an unambiguous, always-trusted token names.
@@ -256,6 +265,8 @@ struct ArticleResolver<'a> {
     page: &'a PageContext,
     date: Option<String>,
     kn: &'a mut Knowledge,
+    /// The dictionary tokens of the whole page.
+    page_tokens: &'a [Token],
     mentions: Vec<Mention>,
     /// The city (a region named …市 of prefecture or county level) the
     /// article is most about, for 全市, 该市, 市公安局.
@@ -268,8 +279,7 @@ impl<'a> ArticleResolver<'a> {
     }
 
     fn run(&mut self) {
-        let lex = self.lex;
-        let tokens = find_tokens(lex, &self.clean.text, self.article.start, self.article.end);
+        let tokens = tokens_in(self.page_tokens, self.article.start, self.article.end).to_vec();
         let anchors = self.article_anchors(&tokens);
         let homes = self.home_regions(&anchors);
         self.home_city = self
