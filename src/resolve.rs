@@ -725,7 +725,6 @@ impl<'a> ArticleResolver<'a> {
                 "agency-national",
             );
             parent = Some(id);
-            surface_start = parts[0].1;
         }
         let mut unit_prefix = String::new();
         let mut unit_region: Option<usize> = None;
