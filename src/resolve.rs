@@ -295,6 +295,12 @@ impl<'a> ArticleResolver<'a> {
         // Agency chains first: they decide which region tokens sit inside names.
         let mut i = 0;
         while i < tokens.len() {
+            if let Some(last) = self.shared_body_list(&tokens, &choice, i, &homes, &anchors) {
+                // The last place of the list heads an ordinary chain.
+                consumed[i..last].iter_mut().for_each(|c| *c = true);
+                i = last;
+                continue;
+            }
             if let Some(next) = self.agency_chain(&tokens, &choice, i, &homes, &anchors) {
                 consumed[i..next].iter_mut().for_each(|c| *c = true);
                 i = next;
@@ -626,6 +632,68 @@ impl<'a> ArticleResolver<'a> {
                     }
                 )
             })
+    }
+
+    /// A list of places sharing one body (成都、昆明警方, 天山区、沙依巴克区禁毒办):
+    /// each place but the last gets the body too. Returns the index of the
+    /// last place's token, which then heads an ordinary name.
+    fn shared_body_list(
+        &mut self,
+        tokens: &[Token],
+        choice: &[Option<usize>],
+        i: usize,
+        homes: &HashMap<Level, usize>,
+        anchors: &HashMap<usize, usize>,
+    ) -> Option<usize> {
+        let lex = self.lex;
+        let text: &'a str = &self.clean.text;
+        let place = |k: usize| choice.get(k).copied().flatten();
+        let mut members = vec![i];
+        place(i)?;
+        let mut k = i;
+        while k + 1 < tokens.len() {
+            let gap = &text[tokens[k].end..tokens[k + 1].start];
+            if !matches!(gap, "、" | "和" | "及") || place(k + 1).is_none() {
+                break;
+            }
+            k += 1;
+            members.push(k);
+        }
+        let last = *members.last()?;
+        if members.len() < 2 {
+            return None;
+        }
+        let body = tokens
+            .get(last + 1)
+            .filter(|t| t.start == tokens[last].end)?;
+        let term = body.meanings(lex).iter().find_map(|m| match m {
+            Meaning::AgencyTerm(a) if lex.agency_terms[*a].is_body => Some(*a),
+            _ => None,
+        })?;
+        // Every member must be a place that counts where it stands.
+        if members.iter().any(|&m| {
+            let index = place(m).unwrap_or_default();
+            let form = self.form_kind(&tokens[m], index);
+            form != Some(FormKind::Abbrev) && !self.region_form_counts(tokens, m, index, anchors)
+        }) {
+            return None;
+        }
+        for &m in &members[..members.len() - 1] {
+            let index = place(m)?;
+            let parts = [
+                (
+                    tokens[m].start,
+                    tokens[m].end,
+                    Part::Region {
+                        index,
+                        surface: text[tokens[m].start..tokens[m].end].to_string(),
+                    },
+                ),
+                (body.start, body.end, Part::Term(term)),
+            ];
+            self.emit_chain(&parts, homes)?;
+        }
+        Some(last)
     }
 
     /// A free name: 1–8 Chinese characters or digits with no function word.
@@ -2279,6 +2347,26 @@ mod tests {
             Property::HandledBy,
             "武汉市人民检察院"
         ));
+    }
+
+    #[test]
+    fn places_in_a_list_share_the_body_after_them() {
+        let kn = extract(
+            "在成都、昆明警方协助下，重庆市公安局禁毒总队破获此案。天山区、沙依巴克区禁毒办联合开展宣传。",
+        );
+        let agencies = labels(&kn, EntityClass::Agency);
+        for a in [
+            "成都市公安局",
+            "昆明市公安局",
+            "天山区禁毒委员会办公室",
+            "沙依巴克区禁毒委员会办公室",
+        ] {
+            assert!(
+                agencies.contains(&a.to_string()),
+                "{a} missing from {agencies:?}"
+            );
+        }
+        assert!(has(&kn, "成都市公安局", Property::LocatedIn, "成都市"));
     }
 
     #[test]
