@@ -696,6 +696,27 @@ impl<'a> ArticleResolver<'a> {
         Some(last)
     }
 
+    /// The name of a district's police branch without 分局: the form the
+    /// page already uses (温州市公安局鹿城分局 or 武汉市公安局江汉区分局), else
+    /// the district's short name (鹿城) when it has one.
+    fn district_branch_label(&self, city: &str, district: &str) -> String {
+        let short = district
+            .strip_suffix('区')
+            .filter(|s| s.chars().count() >= 2);
+        let bureau = format!("{city}公安局");
+        for candidate in [Some(district), short].into_iter().flatten() {
+            let name = format!("{bureau}{candidate}分局");
+            if self
+                .kn
+                .entities
+                .contains_key(&EntityId::new(EntityClass::Agency, name.as_str()))
+            {
+                return format!("{bureau}{candidate}");
+            }
+        }
+        format!("{bureau}{}", short.unwrap_or(district))
+    }
+
     /// A free name: 1–8 Chinese characters or digits with no function word.
     fn is_free_name(&self, gap: &str) -> bool {
         let n = gap.chars().count();
@@ -830,7 +851,7 @@ impl<'a> ArticleResolver<'a> {
                             Some(r) if r.level == Level::County && r.name.ends_with('区') => {
                                 match r.parent.map(|p| &lex.regions[p]) {
                                     Some(city) if city.level != Level::Province => {
-                                        label = format!("{}公安局{}", city.name, r.name);
+                                        label = self.district_branch_label(&city.name, &r.name);
                                         "分局".to_string()
                                     }
                                     _ => "公安局".to_string(),
