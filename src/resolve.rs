@@ -2357,7 +2357,7 @@ mod tests {
         );
         let agencies = labels(&kn, EntityClass::Agency);
         assert!(
-            agencies.contains(&"武汉市公安局江汉区分局".to_string()),
+            agencies.contains(&"武汉市公安局江汉分局".to_string()),
             "{agencies:?}"
         );
         assert!(has(&kn, "4·01贩卖毒品案", Property::OccurredIn, "江汉区"));
