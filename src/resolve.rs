@@ -842,7 +842,7 @@ impl<'a> ArticleResolver<'a> {
                         // Provinces and autonomous regions have a 公安厅; the
                         // municipalities (北京市, 重庆市) a 公安局 like cities.
                         // A city district's police is a branch of the city's
-                        // bureau (武汉江汉警方 → 武汉市公安局江汉区分局).
+                        // bureau (武汉江汉警方 → 武汉市公安局江汉分局).
                         match located.map(|r| &lex.regions[r]) {
                             Some(r) if r.level == Level::Province && !r.name.ends_with('市') => {
                                 "公安厅".to_string()
