@@ -16,6 +16,7 @@ pub mod lexicon;
 pub mod mention;
 pub mod model;
 pub mod pipeline;
+pub mod progress;
 pub mod query;
 pub mod rdf;
 pub mod read;

@@ -5,10 +5,8 @@
 //! order (so output does not depend on the thread count) and the list of
 //! inputs that failed, each with its reason.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::lexicon::Lexicon;
@@ -23,25 +21,6 @@ pub struct Extraction {
     pub bytes: usize,
 }
 
-/// A progress bar on stderr when it is a terminal, hidden otherwise.
-pub fn progress_bar(len: u64, what: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len);
-    if std::io::stderr().is_terminal() {
-        bar.set_draw_target(ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar.set_message(what.to_string());
-    } else {
-        bar.set_draw_target(ProgressDrawTarget::hidden());
-    }
-    bar
-}
-
 /// Extracts every input file. Files that cannot be read or decoded are
 /// returned in `failures` and the rest goes on.
 pub fn extract_inputs(lex: &Lexicon, inputs: &[PathBuf]) -> Extraction {
@@ -50,7 +29,7 @@ pub fn extract_inputs(lex: &Lexicon, inputs: &[PathBuf]) -> Extraction {
         .iter()
         .map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0))
         .sum();
-    let bar = progress_bar(total, "extracting");
+    let bar = crate::progress::bytes_bar(total, "extracting");
     let results: Vec<Result<(Knowledge, usize), ReadError>> = files
         .par_iter()
         .map(|path| {

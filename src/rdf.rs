@@ -320,10 +320,16 @@ pub fn write_store(path: &Path, kn: &Knowledge) -> Result<usize> {
     let mut quads = ontology_quads()?;
     quads.extend(knowledge_quads(kn));
     let count = quads.len();
-    let mut loader = store.bulk_loader().with_max_memory_size_in_megabytes(1024);
+    let bar = crate::progress::count_bar(count as u64, "loading");
+    let progress = bar.clone();
+    let mut loader = store
+        .bulk_loader()
+        .with_max_memory_size_in_megabytes(1024)
+        .on_progress(move |n| progress.set_position(n));
     loader.load_quads(quads).context("the bulk loader failed")?;
     loader.commit().context("cannot commit the bulk load")?;
     store.flush().context("cannot flush the store")?;
+    bar.finish_and_clear();
     Ok(count)
 }
 
