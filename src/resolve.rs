@@ -397,15 +397,22 @@ impl<'a> ArticleResolver<'a> {
         if candidates.len() <= 1 {
             return candidates.first().copied();
         }
+        // A candidate the text names outright (承德 beside 承德市税务局) beats
+        // one that merely lies near named places; places above or below the
+        // candidate support it too.
         let score = |c: usize| -> usize {
             let mut s = 0;
             for (&a, &w) in anchors {
-                if a != c && (self.lex.is_within(a, c) || self.lex.is_within(c, a)) {
+                if a == c {
+                    s += w * 3;
+                } else if self.lex.is_within(a, c) || self.lex.is_within(c, a) {
                     s += w * 2;
                 }
             }
             for (&a, &w) in &self.page.anchors {
-                if a != c && (self.lex.is_within(a, c) || self.lex.is_within(c, a)) {
+                if a == c {
+                    s += w * 2;
+                } else if self.lex.is_within(a, c) || self.lex.is_within(c, a) {
                     s += w;
                 }
             }
