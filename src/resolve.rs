@@ -1574,16 +1574,15 @@ impl<'a> ArticleResolver<'a> {
                 .filter(|m| m.id.class == EntityClass::Case)
                 .collect();
             // A place or drug belongs to the case written nearest to it.
+            // Details follow the case they describe (“8·06”案，涉及云南、陕西…，
+            // 缴获海洛因…，破获“5·25”案): a place or drug belongs to the last
+            // case named before it, else to the first after it.
             let nearest_case = |m: &Mention| -> Option<EntityId> {
                 cases
                     .iter()
-                    .min_by_key(|c| {
-                        if m.start >= c.end {
-                            m.start - c.end
-                        } else {
-                            c.start.saturating_sub(m.end)
-                        }
-                    })
+                    .rev()
+                    .find(|c| c.end <= m.start)
+                    .or_else(|| cases.iter().find(|c| c.start >= m.end))
                     .map(|c| c.id.clone())
             };
             for case in &cases {
