@@ -61,6 +61,10 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         include_str!("../data/weak_initials.txt"),
     ),
     (
+        "place_markers.txt",
+        include_str!("../data/place_markers.txt"),
+    ),
+    (
         "handling_verbs.txt",
         include_str!("../data/handling_verbs.txt"),
     ),
@@ -249,6 +253,7 @@ pub struct Lexicon {
     pub campaign_blockers: Vec<String>,
     pub weak_initials: HashSet<char>,
     pub handling_verbs: Vec<String>,
+    pub place_markers: Vec<String>,
     /// Context prefix → characters that may not stand before it.
     pub context_blockers: HashMap<String, HashSet<char>>,
     pub gap_stopchars: HashSet<char>,
@@ -603,6 +608,7 @@ impl Lexicon {
         let supervision_words = word_list("supervision_words.txt")?;
         let campaign_blockers = word_list("campaign_blockers.txt")?;
         let handling_verbs = word_list("handling_verbs.txt")?;
+        let place_markers = word_list("place_markers.txt")?;
         let weak_initials = word_list("weak_initials.txt")?
             .iter()
             .filter_map(|w| w.chars().next())
@@ -662,6 +668,7 @@ impl Lexicon {
             campaign_blockers,
             weak_initials,
             handling_verbs,
+            place_markers,
             context_blockers,
             gap_stopchars,
             t2s,

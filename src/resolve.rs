@@ -1633,6 +1633,11 @@ impl<'a> ArticleResolver<'a> {
                         .filter(|m| m.id.class == class && !m.in_agency)
                         .filter(|m| !self.is_outer_place(m, &in_sentence))
                         .filter(|m| !nearest_only || nearest_case(m).as_ref() == Some(&case.id))
+                        .filter(|m| {
+                            class != EntityClass::Region
+                                || m.start >= case.end
+                                || self.place_marked(m, &in_sentence)
+                        })
                         .cloned()
                         .collect();
                     for m in &targets {
@@ -1804,6 +1809,7 @@ impl<'a> ArticleResolver<'a> {
                     .iter()
                     .filter(|m| m.id.class == class && !m.in_agency)
                     .filter(|m| !self.is_outer_place(m, &in_sentence))
+                    .filter(|m| class != EntityClass::Region || self.place_marked(m, &in_sentence))
                     .cloned()
                     .collect();
                 for m in &targets {
@@ -1852,6 +1858,36 @@ impl<'a> ArticleResolver<'a> {
                 }
             }
         }
+    }
+
+    /// Whether a place is introduced as where something happened: a marker
+    /// (在, 从, 至 …) right before it, or before the list it ends
+    /// (在鹤城区、洪江市).
+    fn place_marked(&self, m: &Mention, in_sentence: &[Mention]) -> bool {
+        let text = self.text();
+        let mut start = m.start;
+        // Walk back over places written before it: nested (广东省广州市) or
+        // listed with 、 (鹤城区、洪江市).
+        loop {
+            let before = &text[..start];
+            let joint = before.strip_suffix('、').unwrap_or(before).len();
+            match in_sentence
+                .iter()
+                .find(|p| p.end == joint && p.start < start && p.id.class == EntityClass::Region)
+            {
+                Some(p) => start = p.start,
+                None => break,
+            }
+        }
+        let head: String = {
+            let mut chars: Vec<char> = text[..start].chars().rev().take(2).collect();
+            chars.reverse();
+            chars.into_iter().collect()
+        };
+        self.lex
+            .place_markers
+            .iter()
+            .any(|w| head.ends_with(w.as_str()))
     }
 
     /// A place written just before a place inside it (六盘水市 of
