@@ -162,12 +162,6 @@ pub struct AgencyTerm {
     pub canonical: String,
 }
 
-#[derive(Debug, Clone)]
-pub struct NationalAgency {
-    pub label: String,
-    pub kind: String,
-}
-
 /// Which home region a context word stands for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ContextLevel {
@@ -235,7 +229,7 @@ pub struct Lexicon {
     pub region_by_code: HashMap<String, usize>,
     pub region_by_name: HashMap<String, Vec<usize>>,
     pub agency_terms: Vec<AgencyTerm>,
-    pub national: Vec<NationalAgency>,
+    pub national: Vec<LexEntry>,
     pub context_refs: Vec<ContextRef>,
     pub drugs: Vec<LexEntry>,
     pub campaigns: Vec<LexEntry>,
@@ -295,6 +289,32 @@ fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
             Some((i + 1, line.split('\t').map(str::trim).collect()))
         }
     })
+}
+
+/// Reads rows `label<TAB>kind<TAB>aliases` and puts each label and alias
+/// into the automaton with the meaning `make(row index)`.
+fn load_labelled(
+    name: &str,
+    extra_dirs: &[PathBuf],
+    builder: &mut FormTable,
+    make: impl Fn(usize) -> Meaning,
+) -> Result<Vec<LexEntry>> {
+    let mut entries = Vec::new();
+    for (line, f) in rows(&load_text(name, extra_dirs)?) {
+        if f.len() < 2 {
+            bail!("{name} line {line}: expected label, kind");
+        }
+        let index = entries.len();
+        entries.push(LexEntry {
+            label: f[0].to_string(),
+            kind: f[1].to_string(),
+        });
+        builder.push(f[0], make(index));
+        for alias in split_list(f.get(2), ',') {
+            builder.push(&alias, make(index));
+        }
+    }
+    Ok(entries)
 }
 
 /// Line numbers (1-based) of the rows under a `# [section: NAME]` marker.
@@ -480,21 +500,12 @@ impl Lexicon {
                 canonical,
             });
         }
-        let mut national = Vec::new();
-        for (line, f) in rows(&load_text("agencies_national.tsv", extra_dirs)?) {
-            if f.len() < 2 {
-                bail!("agencies_national.tsv line {line}: expected label, kind");
-            }
-            let index = national.len();
-            national.push(NationalAgency {
-                label: f[0].to_string(),
-                kind: f[1].to_string(),
-            });
-            builder.push(f[0], Meaning::National(index));
-            for alias in split_list(f.get(2), ',') {
-                builder.push(&alias, Meaning::National(index));
-            }
-        }
+        let national = load_labelled(
+            "agencies_national.tsv",
+            extra_dirs,
+            &mut builder,
+            Meaning::National,
+        )?;
         let mut context_refs = Vec::new();
         for (line, f) in rows(&load_text("context_refs.tsv", extra_dirs)?) {
             if f.len() < 3 {
@@ -519,21 +530,7 @@ impl Lexicon {
         builder.push("该", Meaning::Demonstrative);
 
         // Drugs and campaigns.
-        let mut drugs = Vec::new();
-        for (line, f) in rows(&load_text("drugs.tsv", extra_dirs)?) {
-            if f.len() < 2 {
-                bail!("drugs.tsv line {line}: expected label, kind");
-            }
-            let index = drugs.len();
-            drugs.push(LexEntry {
-                label: f[0].to_string(),
-                kind: f[1].to_string(),
-            });
-            builder.push(f[0], Meaning::Drug(index));
-            for alias in split_list(f.get(2), ',') {
-                builder.push(&alias, Meaning::Drug(index));
-            }
-        }
+        let drugs = load_labelled("drugs.tsv", extra_dirs, &mut builder, Meaning::Drug)?;
         let mut campaigns = Vec::new();
         let mut quoted_campaigns = HashMap::new();
         let campaign_text = load_text("campaigns.tsv", extra_dirs)?;
