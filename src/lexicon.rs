@@ -773,11 +773,6 @@ impl FormTable {
     }
 }
 
-/// Lists the data file names a `--lexicon` folder may hold.
-pub fn data_file_names() -> impl Iterator<Item = &'static str> {
-    DEFAULT_FILES.iter().map(|(n, _)| *n)
-}
-
 /// Writes the embedded data files into `dir` (for `jindu lexicon export`).
 pub fn export_defaults(dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;

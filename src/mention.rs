@@ -50,7 +50,6 @@ pub struct CampaignCandidate {
     pub name: String,
     /// The edition year when written as `清源断流—2023`.
     pub edition_of: Option<String>,
-    pub rule: &'static str,
 }
 
 static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
@@ -123,7 +122,7 @@ pub fn find_quoted_campaigns(
                 continue;
             }
             let is_last = i + k == j;
-            let (name, end_pos, rule) = if let Some((suffix, strip)) = run_suffix {
+            let (name, end_pos) = if let Some((suffix, strip)) = run_suffix {
                 let mut name = strip_campaign_suffixes(lex, inner);
                 if !strip && is_last && j == i {
                     name.push_str(suffix);
@@ -133,9 +132,9 @@ pub fn find_quoted_campaigns(
                 } else {
                     qe
                 };
-                (name, end_pos, "campaign-quoted-suffix")
+                (name, end_pos)
             } else if let Some(stripped) = ends_with_strong_suffix(lex, inner) {
-                (stripped, qe, "campaign-quoted-inner-suffix")
+                (stripped, qe)
             } else {
                 continue;
             };
@@ -145,7 +144,6 @@ pub fn find_quoted_campaigns(
                 end: start + end_pos,
                 name: name.clone(),
                 edition_of: edition.map(|_| base.to_string()),
-                rule,
             });
         }
         i = j + 1;

@@ -326,11 +326,6 @@ impl Knowledge {
         }
         counts
     }
-
-    /// The source file name of an article.
-    pub fn article_source_name(&self, article: usize) -> &str {
-        &self.sources[self.articles[article].source].name
-    }
 }
 
 /// Serialises a map by its values (JSON keys must be strings; the values
