@@ -311,9 +311,19 @@ fn write_results(
 }
 
 /// A term as a person reads it: IRIs in full, literals by their value.
+/// IRIs are shortened with the project's prefixes (jdi:agency/开鲁县公安局).
 pub fn term_text(term: &Term) -> String {
     match term {
-        Term::NamedNode(n) => n.as_str().to_string(),
+        Term::NamedNode(n) => {
+            let iri = n.as_str();
+            crate::rdf::PREFIXES
+                .iter()
+                .find_map(|(prefix, base)| {
+                    iri.strip_prefix(base)
+                        .map(|rest| format!("{prefix}:{rest}"))
+                })
+                .unwrap_or_else(|| iri.to_string())
+        }
         Term::BlankNode(b) => format!("_:{}", b.as_str()),
         Term::Literal(l) => l.value().to_string(),
         #[allow(unreachable_patterns)]
