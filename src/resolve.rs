@@ -1585,7 +1585,33 @@ impl<'a> ArticleResolver<'a> {
                     .or_else(|| cases.iter().find(|c| c.start >= m.end))
                     .map(|c| c.id.clone())
             };
+            // A case in a paragraph that names a campaign before it, with no
+            // campaign of its own sentence, is part of that campaign
+            // (持续推进“清源断流”行动……先后侦破“8·12”案).
+            let sentence_has_campaign = in_sentence
+                .iter()
+                .any(|m| m.id.class == EntityClass::Campaign);
+            let paragraph_campaign = if sentence_has_campaign {
+                None
+            } else {
+                self.mentions
+                    .iter()
+                    .rev()
+                    .find(|m| {
+                        m.id.class == EntityClass::Campaign && m.start >= paragraph && m.end <= ss
+                    })
+                    .cloned()
+            };
             for case in &cases {
+                if let Some(c) = &paragraph_campaign {
+                    let ev = self.evidence(c.start, case.end, "case-campaign-same-paragraph");
+                    self.kn.add_relation(
+                        case.id.clone(),
+                        Property::UnderCampaign,
+                        c.id.clone(),
+                        Some(ev),
+                    );
+                }
                 for a in agencies.iter().filter(|a| a.end <= case.start) {
                     if self.supervises(&text[a.end..se]) {
                         let ev = self.evidence(a.start, case.end, "case-supervised-same-sentence");
