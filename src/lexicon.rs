@@ -65,6 +65,10 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         include_str!("../data/place_markers.txt"),
     ),
     (
+        "case_references.txt",
+        include_str!("../data/case_references.txt"),
+    ),
+    (
         "handling_verbs.txt",
         include_str!("../data/handling_verbs.txt"),
     ),
@@ -248,6 +252,7 @@ pub struct Lexicon {
     pub weak_initials: HashSet<char>,
     pub handling_verbs: Vec<String>,
     pub place_markers: Vec<String>,
+    pub case_references: Vec<String>,
     /// Context prefix → characters that may not stand before it.
     pub context_blockers: HashMap<String, HashSet<char>>,
     pub gap_stopchars: HashSet<char>,
@@ -606,6 +611,7 @@ impl Lexicon {
         let campaign_blockers = word_list("campaign_blockers.txt")?;
         let handling_verbs = word_list("handling_verbs.txt")?;
         let place_markers = word_list("place_markers.txt")?;
+        let case_references = word_list("case_references.txt")?;
         let weak_initials = word_list("weak_initials.txt")?
             .iter()
             .filter_map(|w| w.chars().next())
@@ -666,6 +672,7 @@ impl Lexicon {
             weak_initials,
             handling_verbs,
             place_markers,
+            case_references,
             context_blockers,
             gap_stopchars,
             t2s,

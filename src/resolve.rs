@@ -1761,8 +1761,10 @@ impl<'a> ArticleResolver<'a> {
         const SCOPE: usize = 4;
         let article: &'a Article = self.article;
         let text: &'a str = &self.clean.text;
-        let mut current: Option<(EntityId, usize)> = None; // case, sentences since
+        // The case named last, the sentences since, and its paragraph.
+        let mut current: Option<(EntityId, usize, usize)> = None;
         for &(ss, se) in &article.sentences {
+            let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
             let ss = ss + dateline_len(&text[ss..se]);
             let in_sentence: Vec<Mention> = self
                 .mentions
@@ -1775,17 +1777,29 @@ impl<'a> ArticleResolver<'a> {
                 .rev()
                 .find(|m| m.id.class == EntityClass::Case)
             {
-                current = Some((case.id.clone(), 0));
+                current = Some((case.id.clone(), 0, paragraph));
                 continue;
             }
-            let Some((case, since)) = current.clone() else {
+            let Some((case, mut since, case_paragraph)) = current.clone() else {
                 continue;
             };
+            // 此案, 该案: the sentence is about the case, however far on.
+            let refers_back = self
+                .lex
+                .case_references
+                .iter()
+                .any(|w| text[ss..se].contains(w.as_str()));
+            if refers_back {
+                since = 0;
+            }
+            // Campaigns of a later paragraph frame what was done then, not
+            // the case, unless the sentence names the case again.
+            let campaigns_count = refers_back || paragraph == case_paragraph;
             if since >= SCOPE {
                 current = None;
                 continue;
             }
-            current = Some((case.clone(), since + 1));
+            current = Some((case.clone(), since + 1, case_paragraph));
             let (os, oe) = self.clean.orig_span(ss, se);
             // A sentence that counts cases solved (今年以来，全省共破获毒品案件
             // 32起) speaks of many cases, not of this one.
@@ -1831,6 +1845,9 @@ impl<'a> ArticleResolver<'a> {
                 ),
             ];
             for (class, property, rule) in links {
+                if class == EntityClass::Campaign && !campaigns_count {
+                    continue;
+                }
                 let targets: Vec<Mention> = in_sentence
                     .iter()
                     .filter(|m| m.id.class == class && !m.in_agency)
