@@ -65,6 +65,10 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         include_str!("../data/place_markers.txt"),
     ),
     (
+        "unit_lead_words.txt",
+        include_str!("../data/unit_lead_words.txt"),
+    ),
+    (
         "case_references.txt",
         include_str!("../data/case_references.txt"),
     ),
@@ -253,6 +257,7 @@ pub struct Lexicon {
     pub handling_verbs: Vec<String>,
     pub place_markers: Vec<String>,
     pub case_references: Vec<String>,
+    pub unit_lead_words: Vec<String>,
     /// Context prefix → characters that may not stand before it.
     pub context_blockers: HashMap<String, HashSet<char>>,
     pub gap_stopchars: HashSet<char>,
@@ -612,6 +617,7 @@ impl Lexicon {
         let handling_verbs = word_list("handling_verbs.txt")?;
         let place_markers = word_list("place_markers.txt")?;
         let case_references = word_list("case_references.txt")?;
+        let unit_lead_words = word_list("unit_lead_words.txt")?;
         let weak_initials = word_list("weak_initials.txt")?
             .iter()
             .filter_map(|w| w.chars().next())
@@ -673,6 +679,7 @@ impl Lexicon {
             handling_verbs,
             place_markers,
             case_references,
+            unit_lead_words,
             context_blockers,
             gap_stopchars,
             t2s,

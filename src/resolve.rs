@@ -1204,7 +1204,11 @@ impl<'a> ArticleResolver<'a> {
         let text = self.text();
         let before = text[..token.start].chars().next_back();
         let clause_start = before.is_none_or(|c| !(is_cjk(c) && c.is_alphanumeric()))
-            || before.is_some_and(|c| "与和及同、对由向".contains(c));
+            || before.is_some_and(|c| "与和及同、对由向".contains(c))
+            || lex
+                .unit_lead_words
+                .iter()
+                .any(|w| text[..token.start].ends_with(w.as_str()));
         if !clause_start {
             return None;
         }
