@@ -233,6 +233,9 @@ pub enum Meaning {
 }
 
 pub struct Lexicon {
+    /// `jindu VERSION; lexicon HASH`: what extracted a file, so that a
+    /// rebuild re-extracts files whose facts came from other rules or data.
+    pub fingerprint: String,
     pub regions: Vec<RegionEntry>,
     pub region_by_code: HashMap<String, usize>,
     pub region_by_name: HashMap<String, Vec<usize>>,
@@ -287,6 +290,28 @@ fn load_text(name: &str, extra_dirs: &[PathBuf]) -> Result<String> {
         }
     }
     Ok(text)
+}
+
+/// Hashes every data file as loaded (embedded text plus extensions) with
+/// the crate version: two builds with the same fingerprint extract the same
+/// facts from the same bytes.
+fn fingerprint(extra_dirs: &[PathBuf]) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (name, _) in DEFAULT_FILES {
+        let text = load_text(name, extra_dirs)?;
+        h.update(name.as_bytes());
+        h.update((text.len() as u64).to_le_bytes());
+        h.update(text.as_bytes());
+    }
+    let hex: String = h.finalize()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!(
+        "jindu {}; lexicon {hex}",
+        env!("CARGO_PKG_VERSION")
+    ))
 }
 
 /// Data rows: trimmed lines that are neither empty nor comments.
@@ -658,6 +683,7 @@ impl Lexicon {
             .filter(|c| t2s.contains_key(c))
             .collect();
         Ok(Lexicon {
+            fingerprint: fingerprint(extra_dirs)?,
             regions,
             region_by_code,
             region_by_name,

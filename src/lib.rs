@@ -21,3 +21,4 @@ pub mod query;
 pub mod rdf;
 pub mod read;
 pub mod resolve;
+pub mod sync;

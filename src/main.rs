@@ -9,12 +9,11 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use jindu::graph::KnowledgeGraph;
 use jindu::lexicon::{Lexicon, export_defaults};
-use jindu::model::{EntityClass, Property};
-use jindu::pipeline::{Extraction, extract_inputs};
+use jindu::pipeline::{Extraction, Input, collect_inputs, embedded_seeds, extract_all, input_id};
 use jindu::query::{OutputFormat, find_query, run_query, stored_queries, write_table};
-use jindu::rdf::{open_store, write_store};
+use jindu::rdf::open_store;
+use jindu::sync::{BuildOptions, SyncReport, read_time_now, remove_files, sync};
 
 #[derive(Parser)]
 #[command(
@@ -34,9 +33,16 @@ enum Command {
     ///
     /// Inputs are files or folders (searched recursively for .txt), in
     /// UTF-8, UTF-16, GB18030/GBK or Big5, detected from the content.
-    /// Without inputs, the five embedded seed pages are used. The store is
-    /// replaced by the new build. Files that cannot be read are reported on
-    /// stderr; the build goes on and exits with status 2.
+    /// Without inputs, the five embedded seed pages are used.
+    ///
+    /// Builds are incremental: the store keeps each file's facts apart (by
+    /// its path and content hash), so building again adds new files,
+    /// replaces the facts of changed files, and leaves unchanged files alone
+    /// (an unchanged corpus changes nothing). --prune also removes the files
+    /// the store holds that are not among the inputs; `jindu remove` removes
+    /// named files. Files that cannot be read are reported on stderr; the
+    /// build goes on (keeping what the store had of them) and exits with
+    /// status 2. Set SOURCE_DATE_EPOCH to record a fixed read time.
     Build {
         /// Files or folders to read (default: the embedded seed pages).
         inputs: Vec<PathBuf>,
@@ -49,9 +55,26 @@ enum Command {
         /// Worker threads for extraction (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
-        /// Also write the extracted knowledge as JSON to this file.
+        /// Also write the knowledge extracted from all inputs as JSON to this file.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Remove from the store the files that are not among the inputs.
+        #[arg(long)]
+        prune: bool,
+        /// Empty the store first and extract every input again.
+        #[arg(long)]
+        rebuild: bool,
+    },
+    /// Removes files and exactly their facts from the store.
+    ///
+    /// A FILE is a path as given to `build` (a folder removes every file
+    /// below it), or a bare file name that matches one file in the store.
+    /// A fact also read in another file stays.
+    Remove {
+        #[arg(required = true)]
+        files: Vec<String>,
+        #[arg(long, default_value = "jindu-store")]
+        store: PathBuf,
     },
     /// Runs a stored SPARQL query by name (see --list) or a query file.
     ///
@@ -154,7 +177,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             lexicons,
             threads,
             json,
-        } => build(inputs, store, lexicons, threads, json),
+            prune,
+            rebuild,
+        } => build(
+            inputs,
+            store,
+            lexicons,
+            threads,
+            json,
+            BuildOptions {
+                prune,
+                rebuild,
+                read_time: read_time_now(),
+            },
+        ),
+        Command::Remove { files, store } => remove(files, store),
         Command::Query {
             query,
             list,
@@ -246,54 +283,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-/// The embedded seed pages, used when `build` is given no input.
-const SEEDS: &[(&str, &[u8])] = &[
-    (
-        "000_c263f51713171ff9.txt",
-        include_bytes!("../seeds/000_c263f51713171ff9.txt"),
-    ),
-    (
-        "001_d0cbc93060d4aa0e.txt",
-        include_bytes!("../seeds/001_d0cbc93060d4aa0e.txt"),
-    ),
-    (
-        "002_75639294e1420c5a.txt",
-        include_bytes!("../seeds/002_75639294e1420c5a.txt"),
-    ),
-    (
-        "003_691a8e3c31940359.txt",
-        include_bytes!("../seeds/003_691a8e3c31940359.txt"),
-    ),
-    (
-        "004_f783c7230155df96.txt",
-        include_bytes!("../seeds/004_f783c7230155df96.txt"),
-    ),
-];
-
-/// Writes the embedded seeds into a temporary folder and returns it.
-fn embedded_seed_dir() -> Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("jindu-seeds-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    for (name, bytes) in SEEDS {
-        std::fs::write(dir.join(name), bytes)?;
+/// The inputs under `paths`, or the embedded seed pages when there are none;
+/// paths that cannot be listed come back as failures.
+fn inputs_or_seeds(paths: &[PathBuf]) -> (Vec<Input>, Vec<jindu::read::ReadError>) {
+    if paths.is_empty() {
+        eprintln!("no input given: reading the embedded seed pages");
+        (embedded_seeds(), Vec::new())
+    } else {
+        collect_inputs(paths)
     }
-    Ok(dir)
 }
 
 /// Extracts the inputs, or the embedded seed pages when there are none,
 /// reporting each file that failed on stderr.
-fn extract_inputs_or_seeds(lex: &Lexicon, inputs: Vec<PathBuf>) -> Result<Extraction> {
-    let (inputs, temp) = if inputs.is_empty() {
-        let dir = embedded_seed_dir()?;
-        eprintln!("no input given: reading the embedded seed pages");
-        (vec![dir.clone()], Some(dir))
-    } else {
-        (inputs, None)
-    };
-    let extraction = extract_inputs(lex, &inputs);
-    if let Some(dir) = temp {
-        let _ = std::fs::remove_dir_all(dir);
-    }
+fn extract_inputs_or_seeds(lex: &Lexicon, paths: Vec<PathBuf>) -> Result<Extraction> {
+    let (inputs, errors) = inputs_or_seeds(&paths);
+    let mut extraction = extract_all(lex, &inputs);
+    extraction.failures.splice(0..0, errors);
     for failure in &extraction.failures {
         eprintln!("jindu: skipped {failure}");
     }
@@ -301,11 +307,12 @@ fn extract_inputs_or_seeds(lex: &Lexicon, inputs: Vec<PathBuf>) -> Result<Extrac
 }
 
 fn build(
-    inputs: Vec<PathBuf>,
-    store: PathBuf,
+    paths: Vec<PathBuf>,
+    store_path: PathBuf,
     lexicons: Vec<PathBuf>,
     threads: Option<usize>,
     json: Option<PathBuf>,
+    mut options: BuildOptions,
 ) -> Result<ExitCode> {
     let started = Instant::now();
     if let Some(n) = threads {
@@ -315,91 +322,125 @@ fn build(
             .context("cannot set the thread count")?;
     }
     let lex = Lexicon::load(&lexicons)?;
-    let extraction = extract_inputs_or_seeds(&lex, inputs)?;
-    let kn = &extraction.knowledge;
-    let extracted = started.elapsed();
-    let graph = KnowledgeGraph::build(kn);
-    let quads = write_store(&store, kn)?;
+    let (inputs, listing_errors) = inputs_or_seeds(&paths);
+    if options.prune && !listing_errors.is_empty() {
+        // A mistyped or unreadable folder must not empty the store.
+        eprintln!("jindu: not pruning: some inputs could not be listed");
+        options.prune = false;
+    }
+    let store = oxigraph::store::Store::open(&store_path)
+        .with_context(|| format!("cannot open the store at {}", store_path.display()))?;
+    let mut report = sync(&store, &lex, &inputs, &options)?;
+    report.failures.splice(0..0, listing_errors);
+    for failure in &report.failures {
+        eprintln!("jindu: skipped {failure}");
+    }
     if let Some(path) = json {
-        let text = serde_json::to_string_pretty(kn)?;
+        let extraction = extract_all(&lex, &inputs);
+        let text = serde_json::to_string_pretty(&extraction.knowledge)?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let elapsed = started.elapsed();
-
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let drug_articles = kn.articles.iter().filter(|a| a.about_drugs).count();
+    print_sync_report(&mut out, "build", inputs.len(), &report)?;
+    writeln!(out)?;
+    stats_table(&store, &mut out)?;
     writeln!(
         out,
-        "jindu build: {} files ({} KB), {} failed; {} articles ({} about drugs)",
-        extraction.files,
-        extraction.bytes / 1024,
-        extraction.failures.len(),
-        kn.articles.len(),
-        drug_articles
+        "\nstore {}: {} quads written, {} removed from the default graph{}",
+        store_path.display(),
+        report.quads_written,
+        report.quads_removed,
+        if report.ontology_replaced {
+            "; ontology (re)written"
+        } else {
+            ""
+        }
     )?;
-    let mentioned = |class: EntityClass| {
-        kn.entities
-            .values()
-            .filter(|e| e.id.class == class && !e.mentioned_in.is_empty())
-            .count()
-    };
-    let counts = kn.entity_counts();
-    let mut rows: Vec<Vec<String>> = EntityClass::ALL
-        .iter()
-        .map(|&c| {
-            vec![
-                c.name().to_string(),
-                mentioned(c).to_string(),
-                counts[&c].to_string(),
-            ]
-        })
-        .collect();
-    rows.push(vec![
-        "Statistic".into(),
-        kn.statistics.len().to_string(),
-        kn.statistics.len().to_string(),
-    ]);
-    writeln!(out)?;
-    write_table(
-        &mut out,
-        &["class".into(), "mentioned".into(), "with implied".into()],
-        &rows,
-    )?;
-    writeln!(out)?;
-    let rel_counts = kn.relation_counts();
-    let rel_rows: Vec<Vec<String>> = Property::ALL
-        .iter()
-        .map(|p| {
-            vec![
-                p.name().to_string(),
-                rel_counts.get(p).copied().unwrap_or(0).to_string(),
-            ]
-        })
-        .collect();
-    write_table(&mut out, &["relation".into(), "count".into()], &rel_rows)?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "graph: {} nodes, {} edges, {} components; store {}: {} quads",
-        graph.graph.node_count(),
-        graph.graph.edge_count(),
-        graph.component_count(),
-        store.display(),
-        quads
-    )?;
-    writeln!(
-        out,
-        "time: {:.2}s (extraction {:.2}s)",
-        elapsed.as_secs_f64(),
-        extracted.as_secs_f64()
-    )?;
+    writeln!(out, "time: {:.2}s", started.elapsed().as_secs_f64())?;
     out.flush()?;
-    Ok(if extraction.failures.is_empty() {
+    Ok(if report.failures.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(2)
     })
+}
+
+/// One line of what a build or removal did, then the files it touched.
+fn print_sync_report(
+    out: &mut dyn Write,
+    command: &str,
+    files: usize,
+    report: &SyncReport,
+) -> Result<()> {
+    writeln!(
+        out,
+        "jindu {command}: {files} files ({} KB extracted, {} articles): {} added, {} changed, {} unchanged, {} removed, {} failed",
+        report.bytes_extracted / 1024,
+        report.articles_extracted,
+        report.added.len(),
+        report.changed.len(),
+        report.unchanged,
+        report.removed.len(),
+        report.failures.len(),
+    )?;
+    // Name the files when there are few; a corpus of thousands would drown the summary.
+    for (what, ids) in [
+        ("added", &report.added),
+        ("changed", &report.changed),
+        ("removed", &report.removed),
+    ] {
+        if !ids.is_empty() && ids.len() <= 20 {
+            for id in ids {
+                writeln!(out, "  {what:<8} {id}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn remove(names: Vec<String>, store_path: PathBuf) -> Result<ExitCode> {
+    let store = open_store_writable(&store_path)?;
+    let cwd = std::env::current_dir().ok();
+    let ids: Vec<String> = names
+        .iter()
+        .map(|n| {
+            if n.starts_with("embedded:") {
+                n.clone()
+            } else {
+                input_id(std::path::Path::new(n), cwd.as_deref())
+            }
+        })
+        .collect();
+    let (report, unmatched) = remove_files(&store, &ids)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    print_sync_report(&mut out, "remove", report.removed.len(), &report)?;
+    writeln!(
+        out,
+        "{} quads removed from the default graph",
+        report.quads_removed
+    )?;
+    for name in &unmatched {
+        eprintln!("jindu: no file {name} in the store (see `jindu query sources`)");
+    }
+    Ok(if unmatched.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
+/// Opens an existing store for writing, with a clear error when there is none.
+fn open_store_writable(path: &std::path::Path) -> Result<oxigraph::store::Store> {
+    if !path.exists() {
+        anyhow::bail!(
+            "no store at {}: run `jindu build` first (or give --store)",
+            path.display()
+        );
+    }
+    oxigraph::store::Store::open(path)
+        .with_context(|| format!("cannot open the store at {}", path.display()))
 }
 
 fn eval(
@@ -496,6 +537,13 @@ fn list_queries(dir: Option<&std::path::Path>) -> Result<()> {
 
 fn stats(store: &std::path::Path) -> Result<()> {
     let store = open_store(store)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    stats_table(&store, &mut out)
+}
+
+/// Counts per class and relation, and quads, as a table.
+fn stats_table(store: &oxigraph::store::Store, out: &mut dyn Write) -> Result<()> {
     let q = jindu::query::parse_header(
         "stats",
         r##"PREFIX jd: <https://w3id.org/jindu/ontology#>
@@ -512,8 +560,6 @@ SELECT ?what ?count WHERE {
   { SELECT ("quads" AS ?what) (COUNT(*) AS ?count) WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } } }
 } ORDER BY ?what"##,
     );
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    run_query(&store, &q, &[], OutputFormat::Table, None, &mut out)?;
+    run_query(store, &q, &[], OutputFormat::Table, None, out)?;
     Ok(())
 }

@@ -73,7 +73,12 @@ pub fn article_iri(kn: &Knowledge, article: usize) -> NamedNode {
 }
 
 fn source_iri(kn: &Knowledge, source: usize) -> NamedNode {
-    NamedNode::new_unchecked(format!("{ID}source/{}", kn.sources[source].key()))
+    source_iri_for_hash(&kn.sources[source].sha256)
+}
+
+/// The IRI of a source file from the hex SHA-256 of its bytes.
+pub fn source_iri_for_hash(sha256: &str) -> NamedNode {
+    NamedNode::new_unchecked(format!("{ID}source/{}", &sha256[..16.min(sha256.len())]))
 }
 
 fn zh(text: &str) -> Term {

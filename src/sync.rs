@@ -1,0 +1,442 @@
+//! Sink: keeps the Oxigraph store equal to the extraction of the corpus,
+//! file by file (incremental, idempotent builds).
+//!
+//! In: the inputs of a build (identity and content hash), the lexicon and
+//! the store. Out: the store updated in place, and a [`SyncReport`]:
+//! - a file that is new, or whose bytes or extractor changed, is extracted
+//!   and loaded through Oxigraph's bulk loader, extraction running on the
+//!   worker threads while the loader writes;
+//! - a file that changed, was pruned (`build --prune`) or removed
+//!   (`jindu remove`) loses exactly its facts;
+//! - an unchanged file is not read beyond its hash.
+//!
+//! Layout: every file's quads are written twice, into the default graph,
+//! which the queries read, and into the file's own named graph
+//! `<https://w3id.org/jindu/graph/file/H>` (H: 16 hex of the SHA-256 of its
+//! identity), which records what the file contributed. Removing a file drops
+//! its graph and removes from the default graph each triple that no other
+//! file's graph holds, so facts read in several files stay while one of them
+//! remains. The ontology graph is replaced only when the embedded ontology
+//! differs from the stored one.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::mpsc;
+
+use anyhow::{Context, Result};
+use oxigraph::model::vocab::xsd;
+use oxigraph::model::{GraphName, GraphNameRef, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::store::Store;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::lexicon::Lexicon;
+use crate::model::Knowledge;
+use crate::pipeline::{Input, extract_input, hash_inputs, input_len};
+use crate::rdf::{ONTOLOGY_GRAPH, jd, knowledge_quads, ontology_quads, source_iri_for_hash};
+use crate::read::ReadError;
+
+/// The base of the per-file named graphs.
+pub const FILE_GRAPH_BASE: &str = "https://w3id.org/jindu/graph/file/";
+
+/// The named graph holding what the file known by `id` contributed.
+pub fn file_graph(id: &str) -> NamedNode {
+    let digest = Sha256::digest(id.as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    NamedNode::new_unchecked(format!("{FILE_GRAPH_BASE}{hex}"))
+}
+
+fn is_file_graph(graph: &GraphName) -> bool {
+    matches!(graph, GraphName::NamedNode(n) if n.as_str().starts_with(FILE_GRAPH_BASE))
+}
+
+/// What the store records of one file.
+#[derive(Debug, Clone)]
+pub struct StoredFile {
+    pub graph: NamedNode,
+    /// The file's identity (`jd:filePath`).
+    pub id: String,
+    pub sha256: String,
+    /// The extractor that produced its facts (`jd:extractedWith`).
+    pub extractor: String,
+}
+
+/// The files the store holds, by identity.
+pub fn stored_files(store: &Store) -> Result<BTreeMap<String, StoredFile>> {
+    let file_path = jd("filePath");
+    let mut files = BTreeMap::new();
+    for quad in store.quads_for_pattern(None, Some(file_path.as_ref()), None, None) {
+        let quad = quad.context("cannot read the store")?;
+        let GraphName::NamedNode(graph) = &quad.graph_name else {
+            continue;
+        };
+        if !graph.as_str().starts_with(FILE_GRAPH_BASE) {
+            continue;
+        }
+        let Term::Literal(id) = &quad.object else {
+            continue;
+        };
+        let value = |p: &str| -> Result<String> {
+            let found = store
+                .quads_for_pattern(
+                    Some(quad.subject.as_ref()),
+                    Some(jd(p).as_ref()),
+                    None,
+                    Some(GraphNameRef::NamedNode(graph.as_ref())),
+                )
+                .next()
+                .transpose()
+                .context("cannot read the store")?;
+            Ok(match found.map(|q| q.object) {
+                Some(Term::Literal(l)) => l.value().to_string(),
+                _ => String::new(),
+            })
+        };
+        let sha256 = value("contentHash")?
+            .trim_start_matches("sha256:")
+            .to_string();
+        files.insert(
+            id.value().to_string(),
+            StoredFile {
+                graph: graph.clone(),
+                id: id.value().to_string(),
+                sha256,
+                extractor: value("extractedWith")?,
+            },
+        );
+    }
+    Ok(files)
+}
+
+/// How a build treats the store.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// Remove the files the store holds that are not among the inputs.
+    pub prune: bool,
+    /// Empty the store first and extract everything again.
+    pub rebuild: bool,
+    /// The `xsd:dateTime` recorded as the read time of new or changed files.
+    pub read_time: String,
+}
+
+/// What a build or a removal did.
+#[derive(Debug, Default)]
+pub struct SyncReport {
+    pub added: Vec<String>,
+    pub changed: Vec<String>,
+    pub unchanged: usize,
+    pub removed: Vec<String>,
+    pub failures: Vec<ReadError>,
+    /// Quads handed to the bulk loader (each file's quads twice: default
+    /// graph and its own graph).
+    pub quads_written: usize,
+    /// Triples removed from the default graph.
+    pub quads_removed: usize,
+    pub bytes_extracted: usize,
+    pub articles_extracted: usize,
+    pub ontology_replaced: bool,
+}
+
+/// The read time to record: `SOURCE_DATE_EPOCH` (seconds since 1970, the
+/// reproducible-builds convention) when set, so that builds can be compared
+/// byte for byte; otherwise now, in UTC.
+pub fn read_time_now() -> String {
+    let when = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0))
+        .unwrap_or_else(chrono::Utc::now);
+    when.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// Brings the store in line with `inputs` (see the module documentation).
+pub fn sync(
+    store: &Store,
+    lex: &Lexicon,
+    inputs: &[Input],
+    options: &BuildOptions,
+) -> Result<SyncReport> {
+    let mut report = SyncReport::default();
+    if options.rebuild {
+        store.clear().context("cannot clear the store")?;
+    }
+    report.ontology_replaced = sync_ontology(store)?;
+    let stored = stored_files(store)?;
+
+    let hashes = hash_inputs(inputs);
+    let mut to_extract: Vec<&Input> = Vec::new();
+    let mut to_remove: Vec<NamedNode> = Vec::new();
+    for (input, hash) in inputs.iter().zip(hashes) {
+        let hash = match hash {
+            Ok(h) => h,
+            Err(e) => {
+                // Keep what the store has of a file that cannot be read now.
+                report.failures.push(e);
+                continue;
+            }
+        };
+        match stored.get(&input.id) {
+            Some(s) if s.sha256 == hash && s.extractor == lex.fingerprint => report.unchanged += 1,
+            Some(s) => {
+                to_remove.push(s.graph.clone());
+                report.changed.push(input.id.clone());
+                to_extract.push(input);
+            }
+            None => {
+                report.added.push(input.id.clone());
+                to_extract.push(input);
+            }
+        }
+    }
+    if options.prune {
+        let named: HashSet<&str> = inputs.iter().map(|i| i.id.as_str()).collect();
+        for (id, s) in &stored {
+            if !named.contains(id.as_str()) {
+                to_remove.push(s.graph.clone());
+                report.removed.push(id.clone());
+            }
+        }
+    }
+    report.quads_removed = remove_graphs(store, &to_remove)?;
+    load_extracted(store, lex, &to_extract, &options.read_time, &mut report)?;
+    store.flush().context("cannot flush the store")?;
+    Ok(report)
+}
+
+/// Extracts `inputs` on the worker threads and streams their quads into the
+/// bulk loader as they come (the store is a set: arrival order does not
+/// change it).
+fn load_extracted(
+    store: &Store,
+    lex: &Lexicon,
+    inputs: &[&Input],
+    read_time: &str,
+    report: &mut SyncReport,
+) -> Result<()> {
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    let total: u64 = inputs.iter().map(|i| input_len(i)).sum();
+    let bar = crate::progress::bytes_bar(total, "extracting");
+    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<Knowledge, ReadError>)>(
+        4 * rayon::current_num_threads(),
+    );
+    std::thread::scope(|scope| -> Result<()> {
+        let worker_bar = bar.clone();
+        scope.spawn(move || {
+            inputs
+                .par_iter()
+                .enumerate()
+                .for_each_with(sender, |sender, (i, input)| {
+                    let kn = extract_input(lex, input);
+                    worker_bar.inc(input_len(input));
+                    // The receiver only goes away when loading failed;
+                    // that error is reported below.
+                    let _ = sender.send((i, kn));
+                });
+        });
+        let mut loader = store.bulk_loader().with_max_memory_size_in_megabytes(1024);
+        let mut written = 0usize;
+        let mut failed: Vec<(usize, ReadError)> = Vec::new();
+        let mut bytes = 0usize;
+        let mut articles = 0usize;
+        // The iterator owns the receiver: when the loader stops early, the
+        // receiver goes with it and the workers' sends fail instead of blocking.
+        let quads = receiver.into_iter().flat_map(|(i, kn)| match kn {
+            Ok(kn) => {
+                bytes += kn.sources.iter().map(|s| s.byte_len).sum::<usize>();
+                articles += kn.articles.len();
+                let quads = file_quads(&kn, &inputs[i].id, read_time, &lex.fingerprint);
+                written += quads.len();
+                quads
+            }
+            Err(e) => {
+                failed.push((i, e));
+                Vec::new()
+            }
+        });
+        loader.load_quads(quads).context("the bulk loader failed")?;
+        loader.commit().context("cannot commit the bulk load")?;
+        report.quads_written = written;
+        report.bytes_extracted = bytes;
+        report.articles_extracted = articles;
+        // A file that failed to extract has nothing in the store now.
+        failed.sort_by_key(|(i, _)| *i);
+        for (i, _) in &failed {
+            let id = &inputs[*i].id;
+            report.added.retain(|a| a != id);
+            report.changed.retain(|a| a != id);
+        }
+        report.failures.extend(failed.into_iter().map(|(_, e)| e));
+        Ok(())
+    })?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// One file's quads: its knowledge and its file record, each in the default
+/// graph and in the file's graph.
+pub fn file_quads(kn: &Knowledge, id: &str, read_time: &str, extractor: &str) -> Vec<Quad> {
+    let mut data = knowledge_quads(kn);
+    for source in &kn.sources {
+        let s = NamedOrBlankNode::from(source_iri_for_hash(&source.sha256));
+        data.push(Quad::new(
+            s.clone(),
+            jd("filePath"),
+            Literal::new_simple_literal(id),
+            GraphName::DefaultGraph,
+        ));
+        data.push(Quad::new(
+            s.clone(),
+            jd("readAt"),
+            Literal::new_typed_literal(read_time, xsd::DATE_TIME),
+            GraphName::DefaultGraph,
+        ));
+        data.push(Quad::new(
+            s,
+            jd("extractedWith"),
+            Literal::new_simple_literal(extractor),
+            GraphName::DefaultGraph,
+        ));
+    }
+    let graph = GraphName::NamedNode(file_graph(id));
+    let mut out = Vec::with_capacity(data.len() * 2);
+    for q in data {
+        out.push(Quad::new(
+            q.subject.clone(),
+            q.predicate.clone(),
+            q.object.clone(),
+            graph.clone(),
+        ));
+        out.push(q);
+    }
+    out
+}
+
+/// Drops the named graphs of files and the default-graph triples that only
+/// they held; returns the number of default-graph triples removed.
+pub fn remove_graphs(store: &Store, graphs: &[NamedNode]) -> Result<usize> {
+    let removing: HashSet<&NamedNode> = graphs.iter().collect();
+    let mut removed = 0;
+    for graph in graphs {
+        let mut transaction = store
+            .start_transaction()
+            .context("cannot start a transaction")?;
+        let mut only_here = Vec::new();
+        for quad in store.quads_for_pattern(
+            None,
+            None,
+            None,
+            Some(GraphNameRef::NamedNode(graph.as_ref())),
+        ) {
+            let quad = quad.context("cannot read the store")?;
+            let mut held_elsewhere = false;
+            for other in store.quads_for_pattern(
+                Some(quad.subject.as_ref()),
+                Some(quad.predicate.as_ref()),
+                Some(quad.object.as_ref()),
+                None,
+            ) {
+                let other = other.context("cannot read the store")?;
+                if is_file_graph(&other.graph_name)
+                    && !matches!(&other.graph_name, GraphName::NamedNode(n) if removing.contains(n))
+                {
+                    held_elsewhere = true;
+                    break;
+                }
+            }
+            if !held_elsewhere {
+                only_here.push(Quad::new(
+                    quad.subject,
+                    quad.predicate,
+                    quad.object,
+                    GraphName::DefaultGraph,
+                ));
+            }
+        }
+        for quad in &only_here {
+            transaction.remove(quad);
+        }
+        transaction
+            .remove_named_graph(graph.as_ref())
+            .context("cannot remove a file's graph")?;
+        transaction.commit().context("cannot commit the removal")?;
+        removed += only_here.len();
+    }
+    Ok(removed)
+}
+
+/// Removes the files named by `names` from the store: each name is a file's
+/// identity (as `build` recorded it, the same normalisation applies), a
+/// folder holding files, or a bare file name that matches exactly one file.
+/// Returns the identities removed and the names that matched nothing.
+pub fn remove_files(store: &Store, names: &[String]) -> Result<(SyncReport, Vec<String>)> {
+    let stored = stored_files(store)?;
+    let mut chosen: BTreeSet<String> = BTreeSet::new();
+    let mut unmatched = Vec::new();
+    for name in names {
+        let name = name.trim_end_matches('/');
+        let folder = format!("{name}/");
+        let mut matched: Vec<&String> = stored
+            .keys()
+            .filter(|id| id.as_str() == name || id.starts_with(&folder))
+            .collect();
+        if matched.is_empty() {
+            matched = stored
+                .keys()
+                .filter(|id| id.rsplit('/').next() == Some(name))
+                .collect();
+            if matched.len() > 1 {
+                anyhow::bail!(
+                    "{name} names several files in the store; give one of: {}",
+                    matched
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        if matched.is_empty() {
+            unmatched.push(name.to_string());
+        }
+        chosen.extend(matched.into_iter().cloned());
+    }
+    let graphs: Vec<NamedNode> = chosen.iter().map(|id| stored[id].graph.clone()).collect();
+    let report = SyncReport {
+        quads_removed: remove_graphs(store, &graphs)?,
+        removed: chosen.into_iter().collect(),
+        ..Default::default()
+    };
+    store.flush().context("cannot flush the store")?;
+    Ok((report, unmatched))
+}
+
+/// Writes the embedded ontology into its graph unless the store already holds
+/// exactly it; returns whether it was (re)written.
+fn sync_ontology(store: &Store) -> Result<bool> {
+    let graph = NamedNode::new_unchecked(ONTOLOGY_GRAPH);
+    let wanted: BTreeSet<String> = ontology_quads()?.iter().map(|q| q.to_string()).collect();
+    let mut have = BTreeSet::new();
+    for quad in store.quads_for_pattern(
+        None,
+        None,
+        None,
+        Some(GraphNameRef::NamedNode(graph.as_ref())),
+    ) {
+        have.insert(quad.context("cannot read the store")?.to_string());
+    }
+    if have == wanted {
+        return Ok(false);
+    }
+    let mut transaction = store
+        .start_transaction()
+        .context("cannot start a transaction")?;
+    transaction
+        .clear_graph(graph.as_ref())
+        .context("cannot clear the ontology graph")?;
+    for quad in ontology_quads()? {
+        transaction.insert(&quad);
+    }
+    transaction.commit().context("cannot write the ontology")?;
+    Ok(true)
+}
