@@ -21,4 +21,5 @@ pub mod query;
 pub mod rdf;
 pub mod read;
 pub mod resolve;
+pub mod shacl;
 pub mod sync;

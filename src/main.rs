@@ -102,6 +102,24 @@ enum Command {
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<f64>,
     },
+    /// Validates the store's data against SHACL shapes and prints the results.
+    ///
+    /// Uses the shapes shipped with jindu (ontology/shapes.ttl) unless
+    /// --shapes names another Turtle file. Exits with status 1 when there is
+    /// a violation (with --strict, also a warning).
+    Validate {
+        #[arg(long, default_value = "jindu-store")]
+        store: PathBuf,
+        /// A SHACL shapes graph in Turtle (default: the embedded shapes).
+        #[arg(long, value_name = "FILE")]
+        shapes: Option<PathBuf>,
+        /// table (summary and results), json, or turtle (a sh:ValidationReport).
+        #[arg(long, value_enum, default_value = "table")]
+        format: ValidateFormat,
+        /// Fail on warnings too.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Counts per class and relation, articles and sources in the store.
     Stats {
         #[arg(long, default_value = "jindu-store")]
@@ -162,6 +180,15 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
+        // A reader that stopped early (`jindu query … | head`) is not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("jindu: error: {e:#}");
             ExitCode::FAILURE
@@ -228,6 +255,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Validate {
+            store,
+            shapes,
+            format,
+            strict,
+        } => validate(&store, shapes, format, strict),
         Command::Stats { store } => {
             stats(&store)?;
             Ok(ExitCode::SUCCESS)
@@ -518,6 +551,91 @@ fn eval(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ValidateFormat {
+    Table,
+    Json,
+    Turtle,
+}
+
+fn validate(
+    store: &std::path::Path,
+    shapes: Option<PathBuf>,
+    format: ValidateFormat,
+    strict: bool,
+) -> Result<ExitCode> {
+    use jindu::shacl::{Severity, Shapes};
+    let shapes = match shapes {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Shapes::parse(&text, &path.display().to_string())?
+        }
+        None => Shapes::embedded()?,
+    };
+    let store = open_store(store)?;
+    let report = shapes.validate(&store)?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        ValidateFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?,
+        ValidateFormat::Turtle => jindu::shacl::write_turtle(&report, &mut out)?,
+        ValidateFormat::Table => {
+            let rows: Vec<Vec<String>> = report
+                .results
+                .iter()
+                .map(|r| {
+                    vec![
+                        format!("{:?}", r.severity),
+                        jindu::query::shorten_iri(&r.focus),
+                        r.path
+                            .as_deref()
+                            .map(jindu::query::shorten_iri)
+                            .unwrap_or_default(),
+                        r.value.clone().unwrap_or_default(),
+                        r.component
+                            .trim_start_matches("http://www.w3.org/ns/shacl#")
+                            .trim_end_matches("ConstraintComponent")
+                            .to_string(),
+                        r.message.clone().unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            if !rows.is_empty() {
+                let header: Vec<String> = [
+                    "severity",
+                    "focus",
+                    "path",
+                    "value",
+                    "constraint",
+                    "message",
+                ]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+                write_table(&mut out, &header, &rows)?;
+                writeln!(out)?;
+            }
+        }
+    }
+    out.flush()?;
+    eprintln!(
+        "jindu validate: {} focus nodes checked; conforms: {}; {} violations, {} warnings, {} infos",
+        report.focus_nodes,
+        report.conforms,
+        report.count(Severity::Violation),
+        report.count(Severity::Warning),
+        report.count(Severity::Info)
+    );
+    let failed =
+        report.count(Severity::Violation) > 0 || (strict && report.count(Severity::Warning) > 0);
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn list_queries(dir: Option<&std::path::Path>) -> Result<()> {

@@ -314,21 +314,23 @@ fn write_results(
 /// IRIs are shortened with the project's prefixes (jdi:agency/开鲁县公安局).
 pub fn term_text(term: &Term) -> String {
     match term {
-        Term::NamedNode(n) => {
-            let iri = n.as_str();
-            crate::rdf::PREFIXES
-                .iter()
-                .find_map(|(prefix, base)| {
-                    iri.strip_prefix(base)
-                        .map(|rest| format!("{prefix}:{rest}"))
-                })
-                .unwrap_or_else(|| iri.to_string())
-        }
+        Term::NamedNode(n) => shorten_iri(n.as_str()),
         Term::BlankNode(b) => format!("_:{}", b.as_str()),
         Term::Literal(l) => l.value().to_string(),
         #[allow(unreachable_patterns)]
         other => other.to_string(),
     }
+}
+
+/// An IRI shortened with the project's prefixes (jdi:agency/开鲁县公安局).
+pub fn shorten_iri(iri: &str) -> String {
+    crate::rdf::PREFIXES
+        .iter()
+        .find_map(|(prefix, base)| {
+            iri.strip_prefix(base)
+                .map(|rest| format!("{prefix}:{rest}"))
+        })
+        .unwrap_or_else(|| iri.to_string())
 }
 
 /// Display width: East Asian wide characters take two columns.

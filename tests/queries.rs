@@ -1,0 +1,385 @@
+//! Every stored query, run by the binary on real builds, must return rows
+//! naming specific entities: the seed pages, and the invented gold-extra
+//! pages for what the seeds do not hold (the seeds report no case with a
+//! handling agency). A new query without an entry here fails
+//! `every_stored_query_is_tested`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn jindu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jindu"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .output()
+        .expect("the jindu binary runs")
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Corpus {
+    Seeds,
+    GoldExtra,
+}
+
+fn store(corpus: Corpus) -> &'static Path {
+    static SEEDS: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    static EXTRA: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    let (cell, folder) = match corpus {
+        Corpus::Seeds => (&SEEDS, "seeds"),
+        Corpus::GoldExtra => (&EXTRA, "tests/gold-extra"),
+    };
+    let (_, path) = cell.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("store");
+        let input = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let out = jindu(&[
+            "build",
+            input.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "build failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (dir, store)
+    });
+    path
+}
+
+/// Runs a stored query and returns its rows as variable → value (IRIs and
+/// literals as their plain value).
+fn rows(corpus: Corpus, name: &str, params: &[&str]) -> Vec<BTreeMap<String, String>> {
+    let store = store(corpus).to_str().unwrap().to_string();
+    let mut args = vec!["query", name, "--store", &store, "--format", "json"];
+    for p in params {
+        args.push("--param");
+        args.push(p);
+    }
+    let out = jindu(&args);
+    assert!(
+        out.status.success(),
+        "query {name} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SPARQL JSON");
+    json["results"]["bindings"]
+        .as_array()
+        .expect("bindings")
+        .iter()
+        .map(|b| {
+            b.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| (k.clone(), v["value"].as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// One stored query's expectations: rows that must be there (every
+/// column=value of a row in the same result row) and rows that must not.
+struct Expect {
+    query: &'static str,
+    corpus: Corpus,
+    params: &'static [&'static str],
+    present: &'static [&'static [(&'static str, &'static str)]],
+    absent: &'static [&'static [(&'static str, &'static str)]],
+}
+
+const EXPECTATIONS: &[Expect] = &[
+    Expect {
+        query: "agencies-by-campaign",
+        corpus: Corpus::Seeds,
+        params: &["campaign=清源断流"],
+        present: &[
+            &[
+                ("agencyLabel", "开鲁县公安局"),
+                ("editionLabel", "清源断流—2023"),
+            ],
+            &[
+                ("agencyLabel", "兰州市公安机关"),
+                ("editionLabel", "清源断流"),
+            ],
+            &[("agencyLabel", "广西壮族自治区出入境边防检查总站")],
+        ],
+        absent: &[&[("editionLabel", "平安关爱")]],
+    },
+    Expect {
+        query: "agencies-by-region",
+        corpus: Corpus::Seeds,
+        params: &["region=呼伦贝尔市"],
+        present: &[
+            &[
+                ("agencyLabel", "呼伦贝尔市公安局海拉尔分局禁毒大队"),
+                ("seatLabel", "海拉尔区"),
+                ("seatCode", "150702"),
+            ],
+            &[
+                ("agencyLabel", "海拉尔区人民检察院"),
+                ("agencyKind", "procuratorate"),
+            ],
+        ],
+        absent: &[&[("agencyLabel", "开鲁县公安局")]],
+    },
+    Expect {
+        query: "agency-figures",
+        corpus: Corpus::Seeds,
+        params: &["agency=公安部"],
+        present: &[&[
+            ("measure", "drugsSeized"),
+            ("value", "5670"),
+            ("drugLabel", "海洛因"),
+            ("sourceFile", "003_691a8e3c31940359.txt"),
+        ]],
+        absent: &[&[("reporterLabel", "开鲁县公安局")]],
+    },
+    Expect {
+        query: "articles-mentioning-two",
+        corpus: Corpus::Seeds,
+        params: &["first=呼伦贝尔市公安局", "second=海拉尔区人民检察院"],
+        present: &[&[
+            ("sourceFile", "000_c263f51713171ff9.txt"),
+            ("articleIndex", "7"),
+            ("date", "2025-06-24"),
+        ]],
+        absent: &[&[("sourceFile", "003_691a8e3c31940359.txt")]],
+    },
+    Expect {
+        query: "busiest-agencies",
+        corpus: Corpus::Seeds,
+        params: &["region=呼伦贝尔市"],
+        present: &[
+            &[
+                ("agencyLabel", "呼伦贝尔市公安局海拉尔分局禁毒大队"),
+                ("partners", "1"),
+            ],
+            &[("agencyLabel", "海拉尔区人民检察院")],
+        ],
+        absent: &[&[("agencyLabel", "兰州市公安机关")]],
+    },
+    Expect {
+        query: "campaign-participation-by-province",
+        corpus: Corpus::Seeds,
+        params: &["campaign=清源断流"],
+        present: &[
+            &[("provinceLabel", "内蒙古自治区"), ("agencies", "2")],
+            &[
+                ("provinceLabel", "甘肃省"),
+                ("agencyNames", "兰州市公安机关"),
+            ],
+            &[
+                ("provinceLabel", "广西壮族自治区"),
+                ("provinceCode", "450000"),
+            ],
+        ],
+        absent: &[&[("provinceLabel", "西藏自治区")]],
+    },
+    Expect {
+        query: "campaigns-and-editions",
+        corpus: Corpus::Seeds,
+        params: &["campaign=清源断流"],
+        present: &[&[
+            ("nodeLabel", "清源断流—2023"),
+            ("parentLabel", "清源断流"),
+            ("year", "2023"),
+        ]],
+        absent: &[&[("rootLabel", "平安关爱")]],
+    },
+    Expect {
+        query: "case-handling-chain",
+        corpus: Corpus::GoldExtra,
+        params: &["case=3·15特大贩卖毒品案"],
+        present: &[
+            &[
+                ("unitLabel", "德宏傣族景颇族自治州公安局禁毒支队"),
+                ("depth", "1"),
+                ("bodyLabel", "德宏傣族景颇族自治州公安局"),
+                ("provinceLabel", "云南省"),
+            ],
+            &[("unitLabel", "瑞丽市公安局"), ("placeCode", "533102")],
+        ],
+        absent: &[&[("crimeLabel", "2023-117专案")]],
+    },
+    Expect {
+        query: "cooperation-network",
+        corpus: Corpus::Seeds,
+        params: &["agency=开鲁县公安局"],
+        present: &[&[
+            ("aLabel", "开鲁县公安局"),
+            ("bLabel", "开鲁县市场监督管理局"),
+        ]],
+        absent: &[&[("aLabel", "内蒙古自治区公安机关")]],
+    },
+    Expect {
+        query: "entity-counts",
+        corpus: Corpus::Seeds,
+        params: &[],
+        present: &[
+            &[("labelEn", "Case"), ("count", "4")],
+            &[("labelEn", "Agency"), ("labelZh", "机关")],
+        ],
+        absent: &[],
+    },
+    Expect {
+        query: "entity-lookup",
+        corpus: Corpus::Seeds,
+        params: &["name=凭祥"],
+        present: &[&[
+            ("canonical", "凭祥市"),
+            ("code", "451481"),
+            ("kind", "Region"),
+        ]],
+        absent: &[],
+    },
+    Expect {
+        query: "fact-sentence",
+        corpus: Corpus::GoldExtra,
+        params: &[
+            "subject=3·15特大贩卖毒品案",
+            "property=handledBy",
+            "object=瑞丽市公安局",
+        ],
+        present: &[&[("propName", "handledBy"), ("asserted", "true")]],
+        absent: &[&[("oLabel", "重庆市公安局")]],
+    },
+    Expect {
+        query: "facts-from-file",
+        corpus: Corpus::Seeds,
+        params: &["file=001_d0cbc93060d4aa0e.txt"],
+        present: &[&[
+            ("sLabel", "开鲁县公安局"),
+            ("propName", "participatesIn"),
+            ("oLabel", "清源断流—2023"),
+        ]],
+        absent: &[&[("srcName", "000_c263f51713171ff9.txt")]],
+    },
+    Expect {
+        query: "named-cases",
+        corpus: Corpus::GoldExtra,
+        params: &["drug=海洛因"],
+        present: &[&[
+            ("caseLabel", "3·15特大贩卖毒品案"),
+            ("caseCode", "3·15"),
+            ("underCampaigns", "清源断流—2024"),
+        ]],
+        absent: &[&[("caseLabel", "2023-117专案")]],
+    },
+    Expect {
+        query: "provenance-check",
+        corpus: Corpus::Seeds,
+        params: &[],
+        present: &[],
+        // Every asserted relation has a provenance record and back.
+        absent: &[&[]],
+    },
+    Expect {
+        query: "region-hierarchy",
+        corpus: Corpus::Seeds,
+        params: &["region=150702"],
+        present: &[
+            &[
+                ("ancestorLabel", "呼伦贝尔市"),
+                ("distance", "1"),
+                ("level", "prefecture"),
+            ],
+            &[
+                ("ancestorLabel", "内蒙古自治区"),
+                ("distance", "2"),
+                ("code", "150000"),
+            ],
+        ],
+        absent: &[&[("ancestorLabel", "通辽市")]],
+    },
+    Expect {
+        query: "relation-counts",
+        corpus: Corpus::GoldExtra,
+        params: &[],
+        present: &[&[("labelZh", "承办机关")]],
+        absent: &[],
+    },
+    Expect {
+        query: "seizures-by-drug-region-time",
+        corpus: Corpus::GoldExtra,
+        params: &["drug=冰毒"],
+        present: &[
+            &[
+                ("placeLabel", "怀化市"),
+                ("kilograms", "2.6"),
+                ("periodStart", "2023-01-01"),
+            ],
+            &[("placeLabel", "七星关区"), ("periodText", "2024年")],
+        ],
+        absent: &[&[("substanceLabel", "海洛因")]],
+    },
+    Expect {
+        query: "sources",
+        corpus: Corpus::Seeds,
+        params: &["file=002_75639294e1420c5a.txt"],
+        present: &[&[
+            ("name", "002_75639294e1420c5a.txt"),
+            ("encoding", "UTF-8"),
+            ("readAt", "2026-01-01T00:00:00Z"),
+        ]],
+        absent: &[&[("name", "000_c263f51713171ff9.txt")]],
+    },
+    Expect {
+        query: "statistics-by-region-metric",
+        corpus: Corpus::Seeds,
+        params: &["region=内蒙古自治区", "metric=casesSolved"],
+        present: &[&[
+            ("placeLabel", "内蒙古自治区"),
+            ("placeCode", "150000"),
+            ("measure", "casesSolved"),
+        ]],
+        absent: &[&[("measure", "drugsSeized")]],
+    },
+];
+
+fn matches(row: &BTreeMap<String, String>, want: &[(&str, &str)]) -> bool {
+    want.iter()
+        .all(|(k, v)| row.get(*k).is_some_and(|have| have == v))
+}
+
+#[test]
+fn stored_queries_return_the_expected_rows() {
+    let mut failures = Vec::new();
+    for e in EXPECTATIONS {
+        let got = rows(e.corpus, e.query, e.params);
+        for want in e.present {
+            if !got.iter().any(|r| matches(r, want)) {
+                failures.push(format!(
+                    "{} {:?}: no row with {want:?}; got {got:?}",
+                    e.query, e.params
+                ));
+            }
+        }
+        for unwanted in e.absent {
+            if let Some(r) = got.iter().find(|r| matches(r, unwanted)) {
+                failures.push(format!("{} {:?}: unexpected row {r:?}", e.query, e.params));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_stored_query_is_tested() {
+    let out = jindu(&["query", "--list"]);
+    assert!(out.status.success());
+    let listed: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.starts_with(' ') && !l.is_empty())
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert!(listed.len() >= 12, "{listed:?}");
+    for name in &listed {
+        assert!(
+            EXPECTATIONS.iter().any(|e| e.query == name),
+            "stored query {name} has no expected rows in tests/queries.rs"
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! End-to-end tests of the store as a whole: incremental and idempotent
+//! builds (same, added, changed, removed, pruned files give exactly the
+//! dump of a fresh build of the same files) and SHACL validation of real
+//! builds and of broken data.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn jindu(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jindu"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1767225600")
+        .output()
+        .expect("the jindu binary runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "jindu failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+/// A corpus folder with copies of some seed pages and gold-extra pages.
+fn corpus(dir: &Path, seeds: &[&str], extra: &[&str]) -> PathBuf {
+    let corpus = dir.join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    for name in seeds {
+        std::fs::copy(repo("seeds").join(name), corpus.join(name)).unwrap();
+    }
+    for name in extra {
+        std::fs::copy(repo("tests/gold-extra").join(name), corpus.join(name)).unwrap();
+    }
+    corpus
+}
+
+fn build(corpus: &Path, store: &Path, extra: &[&str]) -> String {
+    let mut args = vec![
+        "build",
+        corpus.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    ok(jindu(&args))
+}
+
+fn dump(store: &Path) -> Vec<u8> {
+    let out = jindu(&["dump", "--store", store.to_str().unwrap()]);
+    assert!(out.status.success());
+    out.stdout
+}
+
+/// The store built incrementally must equal a fresh build of the same files.
+fn assert_same_as_fresh(corpus: &Path, store: &Path, work: &Path, what: &str) {
+    let fresh = work.join(format!("fresh-{what}"));
+    build(corpus, &fresh, &[]);
+    let (a, b) = (dump(store), dump(&fresh));
+    assert!(
+        a == b,
+        "{what}: the incremental store differs from a fresh build ({} and {} bytes)",
+        a.len(),
+        b.len()
+    );
+}
+
+const SEED_A: &str = "000_c263f51713171ff9.txt";
+const SEED_B: &str = "001_d0cbc93060d4aa0e.txt";
+const EXTRA_A: &str = "01_yn_dehong_315.txt";
+const EXTRA_B: &str = "08_cq_2023-117.txt";
+
+#[test]
+fn incremental_builds_equal_fresh_builds() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = corpus(work.path(), &[SEED_A, SEED_B], &[EXTRA_A]);
+    let store = work.path().join("store");
+
+    let first = build(&corpus, &store, &[]);
+    assert!(first.contains("3 added"), "{first}");
+    let before = dump(&store);
+
+    // Same corpus again: nothing to do, nothing changes.
+    let again = build(&corpus, &store, &[]);
+    assert!(again.contains("0 added, 0 changed, 3 unchanged"), "{again}");
+    assert!(again.contains("0 quads written"), "{again}");
+    assert!(
+        dump(&store) == before,
+        "an unchanged rebuild changed the store"
+    );
+
+    // One file added: only it is extracted.
+    std::fs::copy(repo("tests/gold-extra").join(EXTRA_B), corpus.join(EXTRA_B)).unwrap();
+    let added = build(&corpus, &store, &[]);
+    assert!(added.contains("1 added, 0 changed, 3 unchanged"), "{added}");
+    assert_same_as_fresh(&corpus, &store, work.path(), "added");
+
+    // One file changed: its old facts go, its new ones come.
+    let path = corpus.join(EXTRA_A);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text = text.replace("瑞丽市公安局", "芒市公安局");
+    text.push_str("\n本报讯 近日，保山市公安局禁毒支队开展“净边”行动，抓获犯罪嫌疑人3名。\n");
+    std::fs::write(&path, text).unwrap();
+    let changed = build(&corpus, &store, &[]);
+    assert!(
+        changed.contains("0 added, 1 changed, 3 unchanged"),
+        "{changed}"
+    );
+    let labels = String::from_utf8(dump(&store)).unwrap();
+    assert!(labels.contains("保山市公安局禁毒支队"));
+    assert_same_as_fresh(&corpus, &store, work.path(), "changed");
+
+    // One file removed by name: exactly its facts go; shared facts stay.
+    let removed = ok(jindu(&[
+        "remove",
+        EXTRA_B,
+        "--store",
+        store.to_str().unwrap(),
+    ]));
+    assert!(removed.contains("1 removed"), "{removed}");
+    std::fs::remove_file(corpus.join(EXTRA_B)).unwrap();
+    assert_same_as_fresh(&corpus, &store, work.path(), "removed");
+    let text = String::from_utf8(dump(&store)).unwrap();
+    assert!(
+        !text.contains("2023-117专案"),
+        "a removed file's case stayed"
+    );
+    assert!(
+        text.contains("内蒙古自治区公安厅"),
+        "facts of the other files went"
+    );
+
+    // A file deleted from the folder goes with --prune only.
+    std::fs::remove_file(corpus.join(SEED_B)).unwrap();
+    let kept = build(&corpus, &store, &[]);
+    assert!(kept.contains("0 removed"), "{kept}");
+    let pruned = build(&corpus, &store, &["--prune"]);
+    assert!(pruned.contains("1 removed"), "{pruned}");
+    assert_same_as_fresh(&corpus, &store, work.path(), "pruned");
+
+    // Back to the first corpus: the store is the first store again.
+    std::fs::copy(repo("seeds").join(SEED_B), corpus.join(SEED_B)).unwrap();
+    std::fs::copy(repo("tests/gold-extra").join(EXTRA_A), &path).unwrap();
+    build(&corpus, &store, &[]);
+    assert!(
+        dump(&store) == before,
+        "the store does not return to its first state"
+    );
+}
+
+#[test]
+fn a_fact_read_in_two_files_stays_until_both_are_gone() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = work.path().join("c");
+    std::fs::create_dir(&corpus).unwrap();
+    let text = "本报讯 6月3日，昆明市公安局禁毒支队联合官渡区人民检察院开展禁毒宣传。";
+    std::fs::write(corpus.join("a.txt"), text).unwrap();
+    std::fs::write(
+        corpus.join("b.txt"),
+        format!("{text}\n另讯 昆明市公安局禁毒支队开展“清源断流”行动。"),
+    )
+    .unwrap();
+    let store = work.path().join("s");
+    build(&corpus, &store, &[]);
+    // The default-graph line (file graphs add a graph name before the dot).
+    let fact = "<https://w3id.org/jindu/id/agency/昆明市公安局禁毒支队> <https://w3id.org/jindu/ontology#subOrganizationOf> <https://w3id.org/jindu/id/agency/昆明市公安局> .";
+    let s = store.to_str().unwrap();
+    ok(jindu(&["remove", "a.txt", "--store", s]));
+    assert!(String::from_utf8(dump(&store)).unwrap().contains(fact));
+    ok(jindu(&["remove", "b.txt", "--store", s]));
+    let rest = String::from_utf8(dump(&store)).unwrap();
+    assert!(!rest.contains(fact), "{rest}");
+    assert!(
+        !rest.lines().any(|l| !l.contains("graph/ontology")),
+        "only the ontology should remain"
+    );
+    let none = jindu(&["remove", "c.txt", "--store", s]);
+    assert_eq!(none.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&none.stderr).contains("no file c.txt"));
+}
+
+#[test]
+fn a_changed_lexicon_extracts_again() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = corpus(work.path(), &[SEED_A], &[]);
+    let store = work.path().join("s");
+    build(&corpus, &store, &[]);
+    let lexicon = work.path().join("lex");
+    std::fs::create_dir(&lexicon).unwrap();
+    std::fs::write(lexicon.join("drugs.tsv"), "蓝精灵\tdrug\n").unwrap();
+    let again = build(&corpus, &store, &["--lexicon", lexicon.to_str().unwrap()]);
+    assert!(again.contains("1 changed"), "{again}");
+}
+
+#[test]
+fn sources_record_path_hash_encoding_read_time_and_extractor() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = corpus(work.path(), &[], &["07_hn_huaihua_court_gbk.txt"]);
+    let store = work.path().join("s");
+    build(&corpus, &store, &[]);
+    let rows = ok(jindu(&[
+        "query",
+        "sources",
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]));
+    assert!(rows.contains("07_hn_huaihua_court_gbk.txt"), "{rows}");
+    assert!(rows.contains("gb18030"), "{rows}");
+    assert!(rows.contains("2026-01-01T00:00:00Z"), "{rows}");
+    assert!(rows.contains("jindu 0.1.0; lexicon "), "{rows}");
+    assert!(rows.contains("sha256:"), "{rows}");
+}
+
+#[test]
+fn the_seeds_conform_to_the_shapes_and_broken_data_does_not() {
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("s");
+    let s = store.to_str().unwrap();
+    ok(jindu(&[
+        "build",
+        repo("seeds").to_str().unwrap(),
+        "--store",
+        s,
+    ]));
+    let clean = jindu(&["validate", "--store", s, "--format", "json"]);
+    assert!(clean.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&clean.stdout).unwrap();
+    assert_eq!(report["conforms"], true, "{report}");
+    assert!(report["focus_nodes"].as_u64().unwrap() > 1000);
+
+    let broken = work.path().join("broken.ttl");
+    std::fs::write(
+        &broken,
+        r#"@prefix jd: <https://w3id.org/jindu/ontology#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<https://w3id.org/jindu/id/region/150700> jd:adminCode "15070" .
+<https://w3id.org/jindu/id/agency/开鲁县公安局> jd:locatedIn <https://w3id.org/jindu/id/campaign/清源断流> .
+<https://w3id.org/jindu/id/case/无名案> a jd:Case , jd:Drug ; rdfs:label "无名案"@zh .
+<https://w3id.org/jindu/id/statistic/x-1-1> a jd:Statistic ; jd:metric "arrests" .
+"#,
+    )
+    .unwrap();
+    ok(jindu(&["load", broken.to_str().unwrap(), "--store", s]));
+    let out = jindu(&["validate", "--store", s, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "violations must fail");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = report["results"].as_array().unwrap();
+    let has = |focus: &str, path: Option<&str>, component: &str| {
+        results.iter().any(|r| {
+            r["focus"].as_str().unwrap().ends_with(focus)
+                && r["path"].as_str().map(|p| p.rsplit('#').next().unwrap()) == path
+                && r["component"].as_str().unwrap().ends_with(component)
+        })
+    };
+    assert!(has(
+        "region/150700",
+        Some("adminCode"),
+        "PatternConstraintComponent"
+    ));
+    assert!(has(
+        "agency/开鲁县公安局",
+        Some("locatedIn"),
+        "ClassConstraintComponent"
+    ));
+    assert!(has("case/无名案", None, "XoneConstraintComponent"));
+    assert!(has(
+        "statistic/x-1-1",
+        Some("metric"),
+        "InConstraintComponent"
+    ));
+    assert!(has(
+        "statistic/x-1-1",
+        Some("value"),
+        "MinCountConstraintComponent"
+    ));
+    // The table and Turtle forms carry the same results.
+    let turtle = jindu(&["validate", "--store", s, "--format", "turtle"]);
+    let text = String::from_utf8_lossy(&turtle.stdout);
+    assert!(
+        text.contains("sh:ValidationReport") && text.contains("sh:conforms false"),
+        "{text}"
+    );
+}
