@@ -423,6 +423,56 @@ async function checkFixturePage(context, file, opts) {
   await page.close();
 }
 
+/** Pages made from the template with awkward data: no nodes; names and
+ *  sentences that are markup. */
+async function checkAwkwardData(context, template, work) {
+  const fixture = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'));
+  const write = (name, data) => {
+    const file = path.join(work, name);
+    fs.writeFileSync(file, embed(template, data));
+    return file;
+  };
+
+  await check('a graph with no nodes says so and does not fail', async () => {
+    const data = { meta: { ...fixture.meta, nodeCount: 0, edgeCount: 0 }, classes: fixture.classes, nodes: [], edges: [] };
+    const { page, errors } = await open(context, write('empty.html', data), 30000);
+    try {
+      const message = await page.evaluate(() => document.getElementById('message').textContent);
+      expect(/empty/i.test(message), `no "empty" message (shown: ${JSON.stringify(message)})`);
+      expect(errors.length === 0, `errors: ${errors.slice(0, 3).join(' | ')}`);
+      return message.slice(0, 30) + '…';
+    } finally {
+      await page.close();
+    }
+  });
+
+  await check('names and sentences that look like markup are shown as text, never run', async () => {
+    const hostile = '<img src=x onerror="window.pwned=1"></script><script>window.pwned=2</script>“8·12”案';
+    const data = JSON.parse(JSON.stringify(fixture));
+    const node = data.nodes.find((n) => data.edges.some((e) => e.source === n.id && e.evidence.length));
+    node.label = hostile;
+    node.altLabels = [hostile];
+    for (const e of data.edges) for (const v of e.evidence) { v.sentence = hostile; v.file = hostile; }
+    const { page, errors } = await open(context, write('hostile.html', data), 30000);
+    try {
+      const id = await page.evaluate((label) => jinduViewer.search(label), hostile);
+      await page.waitForTimeout(100);
+      const s = await page.evaluate(() => ({
+        pwned: window.pwned, images: document.querySelectorAll('#panel img, #search-results img').length,
+        title: document.getElementById('panel-title').textContent,
+        sentences: [...document.querySelectorAll('#panel .evidence li > div:first-child')].map((d) => d.textContent),
+      }));
+      expect(s.pwned === undefined && s.images === 0, 'markup from the data ran');
+      expect(errors.length === 0, `errors: ${errors.slice(0, 3).join(' | ')}`);
+      expect(id === node.id && s.title === hostile, `searching the markup-like name selected ${id}, titled ${JSON.stringify(s.title)}`);
+      expect(s.sentences.length > 0 && s.sentences.every((text) => text === hostile), 'the sentences are not shown as their text');
+      return `${s.sentences.length} sentences shown as text`;
+    } finally {
+      await page.close();
+    }
+  });
+}
+
 async function checkLargeGraph(context, template, n, limit) {
   const file = path.join(os.tmpdir(), `jindu-viewer-large-${process.pid}.html`);
   const data = syntheticGraph(n);
@@ -476,6 +526,7 @@ async function main() {
     });
     await checkEmptyTemplate(context);
     await checkFixturePage(context, page, opts);
+    await checkAwkwardData(context, template, work);
     if (opts.large > 0) await checkLargeGraph(context, template, opts.large, opts.largeLimit);
   } catch (err) {
     report(false, 'the test itself', String(err && err.stack || err).split('\n').slice(0, 3).join(' '));
