@@ -2,8 +2,9 @@
 //!
 //! In: a [`Knowledge`]. Out: quads following `docs/rdf-model.md` (entities,
 //! articles, sources, relations with one `rdf:Statement` provenance record
-//! per fact and article, statistics), loaded with Oxigraph's bulk loader
-//! into an on-disk store, beside the ontology in its own named graph.
+//! per fact and article, statistics) and the ontology's quads for its own
+//! named graph; dumping and loading whole stores. `sync` writes the quads
+//! into the store file by file.
 
 use std::path::Path;
 
@@ -314,28 +315,6 @@ pub fn ontology_quads() -> Result<Vec<Quad>> {
             Quad::new(subject, q.predicate, object, q.graph_name)
         })
         .collect())
-}
-
-/// Replaces the store's content with the knowledge and the ontology,
-/// through Oxigraph's bulk loader. Returns the number of quads written.
-pub fn write_store(path: &Path, kn: &Knowledge) -> Result<usize> {
-    let store = Store::open(path)
-        .with_context(|| format!("cannot open the store at {}", path.display()))?;
-    store.clear().context("cannot clear the store")?;
-    let mut quads = ontology_quads()?;
-    quads.extend(knowledge_quads(kn));
-    let count = quads.len();
-    let bar = crate::progress::count_bar(count as u64, "loading");
-    let progress = bar.clone();
-    let mut loader = store
-        .bulk_loader()
-        .with_max_memory_size_in_megabytes(1024)
-        .on_progress(move |n| progress.set_position(n));
-    loader.load_quads(quads).context("the bulk loader failed")?;
-    loader.commit().context("cannot commit the bulk load")?;
-    store.flush().context("cannot flush the store")?;
-    bar.finish_and_clear();
-    Ok(count)
 }
 
 /// Opens an existing store read-only, with a clear error when there is none.
