@@ -152,6 +152,9 @@ pub enum OutputFormat {
 }
 
 /// Runs a query with parameters bound and writes its results.
+/// How long a cancelled query may take to notice before the process ends.
+const CANCEL_GRACE: Duration = Duration::from_secs(2);
+
 pub fn run_query(
     store: &Store,
     query: &StoredQuery,
@@ -197,10 +200,21 @@ pub fn run_query(
     }
     let timer = timeout.map(|limit| {
         let token = token.clone();
+        let name = query.name.clone();
         let (tx, rx) = std::sync::mpsc::channel::<()>();
         let handle = std::thread::spawn(move || {
             if rx.recv_timeout(limit).is_err() {
                 token.cancel();
+                // Oxigraph checks the token between solutions; an aggregate
+                // over a huge join may not produce one for a long time. The
+                // user asked for a limit: give the evaluator a moment to
+                // stop on its own, then end the process with the message.
+                if rx.recv_timeout(CANCEL_GRACE).is_err() {
+                    eprintln!(
+                        "jindu: error: query {name} stopped: it ran longer than the timeout of {limit:?}"
+                    );
+                    std::process::exit(1);
+                }
             }
         });
         (tx, handle)

@@ -383,3 +383,29 @@ fn every_stored_query_is_tested() {
         );
     }
 }
+
+#[test]
+fn a_query_over_its_timeout_is_stopped_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    // Four-way cross product of every triple: far longer than 0.3 s.
+    let slow = dir.path().join("slow.rq");
+    std::fs::write(
+        &slow,
+        "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
+    )
+    .unwrap();
+    let store = store(Corpus::Seeds).to_str().unwrap().to_string();
+    let started = std::time::Instant::now();
+    let out = jindu(&[
+        "query",
+        slow.to_str().unwrap(),
+        "--store",
+        &store,
+        "--timeout",
+        "0.3",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ran longer than the timeout"), "{err}");
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+}
