@@ -65,6 +65,26 @@ enum Command {
         #[arg(long)]
         rebuild: bool,
     },
+    /// Runs the extraction stage alone (read, decode, clean, split, find,
+    /// resolve; no store) and prints what it found and how fast.
+    ///
+    /// For measuring: memory stays flat whatever the corpus size, since
+    /// only counts are kept. --quads also turns each file into RDF quads.
+    Extract {
+        /// Files or folders to read (default: the embedded seed pages).
+        inputs: Vec<PathBuf>,
+        #[arg(long = "lexicon", value_name = "DIR")]
+        lexicons: Vec<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Also build each file's RDF quads (counted, not stored).
+        #[arg(long)]
+        quads: bool,
+        /// Print the counts and timing as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Removes files and exactly their facts from the store.
     ///
     /// A FILE is a path as given to `build` (a folder removes every file
@@ -219,6 +239,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             },
         ),
         Command::Remove { files, store } => remove(files, store),
+        Command::Extract {
+            inputs,
+            lexicons,
+            threads,
+            quads,
+            json,
+        } => extract(inputs, lexicons, threads, quads, json),
         Command::Query {
             query,
             list,
@@ -339,6 +366,71 @@ fn extract_inputs_or_seeds(lex: &Lexicon, paths: Vec<PathBuf>) -> Result<Extract
     Ok(extraction)
 }
 
+fn set_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()
+            .context("cannot set the thread count")?;
+    }
+    Ok(())
+}
+
+fn extract(
+    paths: Vec<PathBuf>,
+    lexicons: Vec<PathBuf>,
+    threads: Option<usize>,
+    quads: bool,
+    json: bool,
+) -> Result<ExitCode> {
+    set_threads(threads)?;
+    let lex = Lexicon::load(&lexicons)?;
+    let (inputs, mut failures) = inputs_or_seeds(&paths);
+    let started = Instant::now();
+    let (counts, failed) = jindu::pipeline::extract_counts(&lex, &inputs, quads);
+    let seconds = started.elapsed().as_secs_f64();
+    failures.extend(failed);
+    for failure in &failures {
+        eprintln!("jindu: skipped {failure}");
+    }
+    let mb = counts.bytes as f64 / 1e6;
+    if json {
+        let value = serde_json::json!({
+            "counts": counts,
+            "threads": rayon::current_num_threads(),
+            "seconds": seconds,
+            "mb_per_second": mb / seconds.max(1e-9),
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        println!(
+            "jindu extract: {} files ({:.1} MB, {} failed), {} articles, {} entity mentions, {} relations, {} statistics{}",
+            counts.files,
+            mb,
+            failures.len(),
+            counts.articles,
+            counts.entity_mentions,
+            counts.relations,
+            counts.statistics,
+            if quads {
+                format!(", {} quads", counts.quads)
+            } else {
+                String::new()
+            }
+        );
+        println!(
+            "time: {seconds:.2}s on {} threads ({:.2} MB/s)",
+            rayon::current_num_threads(),
+            mb / seconds.max(1e-9)
+        );
+    }
+    Ok(if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
+}
+
 fn build(
     paths: Vec<PathBuf>,
     store_path: PathBuf,
@@ -348,12 +440,7 @@ fn build(
     mut options: BuildOptions,
 ) -> Result<ExitCode> {
     let started = Instant::now();
-    if let Some(n) = threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global()
-            .context("cannot set the thread count")?;
-    }
+    set_threads(threads)?;
     let lex = Lexicon::load(&lexicons)?;
     let (inputs, listing_errors) = inputs_or_seeds(&paths);
     if options.prune && !listing_errors.is_empty() {

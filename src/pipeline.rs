@@ -247,6 +247,82 @@ pub fn extract_inputs(lex: &Lexicon, paths: &[PathBuf]) -> Extraction {
     extraction
 }
 
+/// What an extraction found, in counts only (nothing of it is kept).
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ExtractionCounts {
+    pub files: usize,
+    pub failed: usize,
+    pub bytes: usize,
+    pub chars: usize,
+    pub articles: usize,
+    pub entity_mentions: usize,
+    pub relations: usize,
+    pub statistics: usize,
+    /// Quads the files would add to the store's default graph.
+    pub quads: usize,
+}
+
+impl ExtractionCounts {
+    fn add(mut self, other: ExtractionCounts) -> ExtractionCounts {
+        self.files += other.files;
+        self.failed += other.failed;
+        self.bytes += other.bytes;
+        self.chars += other.chars;
+        self.articles += other.articles;
+        self.entity_mentions += other.entity_mentions;
+        self.relations += other.relations;
+        self.statistics += other.statistics;
+        self.quads += other.quads;
+        self
+    }
+}
+
+/// Extracts every input and keeps only counts: the extraction stage alone,
+/// with memory independent of the corpus size (for `jindu extract` and the
+/// benchmarks). With `with_quads`, also turns each fragment into RDF quads
+/// and counts them.
+pub fn extract_counts(
+    lex: &Lexicon,
+    inputs: &[Input],
+    with_quads: bool,
+) -> (ExtractionCounts, Vec<ReadError>) {
+    let total: u64 = inputs.iter().map(input_len).sum();
+    let bar = crate::progress::bytes_bar(total, "extracting");
+    let failures = std::sync::Mutex::new(Vec::new());
+    let counts = inputs
+        .par_iter()
+        .map(|input| {
+            let mut c = ExtractionCounts {
+                files: 1,
+                ..Default::default()
+            };
+            match extract_input(lex, input) {
+                Ok(kn) => {
+                    c.bytes = kn.sources.iter().map(|s| s.byte_len).sum();
+                    c.chars = kn.sources.iter().map(|s| s.char_len).sum();
+                    c.articles = kn.articles.len();
+                    c.entity_mentions = kn.entities.values().map(|e| e.mentioned_in.len()).sum();
+                    c.relations = kn.relations.len();
+                    c.statistics = kn.statistics.len();
+                    if with_quads {
+                        c.quads = crate::rdf::knowledge_quads(&kn).len();
+                    }
+                }
+                Err(e) => {
+                    c.failed = 1;
+                    failures.lock().unwrap_or_else(|p| p.into_inner()).push(e);
+                }
+            }
+            bar.inc(input_len(input));
+            c
+        })
+        .reduce(ExtractionCounts::default, ExtractionCounts::add);
+    bar.finish_and_clear();
+    let mut failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    failures.sort_by(|a, b| a.path.cmp(&b.path));
+    (counts, failures)
+}
+
 /// The size of an input in bytes, for progress bars (0 when unknown).
 pub fn input_len(input: &Input) -> u64 {
     match &input.data {
