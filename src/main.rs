@@ -10,6 +10,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use jindu::lexicon::{Lexicon, export_defaults};
+use jindu::model::{EntityClass, Property};
 use jindu::pipeline::{Extraction, Input, collect_inputs, embedded_seeds, extract_all, input_id};
 use jindu::query::{OutputFormat, find_query, run_query, stored_queries, write_table};
 use jindu::rdf::open_store;
@@ -441,7 +442,7 @@ fn build(
 ) -> Result<ExitCode> {
     let started = Instant::now();
     set_threads(threads)?;
-    let lex = Lexicon::load(&lexicons)?;
+    let lexicon = jindu::sync::LazyLexicon::new(&lexicons)?;
     let (inputs, listing_errors) = inputs_or_seeds(&paths);
     if options.prune && !listing_errors.is_empty() {
         // A mistyped or unreadable folder must not empty the store.
@@ -450,21 +451,47 @@ fn build(
     }
     let store = oxigraph::store::Store::open(&store_path)
         .with_context(|| format!("cannot open the store at {}", store_path.display()))?;
-    let mut report = sync(&store, &lex, &inputs, &options)?;
+    let mut report = sync(&store, &lexicon, &inputs, &options)?;
     report.failures.splice(0..0, listing_errors);
     for failure in &report.failures {
         eprintln!("jindu: skipped {failure}");
     }
     if let Some(path) = json {
-        let extraction = extract_all(&lex, &inputs);
+        let extraction = extract_all(lexicon.get()?, &inputs);
         let text = serde_json::to_string_pretty(&extraction.knowledge)?;
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     print_sync_report(&mut out, "build", inputs.len(), &report)?;
-    writeln!(out)?;
-    stats_table(&store, &mut out)?;
+    if report.bytes_extracted > 0 {
+        // What this build read, per file; `jindu stats` counts the whole store.
+        writeln!(out)?;
+        let mut rows: Vec<Vec<String>> = EntityClass::ALL
+            .iter()
+            .map(|c| {
+                let n = report
+                    .entities_extracted
+                    .get(c.name())
+                    .copied()
+                    .unwrap_or(0);
+                vec![c.name().to_string(), n.to_string()]
+            })
+            .collect();
+        rows.push(vec![
+            "Statistic".into(),
+            report.statistics_extracted.to_string(),
+        ]);
+        for p in Property::ALL {
+            let n = report
+                .relations_extracted
+                .get(p.name())
+                .copied()
+                .unwrap_or(0);
+            rows.push(vec![p.name().to_string(), n.to_string()]);
+        }
+        write_table(&mut out, &["extracted".into(), "per file".into()], &rows)?;
+    }
     writeln!(
         out,
         "\nstore {}: {} quads written, {} removed from the default graph{}",

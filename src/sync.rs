@@ -133,6 +133,12 @@ pub struct SyncReport {
     pub quads_removed: usize,
     pub bytes_extracted: usize,
     pub articles_extracted: usize,
+    /// Entities per class mentioned in the extracted files (counted per
+    /// file: an entity named in two files counts twice).
+    pub entities_extracted: BTreeMap<&'static str, usize>,
+    /// Relations per property read from the extracted files (per file).
+    pub relations_extracted: BTreeMap<&'static str, usize>,
+    pub statistics_extracted: usize,
     pub ontology_replaced: bool,
 }
 
@@ -148,10 +154,42 @@ pub fn read_time_now() -> String {
     when.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// The lexicon of a build, loaded only when a file has to be extracted: a
+/// rebuild of an unchanged corpus needs only the fingerprint.
+pub struct LazyLexicon {
+    dirs: Vec<std::path::PathBuf>,
+    pub fingerprint: String,
+    loaded: std::sync::OnceLock<Lexicon>,
+}
+
+impl LazyLexicon {
+    pub fn new(dirs: &[std::path::PathBuf]) -> Result<LazyLexicon> {
+        for dir in dirs {
+            if !dir.is_dir() {
+                anyhow::bail!("lexicon folder {} does not exist", dir.display());
+            }
+        }
+        Ok(LazyLexicon {
+            dirs: dirs.to_vec(),
+            fingerprint: crate::lexicon::fingerprint(dirs)?,
+            loaded: std::sync::OnceLock::new(),
+        })
+    }
+
+    /// The loaded lexicon.
+    pub fn get(&self) -> Result<&Lexicon> {
+        if let Some(lex) = self.loaded.get() {
+            return Ok(lex);
+        }
+        let lex = Lexicon::load(&self.dirs)?;
+        Ok(self.loaded.get_or_init(|| lex))
+    }
+}
+
 /// Brings the store in line with `inputs` (see the module documentation).
 pub fn sync(
     store: &Store,
-    lex: &Lexicon,
+    lexicon: &LazyLexicon,
     inputs: &[Input],
     options: &BuildOptions,
 ) -> Result<SyncReport> {
@@ -175,7 +213,9 @@ pub fn sync(
             }
         };
         match stored.get(&input.id) {
-            Some(s) if s.sha256 == hash && s.extractor == lex.fingerprint => report.unchanged += 1,
+            Some(s) if s.sha256 == hash && s.extractor == lexicon.fingerprint => {
+                report.unchanged += 1
+            }
             Some(s) => {
                 to_remove.push(s.graph.clone());
                 report.changed.push(input.id.clone());
@@ -197,7 +237,10 @@ pub fn sync(
         }
     }
     report.quads_removed = remove_graphs(store, &to_remove)?;
-    load_extracted(store, lex, &to_extract, &options.read_time, &mut report)?;
+    if !to_extract.is_empty() {
+        let lex = lexicon.get()?;
+        load_extracted(store, lex, &to_extract, &options.read_time, &mut report)?;
+    }
     store.flush().context("cannot flush the store")?;
     Ok(report)
 }
@@ -239,12 +282,22 @@ fn load_extracted(
         let mut failed: Vec<(usize, ReadError)> = Vec::new();
         let mut bytes = 0usize;
         let mut articles = 0usize;
+        let mut entities: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut relations: BTreeMap<&'static str, usize> = BTreeMap::new();
+        let mut statistics = 0usize;
         // The iterator owns the receiver: when the loader stops early, the
         // receiver goes with it and the workers' sends fail instead of blocking.
         let quads = receiver.into_iter().flat_map(|(i, kn)| match kn {
             Ok(kn) => {
                 bytes += kn.sources.iter().map(|s| s.byte_len).sum::<usize>();
                 articles += kn.articles.len();
+                statistics += kn.statistics.len();
+                for e in kn.entities.values().filter(|e| !e.mentioned_in.is_empty()) {
+                    *entities.entry(e.id.class.name()).or_default() += 1;
+                }
+                for key in kn.relations.keys() {
+                    *relations.entry(key.property.name()).or_default() += 1;
+                }
                 let quads = file_quads(&kn, &inputs[i].id, read_time, &lex.fingerprint);
                 written += quads.len();
                 quads
@@ -259,6 +312,9 @@ fn load_extracted(
         report.quads_written = written;
         report.bytes_extracted = bytes;
         report.articles_extracted = articles;
+        report.entities_extracted = entities;
+        report.relations_extracted = relations;
+        report.statistics_extracted = statistics;
         // A file that failed to extract has nothing in the store now.
         failed.sort_by_key(|(i, _)| *i);
         for (i, _) in &failed {
