@@ -6,11 +6,15 @@
 //! and pattern hits, driven by [`lexicon`]) → [`resolve`] (canonical
 //! entities, relations, statistics) → [`model`] (the knowledge, independent
 //! of any sink) → sinks: [`graph`] (petgraph) and [`rdf`] (Oxigraph store)
-//! → [`query`] (stored SPARQL) and the `jindu` command line.
+//! → [`query`] (stored SPARQL) and the `jindu` command line. A built store
+//! can be read back into [`graph`], narrowed with [`filter`] and scored
+//! with [`analytics`].
 
+pub mod analytics;
 pub mod article;
 pub mod clean;
 pub mod eval;
+pub mod filter;
 pub mod graph;
 pub mod lexicon;
 pub mod mention;
