@@ -27,6 +27,9 @@ use crate::rdf::{article_iri, entity_iri, jd};
 const SKOS_ALT_LABEL: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
 const PROV_WAS_DERIVED_FROM: &str = "http://www.w3.org/ns/prov#wasDerivedFrom";
 
+/// Candidates listed when a name is not found.
+const MAX_CANDIDATES: usize = 12;
+
 /// An entity of the graph.
 #[derive(Debug, Clone, Serialize)]
 pub struct Node {
@@ -456,7 +459,6 @@ impl KnowledgeGraph {
                             || (!node.label.is_empty() && name.contains(node.label.as_str()))
                             || node.alt_labels.iter().any(|a| a.contains(name))
                     })
-                    .take(12)
                     .map(|n| self.describe(n))
                     .collect();
                 if similar.is_empty() {
@@ -464,9 +466,13 @@ impl KnowledgeGraph {
                         "no {what} named {name} in the graph (give a label, an alternative label or an IRI)"
                     )
                 }
+                let more = match similar.len().saturating_sub(MAX_CANDIDATES) {
+                    0 => String::new(),
+                    k => format!("\n  … and {k} more"),
+                };
                 bail!(
-                    "no {what} named exactly {name}; similar names:\n  {}",
-                    similar.join("\n  ")
+                    "no {what} named exactly {name}; similar names:\n  {}{more}",
+                    similar[..similar.len().min(MAX_CANDIDATES)].join("\n  ")
                 )
             }
             many => bail!(
