@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::analytics::{Analysis, Betweenness, neighbourhood, shortest_path};
 use crate::export::{Cluster, ExportContext, ExportFormat, export};
 use crate::filter::GraphFilter;
-use crate::graph::KnowledgeGraph;
+use crate::graph::{EvidenceDetail, KnowledgeGraph};
 use crate::model::{EntityClass, Property};
 use crate::query::write_table;
 use crate::rdf::{jd, open_store};
@@ -169,8 +169,8 @@ pub struct ExportArgs {
 }
 
 /// Loads the store's graph and applies the filters.
-fn load(source: &GraphSource, store: &Store) -> Result<KnowledgeGraph> {
-    let whole = KnowledgeGraph::from_store(store)?;
+fn load(source: &GraphSource, store: &Store, detail: EvidenceDetail) -> Result<KnowledgeGraph> {
+    let whole = KnowledgeGraph::from_store_with(store, detail)?;
     if whole.graph.node_count() == 0 {
         eprintln!(
             "jindu: warning: the store at {} holds no entities",
@@ -193,7 +193,7 @@ pub fn run_graph(command: GraphCommand) -> Result<()> {
     match command {
         GraphCommand::Stats { source, json } => {
             let store = open_store(&source.store)?;
-            let kg = load(&source, &store)?;
+            let kg = load(&source, &store, EvidenceDetail::Articles)?;
             let analysis = Analysis::compute(&kg, Betweenness::Skip);
             stats(&kg, &analysis, &source.filter, json, &mut out)?;
         }
@@ -222,7 +222,7 @@ pub fn run_graph(command: GraphCommand) -> Result<()> {
             json,
         } => {
             let store = open_store(&source.store)?;
-            let kg = load(&source, &store)?;
+            let kg = load(&source, &store, EvidenceDetail::Articles)?;
             let analysis = Analysis::compute(&kg, Betweenness::Skip);
             groups(
                 &kg,
@@ -272,7 +272,7 @@ pub fn run_graph(command: GraphCommand) -> Result<()> {
             json,
         } => {
             let store = open_store(&source.store)?;
-            let kg = load(&source, &store)?;
+            let kg = load(&source, &store, EvidenceDetail::Full)?;
             path(&kg, &from, &to, sentences, json, &mut out)?;
         }
         GraphCommand::Neighbours {
@@ -282,7 +282,7 @@ pub fn run_graph(command: GraphCommand) -> Result<()> {
             json,
         } => {
             let store = open_store(&source.store)?;
-            let kg = load(&source, &store)?;
+            let kg = load(&source, &store, EvidenceDetail::Articles)?;
             neighbours(&kg, &name, hops, json, &mut out)?;
         }
     }
@@ -295,7 +295,7 @@ pub fn run_graph(command: GraphCommand) -> Result<()> {
 fn open_for(source: &GraphSource, write_back: bool) -> Result<(Store, KnowledgeGraph)> {
     if !write_back {
         let store = open_store(&source.store)?;
-        let kg = load(source, &store)?;
+        let kg = load(source, &store, EvidenceDetail::Articles)?;
         return Ok((store, kg));
     }
     if !source.filter.is_empty() {
@@ -312,14 +312,21 @@ fn open_for(source: &GraphSource, write_back: bool) -> Result<(Store, KnowledgeG
     }
     let store = Store::open(&source.store)
         .with_context(|| format!("cannot open the store at {}", source.store.display()))?;
-    let kg = load(source, &store)?;
+    let kg = load(source, &store, EvidenceDetail::Articles)?;
     Ok((store, kg))
 }
 
 pub fn run_export(args: ExportArgs) -> Result<()> {
     let started = Instant::now();
     let store = open_store(&args.source.store)?;
-    let kg = load(&args.source, &store)?;
+    // Only node-link, Cytoscape.js and DOT leave the sentences out.
+    let detail = match args.format {
+        ExportFormat::NodeLink | ExportFormat::Cytoscape | ExportFormat::Dot => {
+            EvidenceDetail::Articles
+        }
+        _ => EvidenceDetail::Full,
+    };
+    let kg = load(&args.source, &store, detail)?;
     let analysis = Analysis::compute(
         &kg,
         Betweenness::from_samples(args.betweenness.betweenness_samples),
