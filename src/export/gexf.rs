@@ -3,8 +3,9 @@
 //! Node attributes are declared in `<attributes class="node">` (class, IRI,
 //! scores, community) and edge attributes in `<attributes class="edge">`;
 //! `viz:color` gives the class colour and `viz:size` grows with PageRank.
-//! Edge label = property, weight = support (at least 1: gazetteer links
-//! have no article but still count once). No `lastmodifieddate`, so the
+//! Edge label and `kind` = property (GEXF 1.3's `kind` keeps parallel
+//! relations of different properties apart in Gephi), weight = support (at
+//! least 1: gazetteer links have no article but still count once). No `lastmodifieddate`, so the
 //! file does not change from one run to the next.
 
 use std::io::Write;
@@ -41,7 +42,7 @@ const EDGE_ATTRIBUTES: &[(&str, &str)] = &[
 
 fn declare(w: &mut Writer<&mut dyn Write>, class: &str, attributes: &[(&str, &str)]) -> Result<()> {
     w.create_element("attributes")
-        .with_attributes([("class", class), ("mode", "static")])
+        .with_attribute(("class", class))
         .write_inner_content(|w| {
             for (id, kind) in attributes {
                 w.create_element("attribute")
@@ -149,6 +150,7 @@ pub(super) fn write_gexf(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result
             ("target", xml_text(&g[e.target()].iri).as_ref()),
             ("label", edge.property.name()),
             ("weight", weight.as_str()),
+            ("kind", edge.property.name()),
         ])))?;
         attvalues(
             &mut w,
