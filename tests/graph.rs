@@ -274,7 +274,7 @@ fn every_export_is_deterministic_and_names_the_seed_entities() {
         assert_eq!(a, std::fs::read(folders[1].join(file)).unwrap(), "{file}");
     }
     let nodes = std::fs::read_to_string(folders[0].join("nodes.csv")).unwrap();
-    assert!(nodes.starts_with("\"id:ID\",\":LABEL\""), "{nodes}");
+    assert!(nodes.starts_with("id:ID,:LABEL,label,"), "{nodes}");
     assert!(nodes.contains("\"Entity;Agency\",\"开鲁县公安局\""));
 
     // The viewer JSON follows the fixed schema's main keys.

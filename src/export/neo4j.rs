@@ -3,8 +3,9 @@
 //! `nodes.csv` has the header `id:ID,:LABEL,label,class,…` (labels
 //! `Entity;Agency` …, typed columns such as `mentions:int`, `pagerank:float`,
 //! `altLabels:string[]` with `;` between items) and `relationships.csv`
-//! `:START_ID,:END_ID,:TYPE,…` with the property name as type. Every field
-//! is quoted (`"` doubled), which neo4j-admin reads by default. `import.sh`
+//! `:START_ID,:END_ID,:TYPE,…` with the property name as type. Every value
+//! is quoted (`"` doubled), which neo4j-admin reads by default; empty values
+//! are left empty so that no property is set. `import.sh`
 //! holds the import command.
 
 use std::fs::File;
@@ -42,9 +43,14 @@ const RELATIONSHIP_HEADER: &[&str] = &[
     "file",
 ];
 
-/// A quoted CSV field. Line breaks become spaces (so the import needs no
-/// `--multiline-fields`).
+/// A quoted CSV field, or an empty unquoted one for an empty value (which
+/// neo4j-admin reads as "no property" rather than an empty string or an
+/// array holding one empty string). Line breaks become spaces, so the
+/// import needs no `--multiline-fields`.
 fn field(text: &str) -> String {
+    if text.is_empty() {
+        return String::new();
+    }
     let clean: String = text
         .chars()
         .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
@@ -76,9 +82,14 @@ pub(super) fn write_neo4j(ctx: &ExportContext<'_>, dir: &Path) -> Result<Vec<Pat
     let a = ctx.analysis;
     let nodes_path = dir.join("nodes.csv");
     let mut nodes = create(&nodes_path)?;
+    // Header names hold no comma or quote: written bare, as Neo4j's manual
+    // shows them.
     write_row(
         &mut nodes,
-        &NODE_HEADER.iter().map(|h| field(h)).collect::<Vec<_>>(),
+        &NODE_HEADER
+            .iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>(),
     )?;
     for n in g.node_indices() {
         let node = &g[n];
@@ -111,7 +122,7 @@ pub(super) fn write_neo4j(ctx: &ExportContext<'_>, dir: &Path) -> Result<Vec<Pat
         &mut relationships,
         &RELATIONSHIP_HEADER
             .iter()
-            .map(|h| field(h))
+            .map(|h| h.to_string())
             .collect::<Vec<_>>(),
     )?;
     for e in g.edge_references() {
@@ -136,7 +147,7 @@ pub(super) fn write_neo4j(ctx: &ExportContext<'_>, dir: &Path) -> Result<Vec<Pat
     let mut script = create(&script_path)?;
     writeln!(
         script,
-        "#!/bin/sh\n# Imports this folder into a new Neo4j database (Neo4j 5; stop the database first).\n# Written by {}; filters: {}.\nset -e\ncd \"$(dirname \"$0\")\"\nneo4j-admin database import full --nodes=nodes.csv --relationships=relationships.csv --array-delimiter=';' --overwrite-destination \"${{1:-neo4j}}\"",
+        "#!/bin/sh\n# Imports this folder into a Neo4j 5 database (default: neo4j), replacing it.\n# Stop the database first; create it afterwards if it is new (CREATE DATABASE).\n# The database name comes before the options (required since Neo4j 5.19).\n# Written by {}; filters: {}.\nset -e\ncd \"$(dirname \"$0\")\"\nneo4j-admin database import full \"${{1:-neo4j}}\" --nodes=nodes.csv --relationships=relationships.csv --array-delimiter=';' --overwrite-destination=true",
         super::generator(),
         ctx.filters.replace('\n', " ")
     )?;
@@ -158,5 +169,6 @@ mod tests {
     fn fields_are_quoted_and_arrays_joined() {
         assert_eq!(field("a\"b\nc"), "\"a\"\"b c\"");
         assert_eq!(array_field(&["x;y".into(), "z".into()]), "\"x；y;z\"");
+        assert_eq!(array_field(&[]), "");
     }
 }
