@@ -64,6 +64,7 @@ pub enum GraphCommand {
     Stats {
         #[command(flatten)]
         source: GraphSource,
+        /// Prints JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -84,6 +85,7 @@ pub enum GraphCommand {
         /// Rows to print (0 = all).
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Prints JSON instead of a table.
         #[arg(long)]
         json: bool,
         /// Also store the scores and communities of the whole graph in the
@@ -99,6 +101,7 @@ pub enum GraphCommand {
         /// Components to print (0 = all).
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Prints JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -110,6 +113,7 @@ pub enum GraphCommand {
         /// Communities to print (0 = all).
         #[arg(long, default_value_t = 20)]
         limit: usize,
+        /// Prints JSON instead of a table.
         #[arg(long)]
         json: bool,
         /// Also store scores and communities in the analytics graph (see
@@ -123,23 +127,30 @@ pub enum GraphCommand {
     /// Relations are followed in both directions; among chains of equal
     /// length the better supported one wins.
     Path {
+        /// The first entity: label, alternative label or IRI.
         from: String,
+        /// The second entity.
         to: String,
         #[command(flatten)]
         source: GraphSource,
         /// Sentences to show per link.
         #[arg(long, default_value_t = 1)]
         sentences: usize,
+        /// Prints JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
     /// The entities within N relations of an entity (either direction).
+    #[command(alias = "neighbors")]
     Neighbours {
+        /// The entity: label, alternative label or IRI.
         name: String,
+        /// How many relations away to go.
         #[arg(long, default_value_t = 1)]
         hops: usize,
         #[command(flatten)]
         source: GraphSource,
+        /// Prints JSON instead of a table.
         #[arg(long)]
         json: bool,
     },

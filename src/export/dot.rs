@@ -50,7 +50,11 @@ pub(super) fn write_dot(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result<
     writeln!(
         out,
         "  graph [charset=\"UTF-8\", fontname={f}, label={}, labelloc=t, rankdir=LR, overlap=false, splines=true];",
-        quoted(&ctx.title),
+        quoted(&if ctx.filters == "none" {
+            ctx.title.clone()
+        } else {
+            format!("{} ({})", ctx.title, ctx.filters)
+        }),
         f = quoted(FONT)
     )?;
     writeln!(
