@@ -110,9 +110,11 @@ pub(super) fn write_cytoscape(ctx: &ExportContext<'_>, out: &mut dyn Write) -> R
     Ok(())
 }
 
-/// Node-link JSON as networkx 3.6's `node_link_data` writes it (`"edges"`
-/// for the links, the default of `node_link_graph` since networkx 3.4's
-/// change; older readers take `edges="edges"`).
+/// Node-link JSON as networkx 3.6's `node_link_data` writes it: the links
+/// under `"edges"` (networkx 3.6's default; networkx 3.4 and 3.5 read it
+/// with `node_link_graph(data, edges="edges")`; D3 code reads `data.edges`),
+/// each with `source`, `target` and a `key` (the edge id), since the graph
+/// is a directed multigraph.
 pub(super) fn write_node_link(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result<()> {
     let g = &ctx.graph.graph;
     let a = ctx.analysis;
