@@ -17,7 +17,7 @@ use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef};
 use oxigraph::store::Store;
 use petgraph::Direction;
-use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -351,6 +351,97 @@ impl KnowledgeGraph {
             nodes.into_values().collect(),
             edges,
         ))
+    }
+
+    /// Reads the full evidence of one edge from the store, for a graph read
+    /// with [`EvidenceDetail::Articles`]: a lookup per provenance record of
+    /// the edge's subject, cheap for the few edges a path shows. Only
+    /// records from the articles the edge already has are kept, so a
+    /// `--drug-articles` filter still holds.
+    pub fn load_evidence(&mut self, store: &Store, edge: EdgeIndex) -> Result<()> {
+        let (s, o) = self
+            .graph
+            .edge_endpoints(edge)
+            .context("no such edge in the graph")?;
+        let subject = NamedNode::new(self.graph[s].iri.clone())
+            .with_context(|| format!("bad IRI {}", self.graph[s].iri))?;
+        let object = self.graph[o].iri.clone();
+        let predicate = jd(self.graph[edge].property.name()).into_string();
+        let known: BTreeSet<String> = self.graph[edge]
+            .evidence
+            .iter()
+            .map(|e| e.article.clone())
+            .collect();
+        let default = Some(GraphNameRef::DefaultGraph);
+        let assertion: Term = jd("Assertion").into();
+        let mut evidence = Vec::new();
+        for quad in store.quads_for_pattern(
+            None,
+            Some(rdf::SUBJECT),
+            Some(subject.as_ref().into()),
+            default,
+        ) {
+            let NamedOrBlankNode::NamedNode(node) = quad.context("cannot read the store")?.subject
+            else {
+                continue;
+            };
+            let mut record = Record::default();
+            let mut is_assertion = false;
+            for q in store.quads_for_pattern(Some(node.as_ref().into()), None, None, default) {
+                let q = q.context("cannot read the store")?;
+                let p = q.predicate.as_str();
+                if p == rdf::TYPE.as_str() {
+                    is_assertion |= q.object == assertion;
+                } else if p == rdf::PREDICATE.as_str() {
+                    record.predicate = iri_of(q.object);
+                } else if p == rdf::OBJECT.as_str() {
+                    record.object = iri_of(q.object);
+                } else if p == PROV_WAS_DERIVED_FROM {
+                    record.article = iri_of(q.object);
+                } else if let Some(local) = p.strip_prefix(crate::rdf::JD) {
+                    let text = literal_text(&q.object);
+                    match local {
+                        "sentence" => record.sentence = text,
+                        "charStart" => record.start = text.parse().unwrap_or(0),
+                        "charEnd" => record.end = text.parse().unwrap_or(0),
+                        "rule" => record.rule = text,
+                        _ => {}
+                    }
+                }
+            }
+            if !is_assertion
+                || record.predicate != predicate
+                || record.object != object
+                || !known.contains(&record.article)
+            {
+                continue;
+            }
+            let article = NamedNode::new(record.article.clone())
+                .with_context(|| format!("bad IRI {}", record.article))?;
+            let mut file = String::new();
+            let mut about_drugs = false;
+            for q in store.quads_for_pattern(Some(article.as_ref().into()), None, None, default) {
+                let q = q.context("cannot read the store")?;
+                match q.predicate.as_str().strip_prefix(crate::rdf::JD) {
+                    Some("sourceFile") => file = literal_text(&q.object),
+                    Some("aboutDrugs") => about_drugs = literal_text(&q.object) == "true",
+                    _ => {}
+                }
+            }
+            evidence.push(EdgeEvidence {
+                file,
+                start: record.start,
+                end: record.end,
+                article: record.article,
+                sentence: record.sentence,
+                rule: record.rule,
+                about_drugs,
+            });
+        }
+        evidence.sort();
+        evidence.dedup();
+        self.graph[edge].evidence = evidence;
+        Ok(())
     }
 
     /// Sorts nodes and edges, builds the petgraph graph, counts support and
@@ -759,7 +850,7 @@ pub(crate) mod tests {
         assert_eq!(located.support, 2);
         assert_eq!(located.evidence[0].file, "test.txt");
         // Articles only: same support, no sentences.
-        let light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
+        let mut light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
         let located = light
             .graph
             .edge_weights()
@@ -768,6 +859,18 @@ pub(crate) mod tests {
         assert_eq!(located.support, 2);
         assert!(located.evidence.iter().all(|e| e.sentence.is_empty()));
         assert!(located.evidence.iter().filter(|e| e.about_drugs).count() == 1);
+        let edge = light
+            .graph
+            .edge_indices()
+            .find(|&e| light.graph[e].property == Property::LocatedIn)
+            .unwrap();
+        light.load_evidence(&store, edge).unwrap();
+        let full = read
+            .graph
+            .edge_weights()
+            .find(|e| e.property == Property::LocatedIn)
+            .unwrap();
+        assert_eq!(light.graph[edge].evidence, full.evidence);
     }
 
     #[test]

@@ -283,8 +283,8 @@ pub fn run_graph(command: GraphCommand) -> Result<()> {
             json,
         } => {
             let store = open_store(&source.store)?;
-            let kg = load(&source, &store, EvidenceDetail::Full)?;
-            path(&kg, &from, &to, sentences, json, &mut out)?;
+            let mut kg = load(&source, &store, EvidenceDetail::Articles)?;
+            path(&mut kg, &store, &from, &to, sentences, json, &mut out)?;
         }
         GraphCommand::Neighbours {
             name,
@@ -598,14 +598,14 @@ fn groups(
 }
 
 fn path(
-    kg: &KnowledgeGraph,
+    kg: &mut KnowledgeGraph,
+    store: &Store,
     from: &str,
     to: &str,
     sentences: usize,
     json: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let g = &kg.graph;
     let a = kg.find(from, None)?;
     let b = kg.find(to, None)?;
     let Some(nodes) = shortest_path(kg, a, b) else {
@@ -615,13 +615,14 @@ fn path(
             kg.describe(b)
         );
     };
-    let mut steps = Vec::new();
+    let mut step_ids = Vec::new();
     for pair in nodes.windows(2) {
         let (x, y) = (pair[0], pair[1]);
         // The best-supported relation between the two, either direction.
-        let edge = g
+        let edge = kg
+            .graph
             .edges_connecting(x, y)
-            .chain(g.edges_connecting(y, x))
+            .chain(kg.graph.edges_connecting(y, x))
             .max_by(|p, q| {
                 p.weight()
                     .support
@@ -629,20 +630,32 @@ fn path(
                     .then_with(|| q.weight().property.name().cmp(p.weight().property.name()))
             })
             .context("a path step without a relation")?;
-        steps.push(edge);
+        step_ids.push(edge.id());
     }
+    // The graph was read without sentences; fetch those of the path only.
+    for &e in &step_ids {
+        kg.load_evidence(store, e)?;
+    }
+    let g = &kg.graph;
+    let steps: Vec<_> = step_ids
+        .iter()
+        .map(|&e| {
+            let (s, t) = g.edge_endpoints(e).expect("a path edge");
+            (s, t, &g[e])
+        })
+        .collect();
     if json {
         let value = json!({
             "from": g[a].iri,
             "to": g[b].iri,
             "length": steps.len(),
             "nodes": nodes.iter().map(|&n| json!({"iri": g[n].iri, "label": g[n].label, "class": g[n].class.name()})).collect::<Vec<_>>(),
-            "edges": steps.iter().map(|e| json!({
-                "source": g[e.source()].iri,
-                "target": g[e.target()].iri,
-                "property": e.weight().property.name(),
-                "support": e.weight().support,
-                "evidence": e.weight().evidence.iter().take(sentences.max(1)).collect::<Vec<_>>(),
+            "edges": steps.iter().map(|(s, t, edge)| json!({
+                "source": g[*s].iri,
+                "target": g[*t].iri,
+                "property": edge.property.name(),
+                "support": edge.support,
+                "evidence": edge.evidence.iter().take(sentences.max(1)).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
@@ -656,19 +669,21 @@ fn path(
         steps.len(),
         if steps.len() == 1 { "" } else { "s" }
     )?;
-    for (i, e) in steps.iter().enumerate() {
-        let edge = e.weight();
+    for (i, (s, t, edge)) in steps.iter().enumerate() {
         writeln!(
             out,
             "{}. {} —{}→ {}   (support {})",
             i + 1,
-            g[e.source()].label,
+            g[*s].label,
             edge.property.name(),
-            g[e.target()].label,
+            g[*t].label,
             edge.support
         )?;
         if edge.evidence.is_empty() {
-            writeln!(out, "     (from the region gazetteer: no sentence)")?;
+            writeln!(
+                out,
+                "     (no sentence: implied, by the region gazetteer or a loaded file)"
+            )?;
         }
         for ev in edge.evidence.iter().take(sentences) {
             writeln!(out, "     “{}”", ev.sentence)?;
