@@ -1,4 +1,4 @@
-//! GEXF 1.3 (https://gexf.net/schema.html), Gephi's own format.
+//! GEXF 1.3 (<https://gexf.net/schema.html>), Gephi's own format.
 //!
 //! Node attributes are declared in `<attributes class="node">` (class, IRI,
 //! scores, community) and edge attributes in `<attributes class="edge">`;

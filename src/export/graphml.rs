@@ -1,4 +1,4 @@
-//! GraphML (http://graphml.graphdrawing.org) with yEd's extension.
+//! GraphML (<http://graphml.graphdrawing.org>) with yEd's extension.
 //!
 //! Typed `<key>`s carry the entity's label, class, IRI and scores and the
 //! relation's property and support, which Cytoscape, Gephi and networkx

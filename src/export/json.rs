@@ -187,9 +187,11 @@ impl<'a> From<&'a EdgeEvidence> for ViewerEvidence<'a> {
     }
 }
 
-/// The viewer JSON (schema in the module docs of the HTML viewer and in
-/// README): meta, classes, nodes, edges with at most
-/// `ctx.evidence_limit` sentences each (the first by file and offset).
+/// The viewer JSON (`docs/schemas/viewer.schema.json`): meta, classes,
+/// nodes, and edges with at most `ctx.evidence_limit` sentences each (the
+/// first by file and offset; `meta.evidenceLimit` and
+/// `meta.edgesWithMoreEvidence` say so). No layout is precomputed, so
+/// nodes carry no `x`/`y`.
 pub fn write_viewer_json(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result<()> {
     let g = &ctx.graph.graph;
     let a = ctx.analysis;
