@@ -1,81 +1,635 @@
-//! Sink: the petgraph view, for analytics and exports.
+//! Sink and source: the petgraph view, for analytics and exports.
 //!
-//! In: a [`Knowledge`]. Out: a [`KnowledgeGraph`]: a directed graph whose
-//! nodes are entities (class, label, IRI key) and whose edges are relations
-//! (property, number of supporting articles), in a deterministic order.
+//! In: a [`Knowledge`] (right after extraction, for `build`'s summary) or an
+//! Oxigraph store written by `jindu build` (only its default graph is read:
+//! named graphs hold copies or the ontology). Out: a [`KnowledgeGraph`]: a
+//! directed multigraph whose nodes are entities keyed by their IRI (class,
+//! labels, mention count, kind, the regions they lie in) and whose edges are
+//! relations (property, number of supporting articles, the sentences behind
+//! them). Nodes are sorted by IRI and edges by (subject, property, object), so
+//! both ways of building give the same indexes and every output is
+//! deterministic.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use petgraph::graph::{DiGraph, NodeIndex};
+use anyhow::{Context, Result, bail};
+use oxigraph::model::vocab::{rdf, rdfs};
+use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef};
+use oxigraph::store::Store;
+use petgraph::Direction;
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::model::{EntityClass, EntityId, Knowledge, Property};
+use crate::model::{EntityClass, Knowledge, Property};
+use crate::rdf::{article_iri, entity_iri, jd};
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Node {
-    pub id: EntityId,
-    pub label: String,
-    /// Number of articles mentioning the entity.
-    pub mentions: usize,
+const SKOS_ALT_LABEL: &str = "http://www.w3.org/2004/02/skos/core#altLabel";
+const PROV_WAS_DERIVED_FROM: &str = "http://www.w3.org/ns/prov#wasDerivedFrom";
+
+/// How much of each relation's evidence to read from a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvidenceDetail {
+    /// Sentence, offsets, rule, article, file.
+    Full,
+    /// Article and file only (sentences empty, offsets 0).
+    Articles,
 }
 
+/// Candidates listed when a name is not found.
+const MAX_CANDIDATES: usize = 12;
+
+/// An entity of the graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    /// The entity's IRI in the store (the node's key in every export).
+    pub iri: String,
+    pub class: EntityClass,
+    /// The canonical name (`rdfs:label`).
+    pub label: String,
+    /// Other surface forms (`skos:altLabel`), sorted.
+    pub alt_labels: Vec<String>,
+    /// Number of articles mentioning the entity.
+    pub mentions: usize,
+    /// Region level, agency kind, drug kind, campaign kind or case kind.
+    pub kind: Option<String>,
+    /// GB/T 2260 code of a Chinese region.
+    pub admin_code: Option<String>,
+    /// Labels of the regions the entity lies in (through `jd:locatedIn` or
+    /// `jd:occurredIn`, then `jd:partOf` upwards); a region lists itself and
+    /// its ancestors. Sorted.
+    pub regions: Vec<String>,
+    /// The top-level region (the root of the `jd:partOf` chain) the entity
+    /// lies in, as (IRI, label): drawings cluster by it.
+    pub top_region: Option<RegionRef>,
+}
+
+/// One place a relation was read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EdgeEvidence {
+    /// The source file name (`jd:sourceFile` of the article).
+    pub file: String,
+    /// Unicode scalar offsets of the sentence in the decoded source.
+    pub start: usize,
+    pub end: usize,
+    /// The article's IRI.
+    pub article: String,
+    pub sentence: String,
+    pub rule: String,
+    /// True when the article is about drugs (`jd:aboutDrugs`).
+    #[serde(skip)]
+    pub about_drugs: bool,
+}
+
+/// A relation between two entities.
 #[derive(Debug, Clone, Serialize)]
 pub struct Edge {
     pub property: Property,
     /// Number of distinct articles supporting the relation (0: from the gazetteer).
     pub support: usize,
+    /// Where the relation was read, sorted by file and offsets.
+    pub evidence: Vec<EdgeEvidence>,
 }
 
+impl Edge {
+    /// Recounts the distinct articles of the evidence.
+    pub fn recount_support(&mut self) {
+        let articles: BTreeSet<&str> = self.evidence.iter().map(|e| e.article.as_str()).collect();
+        self.support = articles.len();
+    }
+}
+
+#[derive(Debug, Clone, Default)]
 pub struct KnowledgeGraph {
     pub graph: DiGraph<Node, Edge>,
-    pub index: HashMap<EntityId, NodeIndex>,
+    /// Node of each entity IRI.
+    pub index: HashMap<String, NodeIndex>,
 }
 
 impl KnowledgeGraph {
-    /// Builds the graph; entity and relation order follows the model's
-    /// sorted maps, so node and edge indexes are stable.
+    /// Builds the graph from freshly extracted knowledge, with the same IRIs
+    /// and evidence the store would hold.
     pub fn build(kn: &Knowledge) -> KnowledgeGraph {
-        let mut graph = DiGraph::new();
-        let mut index = HashMap::new();
-        for entity in kn.entities.values() {
-            let n = graph.add_node(Node {
-                id: entity.id.clone(),
+        let nodes = kn
+            .entities
+            .values()
+            .map(|entity| Node {
+                iri: entity_iri(&entity.id).into_string(),
+                class: entity.id.class,
                 label: entity.label.clone(),
+                alt_labels: entity.alt_labels.iter().cloned().collect(),
                 mentions: entity.mentioned_in.len(),
-            });
-            index.insert(entity.id.clone(), n);
-        }
-        for relation in kn.relations.values() {
-            let (Some(&s), Some(&o)) = (
-                index.get(&relation.key.subject),
-                index.get(&relation.key.object),
-            ) else {
-                continue;
-            };
-            let articles: BTreeSet<usize> = relation.evidence.iter().map(|e| e.article).collect();
-            graph.add_edge(
-                s,
-                o,
-                Edge {
-                    property: relation.key.property,
-                    support: articles.len(),
-                },
-            );
-        }
-        KnowledgeGraph { graph, index }
+                kind: entity.kind.clone(),
+                admin_code: entity.admin_code.clone(),
+                regions: Vec::new(),
+                top_region: None,
+            })
+            .collect();
+        let edges = kn
+            .relations
+            .values()
+            .map(|relation| {
+                let evidence = relation
+                    .evidence
+                    .iter()
+                    .map(|ev| {
+                        let article = &kn.articles[ev.article];
+                        EdgeEvidence {
+                            file: kn.sources[article.source].name.clone(),
+                            start: ev.char_start,
+                            end: ev.char_end,
+                            article: article_iri(kn, ev.article).into_string(),
+                            sentence: ev.sentence.clone(),
+                            rule: ev.rule.clone(),
+                            about_drugs: article.about_drugs,
+                        }
+                    })
+                    .collect();
+                (
+                    entity_iri(&relation.key.subject).into_string(),
+                    entity_iri(&relation.key.object).into_string(),
+                    Edge {
+                        property: relation.key.property,
+                        support: 0,
+                        evidence,
+                    },
+                )
+            })
+            .collect();
+        KnowledgeGraph::assemble(nodes, edges)
     }
 
-    /// Undirected degree of every node, highest first (ties by label).
+    /// Reads the graph from a store's default graph: entities (by their
+    /// `rdf:type`), the direct triples of the relation properties between
+    /// them, and the `jd:Assertion` records behind each relation.
+    pub fn from_store(store: &Store) -> Result<KnowledgeGraph> {
+        KnowledgeGraph::from_store_with(store, EvidenceDetail::Full)
+    }
+
+    /// As [`KnowledgeGraph::from_store`]; with [`EvidenceDetail::Articles`]
+    /// the evidence keeps only its article, file and drug flag (enough for
+    /// support counts and every filter), which skips reading the sentences,
+    /// offsets and rules: about a third less to read on large stores.
+    pub fn from_store_with(store: &Store, detail: EvidenceDetail) -> Result<KnowledgeGraph> {
+        let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
+        for class in EntityClass::ALL {
+            let class_iri = jd(class.name());
+            for (subject, _) in scan(store, rdf::TYPE, Some(class_iri.as_ref().into()))? {
+                nodes.entry(subject.clone()).or_insert_with(|| Node {
+                    label: fallback_label(&subject),
+                    iri: subject,
+                    class,
+                    alt_labels: Vec::new(),
+                    mentions: 0,
+                    kind: None,
+                    admin_code: None,
+                    regions: Vec::new(),
+                    top_region: None,
+                });
+            }
+        }
+        let mut labels: HashMap<String, String> = HashMap::new();
+        for (subject, object) in scan(store, rdfs::LABEL, None)? {
+            if nodes.contains_key(&subject) {
+                let text = literal_text(&object);
+                // One label per entity by the model; keep the smallest if a
+                // loaded file added more, so the choice is stable.
+                labels
+                    .entry(subject)
+                    .and_modify(|l| {
+                        if text < *l {
+                            *l = text.clone()
+                        }
+                    })
+                    .or_insert(text);
+            }
+        }
+        for (iri, label) in labels {
+            if let Some(node) = nodes.get_mut(&iri) {
+                node.label = label;
+            }
+        }
+        for (subject, object) in scan(store, NamedNodeRef::new_unchecked(SKOS_ALT_LABEL), None)? {
+            if let Some(node) = nodes.get_mut(&subject) {
+                node.alt_labels.push(literal_text(&object));
+            }
+        }
+        for (subject, _) in scan(store, jd("mentionedIn").as_ref(), None)? {
+            if let Some(node) = nodes.get_mut(&subject) {
+                node.mentions += 1;
+            }
+        }
+        for property in [
+            "level",
+            "agencyKind",
+            "drugKind",
+            "campaignKind",
+            "caseKind",
+        ] {
+            for (subject, object) in scan(store, jd(property).as_ref(), None)? {
+                if let Some(node) = nodes.get_mut(&subject) {
+                    node.kind = Some(literal_text(&object));
+                }
+            }
+        }
+        for (subject, object) in scan(store, jd("adminCode").as_ref(), None)? {
+            if let Some(node) = nodes.get_mut(&subject) {
+                node.admin_code = Some(literal_text(&object));
+            }
+        }
+        for node in nodes.values_mut() {
+            node.alt_labels.sort();
+            node.alt_labels.dedup();
+        }
+
+        // Relations: the direct triples between known entities, one scan
+        // per property, in parallel (decoding IRIs is most of the cost).
+        let scans: Vec<(Property, Vec<(String, Term)>)> = Property::ALL
+            .par_iter()
+            .map(|&p| Ok((p, scan(store, jd(p.name()).as_ref(), None)?)))
+            .collect::<Result<_>>()?;
+        let mut edges: BTreeMap<(String, Property, String), Edge> = BTreeMap::new();
+        for (property, pairs) in scans {
+            for (subject, object) in pairs {
+                let Term::NamedNode(object) = object else {
+                    continue;
+                };
+                let object = object.into_string();
+                if nodes.contains_key(&subject) && nodes.contains_key(&object) {
+                    edges.insert(
+                        (subject, property, object),
+                        Edge {
+                            property,
+                            support: 0,
+                            evidence: Vec::new(),
+                        },
+                    );
+                }
+            }
+        }
+
+        // Articles: their file name and whether they are about drugs.
+        let mut article_files: HashMap<String, String> = HashMap::new();
+        for (subject, object) in scan(store, jd("sourceFile").as_ref(), None)? {
+            article_files.insert(subject, literal_text(&object));
+        }
+        let mut drug_articles: HashSet<String> = HashSet::new();
+        for (subject, object) in scan(store, jd("aboutDrugs").as_ref(), None)? {
+            if literal_text(&object) == "true" {
+                drug_articles.insert(subject);
+            }
+        }
+
+        // Provenance records, read one property at a time, the scans in
+        // parallel (a scan per property is much faster than a lookup per
+        // record, or than a SPARQL join, on large stores).
+        let mut records: HashMap<String, Record> = HashMap::new();
+        for (subject, _) in scan(store, rdf::TYPE, Some(jd("Assertion").as_ref().into()))? {
+            records.insert(subject, Record::default());
+        }
+        let fields: [(NamedNode, RecordSetter); 8] = [
+            (rdf::SUBJECT.into_owned(), |r, t| r.subject = iri_of(t)),
+            (rdf::PREDICATE.into_owned(), |r, t| r.predicate = iri_of(t)),
+            (rdf::OBJECT.into_owned(), |r, t| r.object = iri_of(t)),
+            (NamedNode::new_unchecked(PROV_WAS_DERIVED_FROM), |r, t| {
+                r.article = iri_of(t)
+            }),
+            (jd("sentence"), |r, t| r.sentence = literal_text(&t)),
+            (jd("charStart"), |r, t| {
+                r.start = literal_text(&t).parse().unwrap_or(0)
+            }),
+            (jd("charEnd"), |r, t| {
+                r.end = literal_text(&t).parse().unwrap_or(0)
+            }),
+            (jd("rule"), |r, t| r.rule = literal_text(&t)),
+        ];
+        let wanted = match detail {
+            EvidenceDetail::Full => fields.len(),
+            EvidenceDetail::Articles => 4,
+        };
+        let scans: Vec<(RecordSetter, Vec<(String, Term)>)> = fields
+            .into_iter()
+            .take(wanted)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|(predicate, set)| Ok((set, scan(store, predicate.as_ref(), None)?)))
+            .collect::<Result<_>>()?;
+        for (set, pairs) in scans {
+            for (subject, object) in pairs {
+                if let Some(record) = records.get_mut(&subject) {
+                    set(record, object);
+                }
+            }
+        }
+        let property_by_iri: HashMap<String, Property> = Property::ALL
+            .into_iter()
+            .map(|p| (jd(p.name()).into_string(), p))
+            .collect();
+        for record in records.into_values() {
+            let Some(&property) = property_by_iri.get(&record.predicate) else {
+                continue;
+            };
+            let key = (record.subject, property, record.object);
+            if let Some(edge) = edges.get_mut(&key) {
+                edge.evidence.push(EdgeEvidence {
+                    file: article_files
+                        .get(&record.article)
+                        .cloned()
+                        .unwrap_or_default(),
+                    start: record.start,
+                    end: record.end,
+                    about_drugs: drug_articles.contains(&record.article),
+                    article: record.article,
+                    sentence: record.sentence,
+                    rule: record.rule,
+                });
+            }
+        }
+        let edges = edges.into_iter().map(|((s, _, o), e)| (s, o, e)).collect();
+        Ok(KnowledgeGraph::assemble(
+            nodes.into_values().collect(),
+            edges,
+        ))
+    }
+
+    /// Reads the full evidence of one edge from the store, for a graph read
+    /// with [`EvidenceDetail::Articles`]: a lookup per provenance record of
+    /// the edge's subject, cheap for the few edges a path shows. Only
+    /// records from the articles the edge already has are kept, so a
+    /// `--drug-articles` filter still holds.
+    pub fn load_evidence(&mut self, store: &Store, edge: EdgeIndex) -> Result<()> {
+        let (s, o) = self
+            .graph
+            .edge_endpoints(edge)
+            .context("no such edge in the graph")?;
+        let subject = NamedNode::new(self.graph[s].iri.clone())
+            .with_context(|| format!("bad IRI {}", self.graph[s].iri))?;
+        let object = self.graph[o].iri.clone();
+        let predicate = jd(self.graph[edge].property.name()).into_string();
+        let known: BTreeSet<String> = self.graph[edge]
+            .evidence
+            .iter()
+            .map(|e| e.article.clone())
+            .collect();
+        let default = Some(GraphNameRef::DefaultGraph);
+        let assertion: Term = jd("Assertion").into();
+        let mut evidence = Vec::new();
+        for quad in store.quads_for_pattern(
+            None,
+            Some(rdf::SUBJECT),
+            Some(subject.as_ref().into()),
+            default,
+        ) {
+            let NamedOrBlankNode::NamedNode(node) = quad.context("cannot read the store")?.subject
+            else {
+                continue;
+            };
+            let mut record = Record::default();
+            let mut is_assertion = false;
+            for q in store.quads_for_pattern(Some(node.as_ref().into()), None, None, default) {
+                let q = q.context("cannot read the store")?;
+                let p = q.predicate.as_str();
+                if p == rdf::TYPE.as_str() {
+                    is_assertion |= q.object == assertion;
+                } else if p == rdf::PREDICATE.as_str() {
+                    record.predicate = iri_of(q.object);
+                } else if p == rdf::OBJECT.as_str() {
+                    record.object = iri_of(q.object);
+                } else if p == PROV_WAS_DERIVED_FROM {
+                    record.article = iri_of(q.object);
+                } else if let Some(local) = p.strip_prefix(crate::rdf::JD) {
+                    let text = literal_text(&q.object);
+                    match local {
+                        "sentence" => record.sentence = text,
+                        "charStart" => record.start = text.parse().unwrap_or(0),
+                        "charEnd" => record.end = text.parse().unwrap_or(0),
+                        "rule" => record.rule = text,
+                        _ => {}
+                    }
+                }
+            }
+            if !is_assertion
+                || record.predicate != predicate
+                || record.object != object
+                || !known.contains(&record.article)
+            {
+                continue;
+            }
+            let article = NamedNode::new(record.article.clone())
+                .with_context(|| format!("bad IRI {}", record.article))?;
+            let mut file = String::new();
+            let mut about_drugs = false;
+            for q in store.quads_for_pattern(Some(article.as_ref().into()), None, None, default) {
+                let q = q.context("cannot read the store")?;
+                match q.predicate.as_str().strip_prefix(crate::rdf::JD) {
+                    Some("sourceFile") => file = literal_text(&q.object),
+                    Some("aboutDrugs") => about_drugs = literal_text(&q.object) == "true",
+                    _ => {}
+                }
+            }
+            evidence.push(EdgeEvidence {
+                file,
+                start: record.start,
+                end: record.end,
+                article: record.article,
+                sentence: record.sentence,
+                rule: record.rule,
+                about_drugs,
+            });
+        }
+        evidence.sort();
+        evidence.dedup();
+        self.graph[edge].evidence = evidence;
+        Ok(())
+    }
+
+    /// Sorts nodes and edges, builds the petgraph graph, counts support and
+    /// annotates every node with its regions.
+    fn assemble(mut nodes: Vec<Node>, mut edges: Vec<(String, String, Edge)>) -> KnowledgeGraph {
+        nodes.sort_by(|a, b| a.iri.cmp(&b.iri));
+        nodes.dedup_by(|a, b| a.iri == b.iri);
+        edges.sort_by(|a, b| {
+            (&a.0, a.2.property.name(), &a.1).cmp(&(&b.0, b.2.property.name(), &b.1))
+        });
+        let mut graph = DiGraph::with_capacity(nodes.len(), edges.len());
+        let mut index = HashMap::with_capacity(nodes.len());
+        for node in nodes {
+            let iri = node.iri.clone();
+            index.insert(iri, graph.add_node(node));
+        }
+        for (subject, object, mut edge) in edges {
+            let (Some(&s), Some(&o)) = (index.get(&subject), index.get(&object)) else {
+                continue;
+            };
+            edge.evidence.sort();
+            edge.evidence.dedup();
+            edge.recount_support();
+            graph.add_edge(s, o, edge);
+        }
+        let mut kg = KnowledgeGraph { graph, index };
+        kg.annotate_regions();
+        kg
+    }
+
+    /// Fills [`Node::regions`] and [`Node::top_region`] from the
+    /// `jd:locatedIn`, `jd:occurredIn` and `jd:partOf` edges.
+    fn annotate_regions(&mut self) {
+        let g = &self.graph;
+        let is_region = |n: NodeIndex| g[n].class == EntityClass::Region;
+        // Parents of each region, smallest IRI first (node order is IRI order).
+        let parents = |n: NodeIndex| -> Vec<NodeIndex> {
+            let mut p: Vec<NodeIndex> = g
+                .edges_directed(n, Direction::Outgoing)
+                .filter(|e| e.weight().property == Property::PartOf && is_region(e.target()))
+                .map(|e| e.target())
+                .collect();
+            p.sort();
+            p.dedup();
+            p
+        };
+        let mut annotations: Vec<(Vec<String>, Option<RegionRef>)> = Vec::new();
+        for n in g.node_indices() {
+            let mut direct: Vec<NodeIndex> = if is_region(n) {
+                vec![n]
+            } else {
+                g.edges_directed(n, Direction::Outgoing)
+                    .filter(|e| {
+                        matches!(
+                            e.weight().property,
+                            Property::LocatedIn | Property::OccurredIn
+                        ) && is_region(e.target())
+                    })
+                    .map(|e| e.target())
+                    .collect()
+            };
+            direct.sort();
+            direct.dedup();
+            let mut seen: BTreeSet<NodeIndex> = BTreeSet::new();
+            let mut stack = direct.clone();
+            while let Some(r) = stack.pop() {
+                if seen.insert(r) {
+                    stack.extend(parents(r));
+                }
+            }
+            let labels: BTreeSet<String> = seen.iter().map(|&r| g[r].label.clone()).collect();
+            // The root above the first direct region, following the first
+            // parent each time (and stopping on a cycle).
+            let top = direct.first().map(|&start| {
+                let mut at = start;
+                let mut visited = HashSet::from([at]);
+                while let Some(&p) = parents(at).first() {
+                    if !visited.insert(p) {
+                        break;
+                    }
+                    at = p;
+                }
+                (g[at].iri.clone(), g[at].label.clone())
+            });
+            annotations.push((labels.into_iter().collect(), top));
+        }
+        for (n, (regions, top)) in self.graph.node_indices().zip(annotations) {
+            self.graph[n].regions = regions;
+            self.graph[n].top_region = top;
+        }
+    }
+
+    /// Finds the entity a user names: by label, then by alternative label,
+    /// then by IRI (full, or the part after `…/id/`). An unknown or ambiguous
+    /// name is an error that lists the candidates.
+    pub fn find(&self, name: &str, class: Option<EntityClass>) -> Result<NodeIndex> {
+        let name = name.trim();
+        let of_class = |n: &NodeIndex| class.is_none_or(|c| self.graph[*n].class == c);
+        let by_label: Vec<NodeIndex> = self
+            .graph
+            .node_indices()
+            .filter(|n| self.graph[*n].label == name)
+            .filter(of_class)
+            .collect();
+        let candidates = if !by_label.is_empty() {
+            by_label
+        } else {
+            let by_alt: Vec<NodeIndex> = self
+                .graph
+                .node_indices()
+                .filter(|n| self.graph[*n].alt_labels.iter().any(|a| a == name))
+                .filter(of_class)
+                .collect();
+            if !by_alt.is_empty() {
+                by_alt
+            } else {
+                let full = if name.starts_with("http") {
+                    name.to_string()
+                } else {
+                    format!("{}{}", crate::rdf::ID, name.trim_start_matches('/'))
+                };
+                self.index
+                    .get(&full)
+                    .copied()
+                    .filter(of_class)
+                    .into_iter()
+                    .collect()
+            }
+        };
+        let what = class.map_or("entity".to_string(), |c| c.name().to_string());
+        match candidates.as_slice() {
+            [one] => Ok(*one),
+            [] => {
+                let similar: Vec<String> = self
+                    .graph
+                    .node_indices()
+                    .filter(of_class)
+                    .filter(|n| {
+                        let node = &self.graph[*n];
+                        node.label.contains(name)
+                            || (!node.label.is_empty() && name.contains(node.label.as_str()))
+                            || node.alt_labels.iter().any(|a| a.contains(name))
+                    })
+                    .map(|n| self.describe(n))
+                    .collect();
+                if similar.is_empty() {
+                    bail!(
+                        "no {what} named {name} in the graph (give a label, an alternative label or an IRI)"
+                    )
+                }
+                let more = match similar.len().saturating_sub(MAX_CANDIDATES) {
+                    0 => String::new(),
+                    k => format!("\n  … and {k} more"),
+                };
+                bail!(
+                    "no {what} named exactly {name}; similar names:\n  {}{more}",
+                    similar[..similar.len().min(MAX_CANDIDATES)].join("\n  ")
+                )
+            }
+            many => bail!(
+                "{name} names {} entities; give one of these IRIs instead:\n  {}",
+                many.len(),
+                many.iter()
+                    .map(|&n| self.describe(n))
+                    .collect::<Vec<_>>()
+                    .join("\n  ")
+            ),
+        }
+    }
+
+    /// `label (Class) <iri>`, for messages.
+    pub fn describe(&self, n: NodeIndex) -> String {
+        let node = &self.graph[n];
+        format!("{} ({}) <{}>", node.label, node.class.name(), node.iri)
+    }
+
+    /// Undirected degree of every node, highest first (ties by label),
+    /// leaving out the region hierarchy that only the gazetteer implies.
     pub fn degree_ranking(&self, class: Option<EntityClass>) -> Vec<(String, usize)> {
         let mut out: Vec<(String, usize)> = self
             .graph
             .node_indices()
-            .filter(|&n| class.is_none_or(|c| self.graph[n].id.class == c))
+            .filter(|&n| class.is_none_or(|c| self.graph[n].class == c))
             .map(|n| {
                 let degree = self
                     .graph
-                    .edges_directed(n, petgraph::Direction::Outgoing)
-                    .chain(self.graph.edges_directed(n, petgraph::Direction::Incoming))
+                    .edges_directed(n, Direction::Outgoing)
+                    .chain(self.graph.edges_directed(n, Direction::Incoming))
                     .filter(|e| e.weight().property != Property::PartOf || e.weight().support > 0)
                     .count();
                 (self.graph[n].label.clone(), degree)
@@ -91,12 +645,73 @@ impl KnowledgeGraph {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Entity, Evidence};
+/// A region as (IRI, label).
+pub type RegionRef = (String, String);
 
-    fn entity(class: EntityClass, key: &str) -> Entity {
+/// Sets one field of a [`Record`] from an object term.
+type RecordSetter = fn(&mut Record, Term);
+
+/// The provenance record of one relation, as read from the store.
+#[derive(Default)]
+struct Record {
+    subject: String,
+    predicate: String,
+    object: String,
+    article: String,
+    sentence: String,
+    start: usize,
+    end: usize,
+    rule: String,
+}
+
+/// The (named subject, object) pairs of a predicate in the default graph,
+/// optionally with a fixed object.
+fn scan(
+    store: &Store,
+    predicate: NamedNodeRef<'_>,
+    object: Option<TermRef<'_>>,
+) -> Result<Vec<(String, Term)>> {
+    let mut out = Vec::new();
+    for quad in store.quads_for_pattern(
+        None,
+        Some(predicate),
+        object,
+        Some(GraphNameRef::DefaultGraph),
+    ) {
+        let quad = quad.context("cannot read the store")?;
+        if let NamedOrBlankNode::NamedNode(subject) = quad.subject {
+            out.push((subject.into_string(), quad.object));
+        }
+    }
+    Ok(out)
+}
+
+fn literal_text(term: &Term) -> String {
+    match term {
+        Term::Literal(l) => l.value().to_string(),
+        Term::NamedNode(n) => n.as_str().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn iri_of(term: Term) -> String {
+    match term {
+        Term::NamedNode(n) => n.into_string(),
+        other => other.to_string(),
+    }
+}
+
+/// The last IRI segment, for an entity without `rdfs:label`.
+fn fallback_label(iri: &str) -> String {
+    iri.rsplit('/').next().unwrap_or(iri).to_string()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::{Entity, EntityId, Evidence};
+
+    pub(crate) fn entity(class: EntityClass, key: &str) -> Entity {
         Entity {
             id: EntityId::new(class, key),
             label: key.to_string(),
@@ -108,25 +723,186 @@ mod tests {
         }
     }
 
+    pub(crate) fn evidence(article: usize) -> Evidence {
+        Evidence {
+            article,
+            char_start: 0,
+            char_end: 1,
+            sentence: format!("sentence {article}"),
+            rule: "test".into(),
+        }
+    }
+
+    /// A knowledge value with sources and articles for the given number of
+    /// articles (the odd ones about drugs).
+    pub(crate) fn knowledge_with_articles(count: usize) -> Knowledge {
+        let mut kn = Knowledge::default();
+        kn.sources.push(crate::model::SourceInfo {
+            name: "test.txt".into(),
+            path: "test.txt".into(),
+            sha256: "0123456789abcdef0123456789abcdef".into(),
+            encoding: "UTF-8".into(),
+            char_len: 10,
+            byte_len: 10,
+        });
+        for i in 0..count {
+            kn.articles.push(crate::model::ArticleInfo {
+                source: 0,
+                index: i + 1,
+                title: None,
+                char_start: 0,
+                char_end: 1,
+                about_drugs: i % 2 == 1,
+                date: None,
+            });
+        }
+        kn
+    }
+
     #[test]
     fn builds_nodes_edges_and_degrees() {
-        let mut kn = Knowledge::default();
+        let mut kn = knowledge_with_articles(1);
         let a = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
         let r = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
         let c = kn.upsert_entity(entity(EntityClass::Campaign, "清源断流"));
-        let ev = Evidence {
-            article: 0,
-            char_start: 0,
-            char_end: 1,
-            sentence: String::new(),
-            rule: String::new(),
-        };
-        kn.add_relation(a.clone(), Property::LocatedIn, r, Some(ev.clone()));
-        kn.add_relation(a, Property::ParticipatesIn, c, Some(ev));
+        kn.add_relation(a.clone(), Property::LocatedIn, r, Some(evidence(0)));
+        kn.add_relation(a, Property::ParticipatesIn, c, Some(evidence(0)));
         let g = KnowledgeGraph::build(&kn);
         assert_eq!(g.graph.node_count(), 3);
         assert_eq!(g.graph.edge_count(), 2);
         assert_eq!(g.degree_ranking(None)[0], ("开鲁县公安局".to_string(), 2));
         assert_eq!(g.component_count(), 1);
+        let agency = g.find("开鲁县公安局", None).unwrap();
+        assert_eq!(g.graph[agency].regions, vec!["开鲁县".to_string()]);
+        assert!(g.graph[agency].iri.ends_with("agency/开鲁县公安局"));
+    }
+
+    #[test]
+    fn a_store_reads_back_as_the_graph_it_was_built_from() {
+        let mut kn = knowledge_with_articles(2);
+        let mut a = entity(EntityClass::Agency, "开鲁县公安局");
+        a.alt_labels.insert("开鲁公安".into());
+        let a = kn.upsert_entity(a);
+        let mut county = entity(EntityClass::Region, "开鲁县");
+        county.admin_code = Some("150523".into());
+        county.kind = Some("county".into());
+        let county = kn.upsert_entity(county);
+        let city = kn.upsert_entity(entity(EntityClass::Region, "通辽市"));
+        let c = kn.upsert_entity(entity(EntityClass::Campaign, "清源断流"));
+        kn.add_relation(
+            a.clone(),
+            Property::LocatedIn,
+            county.clone(),
+            Some(evidence(0)),
+        );
+        kn.add_relation(
+            a.clone(),
+            Property::LocatedIn,
+            county.clone(),
+            Some(evidence(1)),
+        );
+        kn.add_relation(a, Property::ParticipatesIn, c, Some(evidence(1)));
+        kn.add_relation(county, Property::PartOf, city, None);
+        let built = KnowledgeGraph::build(&kn);
+
+        let dir = tempfile::tempdir().unwrap();
+        crate::rdf::write_store(&dir.path().join("store"), &kn).unwrap();
+        {
+            // Copies of the data in a named graph (one per source, soon)
+            // must not count twice.
+            let rw = Store::open(dir.path().join("store")).unwrap();
+            let copy = oxigraph::model::NamedNode::new("urn:jindu:test-copy").unwrap();
+            let quads: Vec<oxigraph::model::Quad> = rw
+                .quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph))
+                .map(|q| {
+                    let q = q.unwrap();
+                    oxigraph::model::Quad::new(q.subject, q.predicate, q.object, copy.clone())
+                })
+                .collect();
+            rw.extend(quads).unwrap();
+            rw.flush().unwrap();
+        }
+        let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
+        let read = KnowledgeGraph::from_store(&store).unwrap();
+        let nodes = |g: &KnowledgeGraph| {
+            serde_json::to_string(&g.graph.node_weights().collect::<Vec<_>>()).unwrap()
+        };
+        let edges = |g: &KnowledgeGraph| {
+            g.graph
+                .edge_indices()
+                .map(|e| {
+                    let (s, o) = g.graph.edge_endpoints(e).unwrap();
+                    (
+                        g.graph[s].iri.clone(),
+                        g.graph[o].iri.clone(),
+                        serde_json::to_string(&g.graph[e]).unwrap(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(nodes(&read), nodes(&built));
+        assert_eq!(edges(&read), edges(&built));
+        let located = read
+            .graph
+            .edge_weights()
+            .find(|e| e.property == Property::LocatedIn)
+            .unwrap();
+        assert_eq!(located.support, 2);
+        assert_eq!(located.evidence[0].file, "test.txt");
+        // Articles only: same support, no sentences.
+        let mut light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
+        let located = light
+            .graph
+            .edge_weights()
+            .find(|e| e.property == Property::LocatedIn)
+            .unwrap();
+        assert_eq!(located.support, 2);
+        assert!(located.evidence.iter().all(|e| e.sentence.is_empty()));
+        assert!(located.evidence.iter().filter(|e| e.about_drugs).count() == 1);
+        let edge = light
+            .graph
+            .edge_indices()
+            .find(|&e| light.graph[e].property == Property::LocatedIn)
+            .unwrap();
+        light.load_evidence(&store, edge).unwrap();
+        let full = read
+            .graph
+            .edge_weights()
+            .find(|e| e.property == Property::LocatedIn)
+            .unwrap();
+        assert_eq!(light.graph[edge].evidence, full.evidence);
+    }
+
+    #[test]
+    fn regions_roll_up_and_names_resolve_with_candidates() {
+        let mut kn = knowledge_with_articles(1);
+        let a = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+        let county = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+        let city = kn.upsert_entity(entity(EntityClass::Region, "通辽市"));
+        let province = kn.upsert_entity(entity(EntityClass::Region, "内蒙古自治区"));
+        kn.add_relation(a, Property::LocatedIn, county.clone(), Some(evidence(0)));
+        kn.add_relation(county, Property::PartOf, city.clone(), None);
+        kn.add_relation(city, Property::PartOf, province, None);
+        let g = KnowledgeGraph::build(&kn);
+        let agency = g.find("开鲁县公安局", None).unwrap();
+        assert_eq!(
+            g.graph[agency].regions,
+            ["内蒙古自治区", "开鲁县", "通辽市"]
+        );
+        assert!(
+            g.graph[agency]
+                .top_region
+                .as_ref()
+                .is_some_and(
+                    |(iri, label)| iri.ends_with("内蒙古自治区") && label == "内蒙古自治区"
+                )
+        );
+        assert!(g.find("region/开鲁县", None).is_ok());
+        let err = g.find("开鲁", None).unwrap_err().to_string();
+        assert!(
+            err.contains("开鲁县公安局") && err.contains("开鲁县 (Region)"),
+            "{err}"
+        );
+        assert!(g.find("开鲁县", Some(EntityClass::Agency)).is_err());
     }
 }

@@ -195,6 +195,16 @@ enum Command {
         /// The folder to write.
         dir: PathBuf,
     },
+    /// Graph analytics on a built store: centrality, components, Louvain
+    /// communities, paths with their sentences, neighbourhoods.
+    Graph {
+        #[command(subcommand)]
+        command: jindu::graph_cli::GraphCommand,
+    },
+    /// Writes the graph of a built store for other tools: GraphML (yEd,
+    /// Cytoscape, Gephi), GEXF, DOT, Cytoscape.js, node-link JSON, Neo4j
+    /// CSV, or one self-contained HTML page.
+    Export(jindu::graph_cli::ExportArgs),
 }
 
 fn main() -> ExitCode {
@@ -339,6 +349,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Lexicon { dir } => {
             export_defaults(&dir)?;
             eprintln!("wrote the lexicon files to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph { command } => {
+            jindu::graph_cli::run_graph(command)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(args) => {
+            jindu::graph_cli::run_export(args)?;
             Ok(ExitCode::SUCCESS)
         }
     }
