@@ -806,7 +806,11 @@ pub(crate) mod tests {
         let built = KnowledgeGraph::build(&kn);
 
         let dir = tempfile::tempdir().unwrap();
-        crate::rdf::write_store(&dir.path().join("store"), &kn).unwrap();
+        {
+            let store = Store::open(dir.path().join("store")).unwrap();
+            store.extend(crate::rdf::knowledge_quads(&kn)).unwrap();
+            store.flush().unwrap();
+        }
         {
             // Copies of the data in a named graph (one per source, soon)
             // must not count twice.
