@@ -3,30 +3,11 @@
 //! query answers.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
 use std::sync::OnceLock;
 
-/// Runs the binary with a fixed read time (SOURCE_DATE_EPOCH), so that two
-/// builds of the same input give the same quads.
-fn jindu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jindu"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .expect("the jindu binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn seeds_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
-}
+mod common;
+use common::{jindu, seeds_dir, stderr, stdout};
 
 /// One store built from the seeds, shared by the tests that only read it.
 fn seed_store() -> &'static Path {

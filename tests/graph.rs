@@ -3,27 +3,11 @@
 //! write-back and every export format.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
 use std::sync::OnceLock;
 
-fn jindu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jindu"))
-        .args(args)
-        .output()
-        .expect("the jindu binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn seeds_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds")
-}
+mod common;
+use common::{jindu, seeds_dir, stderr, stdout};
 
 /// A store built from the seeds into `dir`.
 fn build_store(dir: &Path) -> PathBuf {

@@ -6,16 +6,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
 use std::sync::OnceLock;
 
-fn jindu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jindu"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .expect("the jindu binary runs")
-}
+mod common;
+use common::jindu;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Corpus {

@@ -4,15 +4,10 @@
 //! builds and of broken data.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn jindu(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jindu"))
-        .args(args)
-        .env("SOURCE_DATE_EPOCH", "1767225600")
-        .output()
-        .expect("the jindu binary runs")
-}
+mod common;
+use common::{jindu, repo};
 
 fn ok(out: Output) -> String {
     assert!(
@@ -21,10 +16,6 @@ fn ok(out: Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// A corpus folder with copies of some seed pages and gold-extra pages.

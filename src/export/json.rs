@@ -46,6 +46,27 @@ fn write_array<T: Serialize>(
     Ok(())
 }
 
+/// A node with its names, class, regions and analytics, as node-link and
+/// the viewer write it (object keys come out sorted).
+fn node_json(ctx: &ExportContext<'_>, n: petgraph::graph::NodeIndex) -> serde_json::Value {
+    let node = &ctx.graph.graph[n];
+    let a = ctx.analysis;
+    let i = n.index();
+    json!({
+        "id": node.iri,
+        "label": node.label,
+        "class": node.class.name(),
+        "altLabels": node.alt_labels,
+        "regions": node.regions,
+        "mentions": node.mentions,
+        "degree": a.degree[i],
+        "weightedDegree": a.weighted_degree[i],
+        "pagerank": a.pagerank[i],
+        "betweenness": a.betweenness[i],
+        "community": a.community[i],
+    })
+}
+
 fn edge_id(e: EdgeIndex) -> String {
     format!("e{}", e.index())
 }
@@ -117,7 +138,6 @@ pub(super) fn write_cytoscape(ctx: &ExportContext<'_>, out: &mut dyn Write) -> R
 /// is a directed multigraph.
 pub(super) fn write_node_link(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result<()> {
     let g = &ctx.graph.graph;
-    let a = ctx.analysis;
     write!(
         out,
         "{{\n  \"directed\": true,\n  \"multigraph\": true,\n  \"graph\": {},\n  \"nodes\": ",
@@ -126,22 +146,9 @@ pub(super) fn write_node_link(ctx: &ExportContext<'_>, out: &mut dyn Write) -> R
     write_array(
         out,
         g.node_indices().map(|n| {
-            let node = &g[n];
-            let i = n.index();
-            json!({
-                "id": node.iri,
-                "label": node.label,
-                "class": node.class.name(),
-                "altLabels": node.alt_labels,
-                "regions": node.regions,
-                "mentions": node.mentions,
-                "degree": a.degree[i],
-                "weightedDegree": a.weighted_degree[i],
-                "pagerank": a.pagerank[i],
-                "betweenness": a.betweenness[i],
-                "community": a.community[i],
-                "color": class_color(node.class),
-            })
+            let mut value = node_json(ctx, n);
+            value["color"] = json!(class_color(g[n].class));
+            value
         }),
         "  ",
     )?;
@@ -224,27 +231,7 @@ pub fn write_viewer_json(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result
         meta,
         serde_json::Value::Object(classes)
     )?;
-    write_array(
-        out,
-        g.node_indices().map(|n| {
-            let node = &g[n];
-            let i = n.index();
-            json!({
-                "id": node.iri,
-                "label": node.label,
-                "class": node.class.name(),
-                "altLabels": node.alt_labels,
-                "mentions": node.mentions,
-                "degree": a.degree[i],
-                "weightedDegree": a.weighted_degree[i],
-                "pagerank": a.pagerank[i],
-                "betweenness": a.betweenness[i],
-                "community": a.community[i],
-                "regions": node.regions,
-            })
-        }),
-        "",
-    )?;
+    write_array(out, g.node_indices().map(|n| node_json(ctx, n)), "")?;
     out.write_all(b",\n\"edges\": ")?;
     write_array(
         out,
