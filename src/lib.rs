@@ -10,6 +10,7 @@
 
 pub mod article;
 pub mod clean;
+pub mod corpus;
 pub mod eval;
 pub mod graph;
 pub mod lexicon;
