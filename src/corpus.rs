@@ -196,6 +196,7 @@ struct Region {
 
 /// Everything a page is made from, prepared once.
 pub struct Generator {
+    gbk: GbkTable,
     /// Template kinds of each article type: headline, lead, body, close.
     kinds: Vec<[String; 4]>,
     templates: BTreeMap<String, Vec<Template>>,
@@ -594,6 +595,7 @@ impl Generator {
             .map(|(k, _)| ["headline", "lead", "body", "close"].map(|p| format!("{k}-{p}")))
             .collect();
         Ok(Generator {
+            gbk: GbkTable::new(),
             kinds,
             templates,
             agencies,
@@ -842,9 +844,10 @@ impl Generator {
         self.drugs[0].0.clone()
     }
 
-    fn bind(&self, rng: &mut Rng, st: &mut ArticleState, slot: &'static str) -> Bound {
-        if let Some(b) = st.bound.get(slot) {
-            return b.clone();
+    /// Binds an entity slot of the article, once.
+    fn bind(&self, rng: &mut Rng, st: &mut ArticleState, slot: &'static str) {
+        if st.bound.contains_key(slot) {
+            return;
         }
         let k = st.region;
         let region = &self.regions[k];
@@ -997,8 +1000,7 @@ impl Generator {
             }
             _ => unreachable!("slot {slot} checked when loading"),
         };
-        st.bound.insert(slot, b.clone());
-        b
+        st.bound.insert(slot, b);
     }
 
     fn render(
@@ -1015,7 +1017,8 @@ impl Generator {
                 Part::Slot(name) => {
                     let name = name.as_str();
                     if let Some(&slot) = ENTITY_SLOTS.iter().find(|s| **s == name) {
-                        let b = self.bind(rng, st, slot);
+                        self.bind(rng, st, slot);
+                        let b = &st.bound[slot];
                         out.push_str(&b.written);
                         for (class, label, code, written) in &b.entities {
                             m.entity(class, label, code.as_deref(), written);
@@ -1158,13 +1161,7 @@ impl Generator {
         }
         let gbk = rng.chance(0.1);
         let bytes = if gbk {
-            let (b, _, errors) = encoding_rs::GBK.encode(&text);
-            if errors {
-                let (b, _, _) = encoding_rs::GB18030.encode(&text);
-                b.into_owned()
-            } else {
-                b.into_owned()
-            }
+            self.gbk.encode(&text)
         } else {
             text.into_bytes()
         };
@@ -1189,6 +1186,48 @@ impl Generator {
             relations: manifest.relations.len(),
             statistics: manifest.statistics.len(),
         }
+    }
+}
+
+/// A GBK encoder by table lookup (encoding_rs encodes CJK by search, slowly).
+struct GbkTable {
+    /// Two-byte code by BMP code point; 0 when GBK has none.
+    codes: Vec<u16>,
+}
+
+impl GbkTable {
+    fn new() -> GbkTable {
+        let mut codes = vec![0u16; 0x10000];
+        for lead in 0x81u8..=0xfe {
+            for trail in (0x40u8..=0xfe).filter(|t| *t != 0x7f) {
+                let bytes = [lead, trail];
+                let (text, had_errors) = encoding_rs::GBK.decode_without_bom_handling(&bytes);
+                let mut chars = text.chars();
+                if let (false, Some(c), None) = (had_errors, chars.next(), chars.next())
+                    && (c as u32) < 0x10000
+                    && codes[c as usize] == 0
+                {
+                    codes[c as usize] = u16::from_be_bytes(bytes);
+                }
+            }
+        }
+        GbkTable { codes }
+    }
+
+    /// GBK bytes of the text; GB18030 (a superset) when a character is not in GBK.
+    fn encode(&self, text: &str) -> Vec<u8> {
+        let mut out = Vec::with_capacity(text.len());
+        for c in text.chars() {
+            if c.is_ascii() {
+                out.push(c as u8);
+                continue;
+            }
+            match self.codes.get(c as usize) {
+                Some(&code) if code != 0 => out.extend_from_slice(&code.to_be_bytes()),
+                _ => return encoding_rs::GB18030.encode(text).0.into_owned(),
+            }
+        }
+        out
     }
 }
 
@@ -1266,36 +1305,58 @@ pub fn make_corpus(lex: &Lexicon, opts: &CorpusOptions) -> Result<CorpusSummary>
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
     let started = Instant::now();
-    let mut summary = CorpusSummary {
+    let summary = CorpusSummary {
         generator: GENERATOR_VERSION.into(),
         seed: opts.seed,
         size_requested: opts.size,
         ..Default::default()
     };
+    // Batches are generated in parallel while a writer thread puts the
+    // previous batch on disk, in index order.
     let batch = (rayon::current_num_threads() * 16) as u64;
-    let mut next = 0u64;
-    'outer: while summary.bytes_written < opts.size {
-        let pages: Vec<Page> = (next..next + batch)
-            .into_par_iter()
-            .map(|i| generator.page(opts.seed, i))
-            .collect();
-        next += batch;
-        for page in pages {
-            if summary.bytes_written >= opts.size {
-                break 'outer;
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Page>>(2);
+    let size = opts.size;
+    let written = std::thread::scope(|scope| -> Result<CorpusSummary> {
+        let writer = scope.spawn(move || -> Result<CorpusSummary> {
+            let mut summary = summary;
+            for pages in receive {
+                for page in pages {
+                    if summary.bytes_written >= size {
+                        return Ok(summary);
+                    }
+                    write_page(&pages_dir, &manifest_dir, &page)?;
+                    summary.bytes_written += page.bytes.len() as u64;
+                    summary.pages += 1;
+                    summary.articles += page.articles as u64;
+                    summary.drug_articles += page.drug_articles as u64;
+                    summary.gbk_pages += page.gbk as u64;
+                    summary.ocr_pages += page.ocr as u64;
+                    summary.entities += page.entities as u64;
+                    summary.relations += page.relations as u64;
+                    summary.statistics += page.statistics as u64;
+                }
             }
-            write_page(&pages_dir, &manifest_dir, &page)?;
-            summary.bytes_written += page.bytes.len() as u64;
-            summary.pages += 1;
-            summary.articles += page.articles as u64;
-            summary.drug_articles += page.drug_articles as u64;
-            summary.gbk_pages += page.gbk as u64;
-            summary.ocr_pages += page.ocr as u64;
-            summary.entities += page.entities as u64;
-            summary.relations += page.relations as u64;
-            summary.statistics += page.statistics as u64;
+            Ok(summary)
+        });
+        // Generate until the pages made cover the size (the writer stops at
+        // the same page: the first one that reaches it).
+        let mut next = 0u64;
+        let mut made = 0u64;
+        while made < size {
+            let pages: Vec<Page> = (next..next + batch)
+                .into_par_iter()
+                .map(|i| generator.page(opts.seed, i))
+                .collect();
+            next += batch;
+            made += pages.iter().map(|p| p.bytes.len() as u64).sum::<u64>();
+            if send.send(pages).is_err() {
+                break; // the writer failed; its error follows
+            }
         }
-    }
+        drop(send);
+        writer.join().expect("the writer thread does not panic")
+    })?;
+    let mut summary = written;
     summary.seconds = started.elapsed().as_secs_f64();
     let mut json = serde_json::to_vec_pretty(&summary)?;
     json.push(b'\n');
@@ -1340,6 +1401,16 @@ mod tests {
             let e = parse_size(bad).unwrap_err().to_string();
             assert!(e.contains("bad size"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn the_gbk_table_encodes_as_encoding_rs() {
+        let (_, g) = generator();
+        let text = "云南省公安厅禁毒总队破获“3·15”特大贩卖毒品案——缴获冰毒12.6公斤（记者 李明）";
+        assert_eq!(
+            g.gbk.encode(text),
+            encoding_rs::GBK.encode(text).0.into_owned()
+        );
     }
 
     #[test]
