@@ -653,7 +653,6 @@ struct ManifestBuilder {
     relations: Vec<[String; 3]>,
     rel_seen: HashSet<[String; 3]>,
     statistics: Vec<GoldStatistic>,
-    figures: HashSet<(&'static str, u64)>,
 }
 
 impl ManifestBuilder {
@@ -1029,9 +1028,18 @@ impl Generator {
                     } else if let Some(f) = FIGURE_SLOTS.iter().find(|f| f.0 == name) {
                         let (_, metric, lo, hi, factor, decimals) = *f;
                         // A figure written twice is one statistic to a
-                        // reader: each figure of a page is new.
+                        // reader, and the scorer matches values within
+                        // 0.5 %: each figure of a metric differs by more
+                        // than 1 % from the others of its page.
                         let mut v = rng.range(lo, hi);
-                        while !m.figures.insert((metric, v)) {
+                        for _ in 0..32 {
+                            let close = m.statistics.iter().any(|s| {
+                                s.metric == metric
+                                    && s.value.abs_diff(v * factor) * 100 <= s.value.max(v * factor)
+                            });
+                            if !close {
+                                break;
+                            }
                             v = rng.range(lo, hi);
                         }
                         if decimals == 1 {
