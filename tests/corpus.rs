@@ -127,7 +127,9 @@ fn make_corpus_is_deterministic_and_extraction_finds_what_was_put_in() {
         "relation:partOf",
     ]);
     let statistics = f1(&["statistics"]);
-    // Floors a little below what was measured (0.995, 0.97, 0.98 at 10 MB).
+    // Floors a little below what was measured for this corpus (F1 0.996,
+    // 0.988, 0.974); relations sit lower on bigger corpora, where a relation
+    // read in one page also counts in every page naming both its ends.
     assert!(entities.2 >= 0.97, "entities {entities:?}");
     assert!(relations.2 >= 0.93, "relations {relations:?}");
     assert!(statistics.2 >= 0.94, "statistics {statistics:?}");
