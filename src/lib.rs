@@ -14,6 +14,7 @@
 pub mod analytics;
 pub mod article;
 pub mod clean;
+pub mod corpus;
 pub mod eval;
 pub mod export;
 pub mod filter;

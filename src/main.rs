@@ -190,6 +190,35 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Writes a synthetic corpus of news pages with a manifest of what each
+    /// page contains, for measuring extraction at scale.
+    ///
+    /// OUT/pages/NNNNNNN.txt holds two to six articles each (some pages with
+    /// OCR-style line breaks, some in GBK, some articles about other
+    /// topics); OUT/manifest/NNNNNNN.json says what was put in, in the gold
+    /// format, so `jindu eval --gold OUT/manifest OUT/pages` reports recall
+    /// and precision; OUT/corpus.json gives the seed, size and counts. The
+    /// same seed and size give the same bytes whatever the thread count.
+    MakeCorpus {
+        /// The folder to write (its pages/ and manifest/ must be new or empty).
+        out: PathBuf,
+        /// Bytes of page text to write at least: 300KB, 10MB, 1GB (units of 1024).
+        #[arg(long)]
+        size: String,
+        /// Seed of the random choices.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Folders whose data files extend the lexicons (see data/README.md).
+        #[arg(long = "lexicon", value_name = "DIR")]
+        lexicons: Vec<PathBuf>,
+        /// Folders whose templates.txt, agencies.tsv, fillers.tsv extend (or,
+        /// starting with a line `# replace`, replace) those of data/corpus/.
+        #[arg(long = "templates", value_name = "DIR")]
+        templates: Vec<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Writes the embedded lexicon files into a folder, to read or extend.
     Lexicon {
         /// The folder to write.
@@ -346,6 +375,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             min_f1,
             json,
         } => eval(gold, inputs, lexicons, details, min_f1, json),
+        Command::MakeCorpus {
+            out,
+            size,
+            seed,
+            lexicons,
+            templates,
+            threads,
+        } => make_corpus(out, &size, seed, lexicons, templates, threads),
         Command::Lexicon { dir } => {
             export_defaults(&dir)?;
             eprintln!("wrote the lexicon files to {}", dir.display());
@@ -606,6 +643,42 @@ fn open_store_writable(path: &std::path::Path) -> Result<oxigraph::store::Store>
     }
     oxigraph::store::Store::open(path)
         .with_context(|| format!("cannot open the store at {}", path.display()))
+}
+
+fn make_corpus(
+    out: PathBuf,
+    size: &str,
+    seed: u64,
+    lexicons: Vec<PathBuf>,
+    templates: Vec<PathBuf>,
+    threads: Option<usize>,
+) -> Result<ExitCode> {
+    let size = jindu::corpus::parse_size(size)?;
+    let lex = Lexicon::load(&lexicons)?;
+    let opts = jindu::corpus::CorpusOptions {
+        size,
+        seed,
+        out,
+        lexicons,
+        templates,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.unwrap_or(0))
+        .build()?;
+    let s = pool.install(|| jindu::corpus::make_corpus(&lex, &opts))?;
+    println!(
+        "jindu make-corpus: {} pages, {} articles ({} about drugs), {} bytes in {:.2} s ({:.1} MB/s); {} entities, {} relations, {} statistics in the manifest",
+        s.pages,
+        s.articles,
+        s.drug_articles,
+        s.bytes_written,
+        s.seconds,
+        s.bytes_written as f64 / 1e6 / s.seconds.max(1e-9),
+        s.entities,
+        s.relations,
+        s.statistics
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn eval(
