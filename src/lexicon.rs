@@ -230,6 +230,9 @@ pub enum Meaning {
     Campaign(usize),
     /// 该 (this): a reference to an agency named before.
     Demonstrative,
+    /// A word matched only so that no name is read across it: 联合 before
+    /// 阳高县 must not leave 合阳 (a county) to match, nor 高县 after it.
+    Word,
 }
 
 pub struct Lexicon {
@@ -677,6 +680,13 @@ impl Lexicon {
             }
         }
 
+        // Cooperation words (not the 与… patterns) become words of the
+        // automaton: leftmost-longest then reads 联合|阳高县 rather than
+        // 联|合阳|高县, while a longer name starting there still wins
+        // (会同县 over 会同).
+        for word in cooperation_words.iter().filter(|w| !w.starts_with('与')) {
+            builder.push(word, Meaning::Word);
+        }
         let (forms, automaton) = builder.build()?;
         let t2s_protected = forms
             .iter()

@@ -2283,6 +2283,28 @@ mod tests {
     }
 
     #[test]
+    fn a_cooperation_word_does_not_lend_its_last_character_to_a_place() {
+        // 合阳 is a county: 联合 must be read first, leaving 阳高县 whole.
+        let kn = extract("5月2日，大同市公安局禁毒支队联合阳高县公安局破获一起贩毒案。");
+        assert_labels(&kn, EntityClass::Agency, &["阳高县公安局"]);
+        assert_labels(&kn, EntityClass::Region, &["阳高县"]);
+        assert!(!labels(&kn, EntityClass::Region).contains(&"合阳县".to_string()));
+        assert!(
+            has(
+                &kn,
+                "大同市公安局禁毒支队",
+                Property::CooperatesWith,
+                "阳高县公安局"
+            ) || has(
+                &kn,
+                "阳高县公安局",
+                Property::CooperatesWith,
+                "大同市公安局禁毒支队"
+            )
+        );
+    }
+
+    #[test]
     fn agency_chain_with_units_and_regions() {
         let kn = extract(
             "7月3日，昭通市公安局昭阳分局禁毒大队联合昭阳区人民检察院在校园开展禁毒宣传活动。",
