@@ -605,11 +605,39 @@ impl Lexicon {
         campaign_suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.chars().count()));
 
         // Statistics.
+        // `{drug}`, `{precursor}`, `{plant}`, `{category}` in an objects
+        // pattern stand for every form of drugs.tsv of that kind, so that a
+        // drug added there is counted in seizures without editing patterns.
+        let drug_forms = |kind: &str| -> String {
+            let mut forms: Vec<&String> = builder
+                .forms
+                .iter()
+                .filter(|(_, meanings)| {
+                    meanings.iter().any(
+                        |m| matches!(m, Meaning::Drug(i) if drugs.get(*i).is_some_and(|d| d.kind == kind)),
+                    )
+                })
+                .map(|(form, _)| form)
+                .collect();
+            // Longest first: the regex alternation takes the first that fits.
+            forms.sort_by(|a, b| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)));
+            let alternatives: Vec<String> = forms.iter().map(|f| regex::escape(f)).collect();
+            format!("(?:{})", alternatives.join("|"))
+        };
+        let placeholders: Vec<(String, String)> = ["drug", "precursor", "plant", "category"]
+            .iter()
+            .map(|k| (format!("{{{k}}}"), drug_forms(k)))
+            .collect();
         let mut metrics = Vec::new();
         for (line, f) in rows(&load_text("metrics.tsv", extra_dirs)?) {
             if f.len() < 4 {
                 bail!("metrics.tsv line {line}: expected metric, verbs, objects, units");
             }
+            let mut objects = f[2].to_string();
+            for (name, alternation) in &placeholders {
+                objects = objects.replace(name.as_str(), alternation);
+            }
+            let f: Vec<&str> = vec![f[0], f[1], &objects, f[3]];
             let filler = r"[^,;。!?]{0,14}?";
             let compile = |pattern: String| {
                 Regex::new(&pattern)

@@ -2283,6 +2283,19 @@ mod tests {
     }
 
     #[test]
+    fn seizures_of_any_drug_in_the_lexicon_count() {
+        let kn = extract(
+            "本报讯 3月8日，杭州市公安局禁毒支队在一处出租屋内当场缴获甲卡西酮12.5公斤、曲马多300克。",
+        );
+        let stats: Vec<(&str, &str)> = kn
+            .statistics
+            .iter()
+            .map(|s| (s.metric.as_str(), s.value.as_str()))
+            .collect();
+        assert!(stats.contains(&("drugsSeized", "12500")), "{stats:?}");
+    }
+
+    #[test]
     fn a_cooperation_word_does_not_lend_its_last_character_to_a_place() {
         // 合阳 is a county: 联合 must be read first, leaving 阳高县 whole.
         let kn = extract("5月2日，大同市公安局禁毒支队联合阳高县公安局破获一起贩毒案。");
