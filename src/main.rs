@@ -146,8 +146,8 @@ enum Command {
         #[arg(long, default_value = "jindu-store")]
         store: PathBuf,
     },
-    /// Writes the whole store: sorted N-Quads by default (stable across
-    /// builds), or TriG, or the data graph as Turtle or N-Triples.
+    /// Writes the whole store: N-Quads by default (the same bytes for the
+    /// same content), or TriG, or the data graph as Turtle or N-Triples.
     Dump {
         #[arg(long, default_value = "jindu-store")]
         store: PathBuf,
@@ -156,6 +156,11 @@ enum Command {
         /// Output file (default: stdout).
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Sort by the N-Quads text (readable diffs; holds the store in
+        /// memory). Without it quads stream in the store's own order, which
+        /// is the same for the same content.
+        #[arg(long)]
+        sort: bool,
     },
     /// Loads an RDF file (Turtle, TriG, N-Triples, N-Quads, RDF/XML,
     /// JSON-LD …, told by its extension or --format) into the store.
@@ -336,15 +341,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
             store,
             format,
             output,
+            sort,
         } => {
             let store = open_store(&store)?;
-            let mut buffer = Vec::new();
-            let count = jindu::rdf::dump(&store, format, &mut buffer)?;
-            match output {
-                Some(path) => std::fs::write(&path, buffer)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-                None => std::io::stdout().write_all(&buffer)?,
-            }
+            // Streamed to the file or stdout: memory stays flat at any size.
+            let count = match &output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    let mut out = std::io::BufWriter::new(file);
+                    let n = jindu::rdf::dump(&store, format, sort, &mut out)?;
+                    out.flush()
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    n
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut out = std::io::BufWriter::new(stdout.lock());
+                    let n = jindu::rdf::dump(&store, format, sort, &mut out)?;
+                    out.flush()?;
+                    n
+                }
+            };
             eprintln!("jindu dump: {count} quads");
             Ok(ExitCode::SUCCESS)
         }

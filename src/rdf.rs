@@ -11,7 +11,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use oxigraph::io::{RdfFormat, RdfParser, RdfSerializer};
 use oxigraph::model::vocab::{rdf, rdfs, xsd};
-use oxigraph::model::{BlankNode, GraphName, Literal, NamedNode, NamedOrBlankNode, Quad, Term};
+use oxigraph::model::{
+    BlankNode, GraphName, GraphNameRef, Literal, NamedNode, NamedOrBlankNode, Quad, Term,
+};
 use oxigraph::store::Store;
 use sha2::{Digest, Sha256};
 
@@ -332,30 +334,29 @@ pub fn open_store(path: &Path) -> Result<Store> {
 /// The dump formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum DumpFormat {
-    /// Every graph, one quad a line, sorted: stable for comparing builds.
+    /// Every graph, one quad a line: stable for comparing builds.
     Nquads,
     /// Every graph, with prefixes.
     Trig,
     /// The default graph (the data), with prefixes.
     Turtle,
-    /// The default graph, one triple a line, sorted.
+    /// The default graph, one triple a line.
     Ntriples,
 }
 
-/// Writes the store in a format, deterministically: quads in the order of
-/// their N-Quads text.
-pub fn dump(store: &Store, format: DumpFormat, out: &mut dyn std::io::Write) -> Result<usize> {
-    let mut quads: Vec<(String, Quad)> = Vec::new();
-    for quad in store.iter() {
-        let quad = quad.context("cannot read the store")?;
-        if matches!(format, DumpFormat::Turtle | DumpFormat::Ntriples)
-            && !quad.graph_name.is_default_graph()
-        {
-            continue;
-        }
-        quads.push((quad.to_string(), quad));
-    }
-    quads.sort_by(|a, b| a.0.cmp(&b.0));
+/// Writes the store in a format, deterministically. By default quads stream
+/// in the store's index order, which depends only on the store's content
+/// (terms are keyed by hashes of their text), so memory stays flat at any
+/// size and two stores with the same quads give the same bytes. With
+/// `sorted`, quads come in the order of their N-Quads text (readable diffs;
+/// the whole store is held in memory). Returns the number of quads written.
+pub fn dump(
+    store: &Store,
+    format: DumpFormat,
+    sorted: bool,
+    out: &mut dyn std::io::Write,
+) -> Result<usize> {
+    let data_only = matches!(format, DumpFormat::Turtle | DumpFormat::Ntriples);
     let rdf_format = match format {
         DumpFormat::Nquads => RdfFormat::NQuads,
         DumpFormat::Trig => RdfFormat::TriG,
@@ -371,13 +372,39 @@ pub fn dump(store: &Store, format: DumpFormat, out: &mut dyn std::io::Write) -> 
         }
     }
     let mut writer = serializer.for_writer(out);
-    for (_, quad) in &quads {
-        writer
-            .serialize_quad(quad)
-            .context("cannot write the dump")?;
+    let quads: Box<dyn Iterator<Item = Result<Quad>>> = if data_only {
+        Box::new(
+            store
+                .quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph))
+                .map(|q| q.context("cannot read the store")),
+        )
+    } else {
+        Box::new(store.iter().map(|q| q.context("cannot read the store")))
+    };
+    let mut count = 0;
+    if sorted {
+        let mut all: Vec<(String, Quad)> = Vec::new();
+        for quad in quads {
+            let quad = quad?;
+            all.push((quad.to_string(), quad));
+        }
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        for (_, quad) in &all {
+            writer
+                .serialize_quad(quad)
+                .context("cannot write the dump")?;
+        }
+        count = all.len();
+    } else {
+        for quad in quads {
+            writer
+                .serialize_quad(&quad?)
+                .context("cannot write the dump")?;
+            count += 1;
+        }
     }
     writer.finish().context("cannot write the dump")?;
-    Ok(quads.len())
+    Ok(count)
 }
 
 /// Prefixes used in Turtle and TriG output.
