@@ -76,7 +76,6 @@ fn edge_id(e: EdgeIndex) -> String {
 /// `docs/schemas/cytoscape.schema.json`).
 pub(super) fn write_cytoscape(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result<()> {
     let g = &ctx.graph.graph;
-    let a = ctx.analysis;
     write!(
         out,
         "{{\n  \"data\": {},\n  \"elements\": {{\n    \"nodes\": ",
@@ -86,23 +85,11 @@ pub(super) fn write_cytoscape(ctx: &ExportContext<'_>, out: &mut dyn Write) -> R
         out,
         g.node_indices().map(|n| {
             let node = &g[n];
-            let i = n.index();
+            let mut data = node_json(ctx, n);
+            data["iri"] = json!(node.iri);
+            data["color"] = json!(class_color(node.class));
             json!({
-                "data": {
-                    "id": node.iri,
-                    "label": node.label,
-                    "class": node.class.name(),
-                    "iri": node.iri,
-                    "altLabels": node.alt_labels,
-                    "regions": node.regions,
-                    "mentions": node.mentions,
-                    "degree": a.degree[i],
-                    "weightedDegree": a.weighted_degree[i],
-                    "pagerank": a.pagerank[i],
-                    "betweenness": a.betweenness[i],
-                    "community": a.community[i],
-                    "color": class_color(node.class),
-                },
+                "data": data,
                 "classes": node.class.name(),
             })
         }),
