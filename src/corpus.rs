@@ -356,8 +356,8 @@ impl Generator {
             for t in list {
                 for part in &t.parts {
                     let Part::Text(text) = part else { continue };
-                    for hit in lex.automaton.find_iter(text.as_str()) {
-                        for m in &lex.forms[hit.pattern().as_usize()].1 {
+                    for hit in lex.automaton.leftmost_find_iter(text.as_str()) {
+                        for m in &lex.forms[hit.value() as usize].1 {
                             if let Meaning::Drug(i) = m
                                 && lex.drugs[*i].kind == "category"
                             {

@@ -2,6 +2,7 @@
 //! library's stages together; data goes to stdout, logs and errors to stderr.
 
 use std::io::Write;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -15,6 +16,11 @@ use jindu::pipeline::{Extraction, Input, collect_inputs, embedded_seeds, extract
 use jindu::query::{OutputFormat, find_query, run_query, stored_queries, write_table};
 use jindu::rdf::open_store;
 use jindu::sync::{BuildOptions, SyncReport, read_time_now, remove_files, sync};
+
+// jindu allocates many small strings and maps per article; mimalloc's
+// thread-local free lists make that about a fifth cheaper than glibc's malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(

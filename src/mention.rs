@@ -32,11 +32,11 @@ impl Token {
 /// overlapping.
 pub fn find_tokens(lex: &Lexicon, text: &str, start: usize, end: usize) -> Vec<Token> {
     lex.automaton
-        .find_iter(&text[start..end])
+        .leftmost_find_iter(&text[start..end])
         .map(|m| Token {
             start: start + m.start(),
             end: start + m.end(),
-            form: m.pattern().as_usize(),
+            form: m.value() as usize,
         })
         .collect()
 }

@@ -175,32 +175,51 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static str), String> {
     if bytes.contains(&0) {
         return Err("binary data: the file holds NUL bytes and is not UTF-16".into());
     }
-    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    detector.feed(bytes, true);
-    let guess = detector.guess(None, chardetng::Utf8Detection::Allow);
     // Chinese news comes in GB-family or Big5 encodings. GB18030 decodes
     // almost any byte pairs without error, so decode with both and keep the
-    // one that reads as text: fewest private-use and rare characters, then
-    // chardetng's guess.
-    let mut best: Option<(usize, bool, String, &'static Encoding)> = None;
+    // one that reads as text: fewest private-use and rare characters. Each
+    // decoder stops at its first malformed byte (GBK text is seldom valid
+    // Big5), and chardetng, which costs more than both decodings together,
+    // is asked only to break a tie, on the opening of the file.
+    let mut candidates: Vec<(usize, String, &'static Encoding)> = Vec::with_capacity(2);
     for encoding in [GB18030, BIG5] {
-        let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
-        if had_errors || !looks_like_text(&text) {
+        let Some(text) = decode_strict(encoding, bytes) else {
             continue;
-        }
-        let penalty = oddness(&text);
-        let preferred = encoding == guess;
-        let better = match &best {
-            None => true,
-            Some((p, pref, _, _)) => penalty < *p || penalty == *p && preferred && !pref,
         };
-        if better {
-            best = Some((penalty, preferred, text.into_owned(), encoding));
+        if looks_like_text(&text) {
+            candidates.push((oddness(&text), text, encoding));
         }
     }
-    match best {
-        Some((_, _, text, encoding)) => Ok((text, encoding.name())),
+    let fewest = candidates.iter().map(|c| c.0).min();
+    candidates.retain(|c| Some(c.0) == fewest);
+    if candidates.len() > 1 {
+        let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+        let prefix = &bytes[..bytes.len().min(CHARDET_PREFIX)];
+        detector.feed(prefix, prefix.len() == bytes.len());
+        let guess = detector.guess(None, chardetng::Utf8Detection::Allow);
+        if let Some(i) = candidates.iter().position(|c| c.2 == guess) {
+            candidates.swap(0, i);
+        }
+    }
+    match candidates.into_iter().next() {
+        Some((_, text, encoding)) => Ok((text, encoding.name())),
         None => Err("cannot decode: not UTF-8, UTF-16, GB18030/GBK or Big5 text".into()),
+    }
+}
+
+/// How much of a file chardetng reads when two legacy decodings tie.
+const CHARDET_PREFIX: usize = 64 * 1024;
+
+/// Decodes all of `bytes` with `encoding`, or nothing at the first
+/// malformed sequence (without decoding the rest).
+fn decode_strict(encoding: &'static Encoding, bytes: &[u8]) -> Option<String> {
+    let mut decoder = encoding.new_decoder_without_bom_handling();
+    let capacity = decoder.max_utf8_buffer_length_without_replacement(bytes.len())?;
+    let mut text = String::with_capacity(capacity);
+    let (result, _read) = decoder.decode_to_string_without_replacement(bytes, &mut text, true);
+    match result {
+        encoding_rs::DecoderResult::InputEmpty => Some(text),
+        _ => None,
     }
 }
 

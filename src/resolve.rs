@@ -12,20 +12,22 @@
 //! the article is about), agency names are parsed as chains of
 //! region → body → units, and relations are read within sentences.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
 use regex::Regex;
+// Per-token lookups: FxHash costs a fraction of SipHash on small keys.
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::article::{Article, split_articles_with};
 use crate::clean::{CleanText, clean, is_cjk};
-use crate::lexicon::{ContextLevel, FormKind, Level, Lexicon, Meaning};
+use crate::lexicon::{ContextLevel, FormKind, Level, Lexicon, Meaning, cooperation_search_word};
 use crate::mention::{
     Token, find_cases, find_figures, find_quoted_campaigns, find_tokens, split_edition,
 };
 use crate::model::{
-    ArticleInfo, Entity, EntityClass, EntityId, Evidence, Knowledge, Property, SourceInfo,
-    Statistic,
+    ArticleInfo, Entity, EntityClass, EntityId, Evidence, Knowledge, Property, RelationKey,
+    SourceInfo, Statistic,
 };
 use crate::read::Source;
 
@@ -142,15 +144,13 @@ fn looks_traditional(lex: &Lexicon, text: &str) -> bool {
 }
 
 fn about_drugs(lex: &Lexicon, text: &str, article: &Article) -> bool {
-    let count: usize = lex
-        .topic_words
-        .iter()
-        .map(|w| text.matches(w.as_str()).count())
-        .sum();
+    // Two topic words in the text (each occurrence of each word counts),
+    // or one in the headline.
+    let count = lex.topic_words.count_in(text, 2);
     let in_title = article
         .title
         .as_ref()
-        .is_some_and(|t| lex.topic_words.iter().any(|w| t.contains(w.as_str())));
+        .is_some_and(|t| lex.topic_words.any_in(t));
     count >= 2 || in_title
 }
 
@@ -173,7 +173,7 @@ static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
 
 impl PageContext {
     fn new(lex: &Lexicon, clean: &CleanText, tokens: &[Token]) -> PageContext {
-        let mut anchors = HashMap::new();
+        let mut anchors = HashMap::default();
         for token in tokens {
             for index in strong_region(lex, token) {
                 *anchors.entry(index).or_insert(0) += 1;
@@ -327,7 +327,7 @@ impl<'a> ArticleResolver<'a> {
 
     /// Regions the article names unambiguously, with their ancestors, weighted.
     fn article_anchors(&self, tokens: &[Token]) -> HashMap<usize, usize> {
-        let mut anchors = HashMap::new();
+        let mut anchors = HashMap::default();
         for token in tokens {
             for index in strong_region(self.lex, token) {
                 *anchors.entry(index).or_insert(0) += 3;
@@ -342,7 +342,7 @@ impl<'a> ArticleResolver<'a> {
     /// The province, prefecture and county the article is about: the most
     /// weighted anchors of each level, falling back to the page's.
     fn home_regions(&self, anchors: &HashMap<usize, usize>) -> HashMap<Level, usize> {
-        let mut homes = HashMap::new();
+        let mut homes = HashMap::default();
         for level in [Level::Province, Level::Prefecture, Level::County] {
             let best = |weights: &HashMap<usize, usize>| {
                 weights
@@ -1000,6 +1000,15 @@ impl<'a> ArticleResolver<'a> {
         let lex = self.lex;
         let region = &lex.regions[index];
         let id = region_id(lex, index);
+        // Known already: its ancestors and partOf links came with it.
+        if let Some(existing) = self.kn.entities.get_mut(&id) {
+            if let Some(s) = surface
+                && s != existing.label
+            {
+                existing.alt_labels.insert(s);
+            }
+            return id;
+        }
         let mut alt = BTreeSet::new();
         if let Some(s) = surface {
             alt.insert(s);
@@ -1368,7 +1377,7 @@ impl<'a> ArticleResolver<'a> {
         let suffix = SUFFIXES.iter().find(|s| after.starts_with(*s))?;
         // The body the article is about is named most often; among equals,
         // the latest named (该局 after 开鲁县公安局 … 药监局 is the 公安局).
-        let mut counts: HashMap<&EntityId, (usize, usize)> = HashMap::new();
+        let mut counts: HashMap<&EntityId, (usize, usize)> = HashMap::default();
         for (order, m) in self.mentions.iter().enumerate() {
             if m.start < token.start
                 && m.id.class == EntityClass::Agency
@@ -1677,15 +1686,21 @@ impl<'a> ArticleResolver<'a> {
                     }
                 }
             }
-            // Cooperation: agencies in the clause of a cooperation word.
-            for entry in coop_words {
+            // Cooperation: agencies in the clause of a cooperation word
+            // (none without an agency in the sentence).
+            if agencies.is_empty() {
+                continue;
+            }
+            for found in self
+                .lex
+                .cooperation_matcher
+                .find_overlapping_iter(&text[ss..se])
+            {
+                let entry = &coop_words[found.pattern().as_usize()];
                 // `与建立`: 建立 states joint work only after 与/同/和 in its clause.
-                let (word, needs_with) = match entry.strip_prefix('与') {
-                    Some(verb) if !verb.is_empty() && entry != "与" => (verb, true),
-                    _ => (entry.as_str(), false),
-                };
-                for (p, _) in text[ss..se].match_indices(word) {
-                    let p = ss + p;
+                let needs_with = cooperation_search_word(entry) != entry.as_str();
+                {
+                    let p = ss + found.start();
                     let clause_start = text[ss..p]
                         .rfind([',', ';', ':'])
                         .map(|i| ss + i + 1)
@@ -1750,11 +1765,8 @@ impl<'a> ArticleResolver<'a> {
     /// True when the text right after an agency says it supervised or
     /// guided (公安部督办, 禁毒总队指导): no handling.
     fn supervises(&self, after: &str) -> bool {
-        let head: String = after.chars().take(6).collect();
-        self.lex
-            .supervision_words
-            .iter()
-            .any(|w| head.contains(w.as_str()))
+        let head_end = after.char_indices().nth(6).map_or(after.len(), |(i, _)| i);
+        self.lex.supervision_words.any_in(&after[..head_end])
     }
 
     /// A case is often named in one sentence and described in the next
@@ -1788,11 +1800,7 @@ impl<'a> ArticleResolver<'a> {
                 continue;
             };
             // 此案, 该案: the sentence is about the case, however far on.
-            let refers_back = self
-                .lex
-                .case_references
-                .iter()
-                .any(|w| text[ss..se].contains(w.as_str()));
+            let refers_back = self.lex.case_references.any_in(&text[ss..se]);
             if refers_back {
                 since = 0;
             }
@@ -1866,12 +1874,7 @@ impl<'a> ArticleResolver<'a> {
                 }
             }
             let sentence = &text[ss..se];
-            if self
-                .lex
-                .handling_verbs
-                .iter()
-                .any(|v| sentence.contains(v.as_str()))
-            {
+            if self.lex.handling_verbs.any_in(sentence) {
                 let agencies: Vec<&Mention> = in_sentence
                     .iter()
                     .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
@@ -1884,11 +1887,7 @@ impl<'a> ArticleResolver<'a> {
                         .find([',', ';', '。'])
                         .map_or(se, |i| a.end + i);
                     let clause = &text[a.end..clause_end];
-                    if self
-                        .lex
-                        .handling_verbs
-                        .iter()
-                        .any(|v| clause.contains(v.as_str()))
+                    if self.lex.handling_verbs.any_in(clause)
                         && !handlers.iter().any(|h| h.id == a.id)
                     {
                         handlers.push((*a).clone());
@@ -1945,8 +1944,10 @@ impl<'a> ArticleResolver<'a> {
             && in_sentence.iter().any(|n| {
                 n.start == m.end
                     && n.id.class == EntityClass::Region
-                    && self.kn.relations.keys().any(|k| {
-                        k.property == Property::PartOf && k.subject == n.id && k.object == m.id
+                    && self.kn.relations.contains_key(&RelationKey {
+                        subject: n.id.clone(),
+                        property: Property::PartOf,
+                        object: m.id.clone(),
                     })
             })
     }
@@ -1977,8 +1978,10 @@ impl<'a> ArticleResolver<'a> {
 
     fn related_by_chain(&self, a: &EntityId, b: &EntityId) -> bool {
         let chain = |x: &EntityId, y: &EntityId| {
-            self.kn.relations.keys().any(|k| {
-                k.property == Property::SubOrganizationOf && &k.subject == x && &k.object == y
+            self.kn.relations.contains_key(&RelationKey {
+                subject: x.clone(),
+                property: Property::SubOrganizationOf,
+                object: y.clone(),
             })
         };
         a.key.starts_with(&b.key) || b.key.starts_with(&a.key) || chain(a, b) || chain(b, a)
@@ -2011,7 +2014,7 @@ impl<'a> ArticleResolver<'a> {
                 let unit_fits = |r: &crate::lexicon::MetricRule| {
                     r.units
                         .iter()
-                        .any(|u| u == &fig.unit || format!("万{u}") == fig.unit)
+                        .any(|u| u == &fig.unit || fig.unit.strip_prefix('万') == Some(u.as_str()))
                 };
                 let mut rule = self.lex.metrics.iter().find(|r| {
                     unit_fits(r)
@@ -2105,6 +2108,10 @@ impl<'a> ArticleResolver<'a> {
         static SINCE: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r"((?:19|20)\d\d)年(?:(\d{1,2})月)?以来|今年以来|去年以来|年初以来|今年上半年|((?:19|20)\d\d)年(?:全年|上半年)?").expect("valid regex")
         });
+        // Every form either pattern reads has a 年.
+        if !before.contains('年') {
+            return (None, None, None);
+        }
         let year = self
             .date
             .as_ref()
