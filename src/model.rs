@@ -9,6 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 /// The entity classes of the contract (section 2).
+// The declaration order is the sort order: Agency, the first, is the
+// lowest (`Knowledge::has_relation_from` relies on it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum EntityClass {
     Agency,
@@ -269,6 +271,20 @@ impl Knowledge {
         id
     }
 
+    /// True when `subject` has some relation `property` (a range lookup:
+    /// relations are ordered by subject, then property).
+    pub fn has_relation_from(&self, subject: &EntityId, property: Property) -> bool {
+        let lowest = RelationKey {
+            subject: subject.clone(),
+            property,
+            object: EntityId::new(EntityClass::Agency, ""),
+        };
+        self.relations
+            .range(lowest..)
+            .next()
+            .is_some_and(|(k, _)| &k.subject == subject && k.property == property)
+    }
+
     /// Adds a relation, merging evidence with an existing one. A symmetric
     /// relation is stored once, from the smaller id to the larger.
     pub fn add_relation(
@@ -335,4 +351,31 @@ fn values_only<K, V: Serialize, S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.collect_seq(map.values())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relation_from_a_subject_is_found_by_range() {
+        let mut kn = Knowledge::default();
+        let unit = EntityId::new(EntityClass::Agency, "开鲁县公安局禁毒大队");
+        let body = EntityId::new(EntityClass::Agency, "开鲁县公安局");
+        let place = EntityId::new(EntityClass::Region, "150523");
+        kn.add_relation(unit.clone(), Property::LocatedIn, place.clone(), None);
+        assert!(kn.has_relation_from(&unit, Property::LocatedIn));
+        assert!(!kn.has_relation_from(&unit, Property::SubOrganizationOf));
+        assert!(!kn.has_relation_from(&body, Property::LocatedIn));
+        kn.add_relation(
+            unit.clone(),
+            Property::SubOrganizationOf,
+            body.clone(),
+            None,
+        );
+        kn.add_relation(body.clone(), Property::LocatedIn, place, None);
+        assert!(kn.has_relation_from(&unit, Property::SubOrganizationOf));
+        assert!(kn.has_relation_from(&body, Property::LocatedIn));
+        assert!(!kn.has_relation_from(&body, Property::SubOrganizationOf));
+    }
 }

@@ -12,6 +12,7 @@
 //! the article is about), agency names are parsed as chains of
 //! region → body → units, and relations are read within sentences.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
@@ -1244,11 +1245,7 @@ impl<'a> ArticleResolver<'a> {
             .map(|m| m.id.clone())
             .collect();
         for unit in &agencies {
-            let has_parent = self
-                .kn
-                .relations
-                .keys()
-                .any(|k| k.property == Property::SubOrganizationOf && &k.subject == unit);
+            let has_parent = self.kn.has_relation_from(unit, Property::SubOrganizationOf);
             if has_parent {
                 continue;
             }
@@ -1543,12 +1540,7 @@ impl<'a> ArticleResolver<'a> {
         let mut carried: Option<(usize, Vec<Mention>)> = None;
         for &(ss, se) in &article.sentences {
             let ss = ss + dateline_len(&text[ss..se]);
-            let in_sentence: Vec<Mention> = self
-                .mentions
-                .iter()
-                .filter(|m| m.start >= ss && m.end <= se)
-                .cloned()
-                .collect();
+            let in_sentence = mentions_within(&self.mentions, ss, se);
             let agencies: Vec<&Mention> = in_sentence
                 .iter()
                 .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
@@ -1782,12 +1774,7 @@ impl<'a> ArticleResolver<'a> {
         for &(ss, se) in &article.sentences {
             let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
             let ss = ss + dateline_len(&text[ss..se]);
-            let in_sentence: Vec<Mention> = self
-                .mentions
-                .iter()
-                .filter(|m| m.start >= ss && m.end <= se)
-                .cloned()
-                .collect();
+            let in_sentence = mentions_within(&self.mentions, ss, se);
             if let Some(case) = in_sentence
                 .iter()
                 .rev()
@@ -2168,6 +2155,20 @@ impl<'a> ArticleResolver<'a> {
     }
 }
 
+/// The mentions lying within `start..end`, from mentions sorted by
+/// position: borrowed as one run when none of them reaches past `end`
+/// (the usual case; names do not cross sentences), else copied.
+fn mentions_within(mentions: &[Mention], start: usize, end: usize) -> Cow<'_, [Mention]> {
+    let first = mentions.partition_point(|m| m.start < start);
+    let last = first + mentions[first..].partition_point(|m| m.start < end);
+    let run = &mentions[first..last];
+    if run.iter().all(|m| m.end <= end) {
+        Cow::Borrowed(run)
+    } else {
+        Cow::Owned(run.iter().filter(|m| m.end <= end).cloned().collect())
+    }
+}
+
 /// The length of a dateline at the start of a sentence (本报毕节9月12日电
 /// (通讯员 罗敏), 呼和浩特讯): places there say where the report was filed.
 fn dateline_len(sentence: &str) -> usize {
@@ -2287,6 +2288,25 @@ mod tests {
                 && kn.entities[&k.subject].label == s
                 && kn.entities[&k.object].label == o
         })
+    }
+
+    #[test]
+    fn mentions_within_borrow_a_sentence_run_and_copy_only_across_its_end() {
+        let m = |start, end| Mention {
+            start,
+            end,
+            id: EntityId::new(EntityClass::Drug, "海洛因"),
+            in_agency: false,
+            partial: false,
+        };
+        let all = vec![m(0, 3), m(4, 9), m(9, 12), m(12, 20), m(21, 24)];
+        let run = mentions_within(&all, 4, 12);
+        assert!(matches!(run, Cow::Borrowed(_)));
+        assert_eq!(run.iter().map(|x| x.start).collect::<Vec<_>>(), [4, 9]);
+        let cut = mentions_within(&all, 9, 15);
+        assert!(matches!(cut, Cow::Owned(_)));
+        assert_eq!(cut.iter().map(|x| x.start).collect::<Vec<_>>(), [9]);
+        assert!(mentions_within(&all, 25, 30).is_empty());
     }
 
     #[test]
