@@ -2178,6 +2178,15 @@ fn dateline_len(sentence: &str) -> usize {
         )
         .expect("valid regex")
     });
+    // The pattern's 电 or 讯 comes within its first 18 chars (3 + 8 + 6 + 1):
+    // most sentences are no dateline, and this says so without the regex.
+    let head_end = sentence
+        .char_indices()
+        .nth(18)
+        .map_or(sentence.len(), |(i, _)| i);
+    if !sentence[..head_end].contains(['电', '讯']) {
+        return 0;
+    }
     DATELINE.find(sentence).map_or(0, |m| m.end())
 }
 
@@ -2205,14 +2214,14 @@ pub fn region_id(lex: &Lexicon, index: usize) -> EntityId {
 /// Renders a value as a plain decimal (no exponent, no trailing zeros).
 pub fn format_decimal(v: f64) -> String {
     let rounded = (v * 1000.0).round() / 1000.0;
-    let mut s = format!("{rounded:.3}");
-    while s.ends_with('0') {
-        s.pop();
+    // Whole numbers (most counts and grams) print as integers; the rest in
+    // the shortest form that reads back as the same number, which for a
+    // value rounded to thousandths has at most three decimals. (`{:.3}`
+    // would give the same digits through a much slower exact formatter.)
+    if rounded.fract() == 0.0 && rounded.abs() < 9.0e15 {
+        return format!("{}", rounded as i64);
     }
-    if s.ends_with('.') {
-        s.pop();
-    }
-    s
+    format!("{rounded}")
 }
 
 /// Merges per-source fragments, in order, into one knowledge base.
@@ -2288,6 +2297,22 @@ mod tests {
                 && kn.entities[&k.subject].label == s
                 && kn.entities[&k.object].label == o
         })
+    }
+
+    #[test]
+    fn decimals_print_as_plain_numbers_rounded_to_thousandths() {
+        for (v, text) in [
+            (4.1, "4.1"),
+            (4100.0, "4100"),
+            (2.97e6, "2970000"),
+            (1.23456, "1.235"),
+            (0.0005, "0.001"),
+            (0.0001, "0"),
+            (167.25, "167.25"),
+            (1.5e13, "15000000000000"),
+        ] {
+            assert_eq!(format_decimal(v), text, "{v}");
+        }
     }
 
     #[test]
