@@ -49,10 +49,14 @@ struct Mention {
 /// Extracts one source into a knowledge fragment with one source.
 pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     let mut kn = Knowledge::default();
-    let text = if looks_traditional(lex, &source.text) {
-        lex.to_simplified(&source.text).0
+    let (cjk, traditional, convertible) = traditional_chars(lex, &source.text);
+    let text: Cow<str> = if convertible == 0 {
+        // Nothing to convert (most Simplified pages): skip the copy.
+        Cow::Borrowed(&source.text)
+    } else if cjk > 0 && traditional * 100 >= cjk * 3 {
+        Cow::Owned(lex.to_simplified(&source.text).0)
     } else {
-        lex.to_simplified_mixed(&source.text).0
+        Cow::Owned(lex.to_simplified_mixed(&source.text).0)
     };
     let cleaned = clean(&text);
     kn.sources.push(SourceInfo {
@@ -128,20 +132,26 @@ fn original_title(clean: &CleanText, original: &[char], article: &Article) -> Op
     (!parts.is_empty()).then(|| parts.join(" "))
 }
 
-/// Traditional text has many chars that the T→S table changes; Simplified
-/// text has almost none (a few shared chars map to themselves' variants).
-fn looks_traditional(lex: &Lexicon, text: &str) -> bool {
+/// Counts, in a text: the unified ideographs, those of them the T→S table
+/// changes, and all the chars it changes (of any block). Traditional text
+/// has many changed ideographs (3 % and more); Simplified text has almost
+/// none (a few shared chars map to variants of themselves).
+fn traditional_chars(lex: &Lexicon, text: &str) -> (usize, usize, usize) {
     let mut cjk = 0usize;
     let mut traditional = 0usize;
+    let mut convertible = 0usize;
     for c in text.chars() {
+        if c < lex.t2s_floor {
+            continue;
+        }
+        let changes = lex.t2s.contains_key(&c);
+        convertible += changes as usize;
         if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
             cjk += 1;
-            if lex.t2s.contains_key(&c) {
-                traditional += 1;
-            }
+            traditional += changes as usize;
         }
     }
-    cjk > 0 && traditional * 100 >= cjk * 3
+    (cjk, traditional, convertible)
 }
 
 fn about_drugs(lex: &Lexicon, text: &str, article: &Article) -> bool {
