@@ -196,11 +196,17 @@ impl GraphFilter {
             }
             let mut edge = e.weight().clone();
             if self.drug_articles {
-                edge.evidence.retain(|ev| ev.about_drugs);
-                if edge.evidence.is_empty() {
-                    continue;
+                // The evidence when it was read, else the counts read from
+                // the store without it.
+                if edge.drug_support.is_none() {
+                    edge.recount_support();
                 }
-                edge.recount_support();
+                edge.evidence.retain(|ev| ev.about_drugs);
+                match edge.drug_support {
+                    Some(0) | None => continue,
+                    Some(n) => edge.support = n,
+                }
+                edge.drug_only = true;
             }
             if self.min_support.is_some_and(|n| edge.support < n) {
                 continue;

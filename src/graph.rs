@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use anyhow::{Context, Result, bail};
 use oxigraph::model::vocab::{rdf, rdfs};
 use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef};
+use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use petgraph::Direction;
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -88,15 +89,43 @@ pub struct Edge {
     pub property: Property,
     /// Number of distinct articles supporting the relation (0: from the gazetteer).
     pub support: usize,
-    /// Where the relation was read, sorted by file and offsets.
+    /// Where the relation was read, sorted by file and offsets. Empty when
+    /// the graph was read with [`EvidenceDetail::Articles`] (the counts
+    /// below then come from the store).
     pub evidence: Vec<EdgeEvidence>,
+    /// Number of distinct supporting articles about drugs (`jd:aboutDrugs`),
+    /// when known.
+    #[serde(skip)]
+    pub drug_support: Option<usize>,
+    /// True when a `--drug-articles` filter kept only the evidence read in
+    /// articles about drugs (so evidence loaded later keeps to those).
+    #[serde(skip)]
+    pub drug_only: bool,
 }
 
 impl Edge {
-    /// Recounts the distinct articles of the evidence.
+    /// A relation without evidence.
+    pub fn new(property: Property) -> Edge {
+        Edge {
+            property,
+            support: 0,
+            evidence: Vec::new(),
+            drug_support: None,
+            drug_only: false,
+        }
+    }
+
+    /// Recounts the distinct articles (all, and about drugs) of the evidence.
     pub fn recount_support(&mut self) {
         let articles: BTreeSet<&str> = self.evidence.iter().map(|e| e.article.as_str()).collect();
         self.support = articles.len();
+        let drug: BTreeSet<&str> = self
+            .evidence
+            .iter()
+            .filter(|e| e.about_drugs)
+            .map(|e| e.article.as_str())
+            .collect();
+        self.drug_support = Some(drug.len());
     }
 }
 
@@ -150,14 +179,13 @@ impl KnowledgeGraph {
                     entity_iri(&relation.key.subject).into_string(),
                     entity_iri(&relation.key.object).into_string(),
                     Edge {
-                        property: relation.key.property,
-                        support: 0,
                         evidence,
+                        ..Edge::new(relation.key.property)
                     },
                 )
             })
             .collect();
-        KnowledgeGraph::assemble(nodes, edges)
+        KnowledgeGraph::assemble(nodes, edges, true)
     }
 
     /// Reads the graph from a store's default graph: entities (by their
@@ -168,10 +196,28 @@ impl KnowledgeGraph {
     }
 
     /// As [`KnowledgeGraph::from_store`]; with [`EvidenceDetail::Articles`]
-    /// the evidence keeps only its article, file and drug flag (enough for
-    /// support counts and every filter), which skips reading the sentences,
-    /// offsets and rules: about a third less to read on large stores.
+    /// the edges get their support counts (and the number of supporting
+    /// articles about drugs) from the store but no evidence, which skips
+    /// reading the sentences: see [`KnowledgeGraph::from_store_opts`].
     pub fn from_store_with(store: &Store, detail: EvidenceDetail) -> Result<KnowledgeGraph> {
+        KnowledgeGraph::from_store_opts(
+            store,
+            LoadOptions {
+                detail,
+                drug_support: true,
+            },
+        )
+    }
+
+    /// Reads the graph from a store's default graph.
+    ///
+    /// Entity facts are read by one scan per property (a few per entity).
+    /// What grows with the text (mentions, provenance records) is counted
+    /// inside the store by SPARQL aggregates over hash joins of whole
+    /// property scans, so that only the results are decoded: decoding a
+    /// term is a key lookup in the store, and reading every record term by
+    /// term (several lookups each) dominated the load on large stores.
+    pub fn from_store_opts(store: &Store, options: LoadOptions) -> Result<KnowledgeGraph> {
         let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
         for class in EntityClass::ALL {
             let class_iri = jd(class.name());
@@ -215,9 +261,26 @@ impl KnowledgeGraph {
                 node.alt_labels.push(literal_text(&object));
             }
         }
-        for (subject, _) in scan(store, jd("mentionedIn").as_ref(), None)? {
-            if let Some(node) = nodes.get_mut(&subject) {
-                node.mentions += 1;
+        // Mentions: counted per entity in the store (statistics mention
+        // articles too, hence the join with the entity classes).
+        let classes: Vec<String> = EntityClass::ALL
+            .iter()
+            .map(|c| format!("<{}>", jd(c.name()).as_str()))
+            .collect();
+        let mentions = format!(
+            "SELECT ?e (COUNT(*) AS ?n) WHERE {{ \
+               {{ SELECT DISTINCT ?e WHERE {{ VALUES ?c {{ {} }} ?e a ?c }} }} \
+               {{ SELECT ?e ?a WHERE {{ ?e <{}mentionedIn> ?a }} }} \
+             }} GROUP BY ?e",
+            classes.join(" "),
+            crate::rdf::JD
+        );
+        for row in select(store, &mentions)? {
+            let row = row.context("cannot read the store")?;
+            if let (Some(Term::NamedNode(e)), Some(n)) = (row.get("e"), row.get("n")) {
+                if let Some(node) = nodes.get_mut(e.as_str()) {
+                    node.mentions = count_of(n);
+                }
             }
         }
         for property in [
@@ -244,81 +307,16 @@ impl KnowledgeGraph {
         }
 
         // Relations: the direct triples between known entities, one scan
-        // per property, in parallel (decoding IRIs is most of the cost).
-        let scans: Vec<(Property, Vec<(String, Term)>)> = Property::ALL
-            .par_iter()
-            .map(|&p| Ok((p, scan(store, jd(p.name()).as_ref(), None)?)))
-            .collect::<Result<_>>()?;
+        // per property.
         let mut edges: BTreeMap<(String, Property, String), Edge> = BTreeMap::new();
-        for (property, pairs) in scans {
-            for (subject, object) in pairs {
+        for property in Property::ALL {
+            for (subject, object) in scan(store, jd(property.name()).as_ref(), None)? {
                 let Term::NamedNode(object) = object else {
                     continue;
                 };
                 let object = object.into_string();
                 if nodes.contains_key(&subject) && nodes.contains_key(&object) {
-                    edges.insert(
-                        (subject, property, object),
-                        Edge {
-                            property,
-                            support: 0,
-                            evidence: Vec::new(),
-                        },
-                    );
-                }
-            }
-        }
-
-        // Articles: their file name and whether they are about drugs.
-        let mut article_files: HashMap<String, String> = HashMap::new();
-        for (subject, object) in scan(store, jd("sourceFile").as_ref(), None)? {
-            article_files.insert(subject, literal_text(&object));
-        }
-        let mut drug_articles: HashSet<String> = HashSet::new();
-        for (subject, object) in scan(store, jd("aboutDrugs").as_ref(), None)? {
-            if literal_text(&object) == "true" {
-                drug_articles.insert(subject);
-            }
-        }
-
-        // Provenance records, read one property at a time, the scans in
-        // parallel (a scan per property is much faster than a lookup per
-        // record, or than a SPARQL join, on large stores).
-        let mut records: HashMap<String, Record> = HashMap::new();
-        for (subject, _) in scan(store, rdf::TYPE, Some(jd("Assertion").as_ref().into()))? {
-            records.insert(subject, Record::default());
-        }
-        let fields: [(NamedNode, RecordSetter); 8] = [
-            (rdf::SUBJECT.into_owned(), |r, t| r.subject = iri_of(t)),
-            (rdf::PREDICATE.into_owned(), |r, t| r.predicate = iri_of(t)),
-            (rdf::OBJECT.into_owned(), |r, t| r.object = iri_of(t)),
-            (NamedNode::new_unchecked(PROV_WAS_DERIVED_FROM), |r, t| {
-                r.article = iri_of(t)
-            }),
-            (jd("sentence"), |r, t| r.sentence = literal_text(&t)),
-            (jd("charStart"), |r, t| {
-                r.start = literal_text(&t).parse().unwrap_or(0)
-            }),
-            (jd("charEnd"), |r, t| {
-                r.end = literal_text(&t).parse().unwrap_or(0)
-            }),
-            (jd("rule"), |r, t| r.rule = literal_text(&t)),
-        ];
-        let wanted = match detail {
-            EvidenceDetail::Full => fields.len(),
-            EvidenceDetail::Articles => 4,
-        };
-        let scans: Vec<(RecordSetter, Vec<(String, Term)>)> = fields
-            .into_iter()
-            .take(wanted)
-            .collect::<Vec<_>>()
-            .into_par_iter()
-            .map(|(predicate, set)| Ok((set, scan(store, predicate.as_ref(), None)?)))
-            .collect::<Result<_>>()?;
-        for (set, pairs) in scans {
-            for (subject, object) in pairs {
-                if let Some(record) = records.get_mut(&subject) {
-                    set(record, object);
+                    edges.insert((subject, property, object), Edge::new(property));
                 }
             }
         }
@@ -326,115 +324,89 @@ impl KnowledgeGraph {
             .into_iter()
             .map(|p| (jd(p.name()).into_string(), p))
             .collect();
-        for record in records.into_values() {
-            let Some(&property) = property_by_iri.get(&record.predicate) else {
-                continue;
-            };
-            let key = (record.subject, property, record.object);
-            if let Some(edge) = edges.get_mut(&key) {
-                edge.evidence.push(EdgeEvidence {
-                    file: article_files
-                        .get(&record.article)
-                        .cloned()
-                        .unwrap_or_default(),
-                    start: record.start,
-                    end: record.end,
-                    about_drugs: drug_articles.contains(&record.article),
-                    article: record.article,
-                    sentence: record.sentence,
-                    rule: record.rule,
-                });
+
+        match options.detail {
+            EvidenceDetail::Articles => {
+                for edge in edges.values_mut() {
+                    edge.drug_support = options.drug_support.then_some(0);
+                }
+                for (s, p, o, support, drug) in support_counts(store, options.drug_support)? {
+                    let Some(&property) = property_by_iri.get(&p) else {
+                        continue;
+                    };
+                    if let Some(edge) = edges.get_mut(&(s, property, o)) {
+                        edge.support = support;
+                        edge.drug_support = drug;
+                    }
+                }
+                let edges = edges.into_iter().map(|((s, _, o), e)| (s, o, e)).collect();
+                Ok(KnowledgeGraph::assemble(
+                    nodes.into_values().collect(),
+                    edges,
+                    false,
+                ))
+            }
+            EvidenceDetail::Full => {
+                read_full_evidence(store, &mut edges, &property_by_iri)?;
+                let edges = edges.into_iter().map(|((s, _, o), e)| (s, o, e)).collect();
+                Ok(KnowledgeGraph::assemble(
+                    nodes.into_values().collect(),
+                    edges,
+                    true,
+                ))
             }
         }
-        let edges = edges.into_iter().map(|((s, _, o), e)| (s, o, e)).collect();
-        Ok(KnowledgeGraph::assemble(
-            nodes.into_values().collect(),
-            edges,
-        ))
     }
 
     /// Reads the full evidence of one edge from the store, for a graph read
-    /// with [`EvidenceDetail::Articles`]: a lookup per provenance record of
-    /// the edge's subject, cheap for the few edges a path shows. Only
-    /// records from the articles the edge already has are kept, so a
-    /// `--drug-articles` filter still holds.
+    /// with [`EvidenceDetail::Articles`]: one query for the provenance
+    /// records of the edge's relation, cheap for the few edges a path shows.
+    /// After a `--drug-articles` filter only records from articles about
+    /// drugs are kept, so the filter still holds.
     pub fn load_evidence(&mut self, store: &Store, edge: EdgeIndex) -> Result<()> {
         let (s, o) = self
             .graph
             .edge_endpoints(edge)
             .context("no such edge in the graph")?;
-        let subject = NamedNode::new(self.graph[s].iri.clone())
-            .with_context(|| format!("bad IRI {}", self.graph[s].iri))?;
-        let object = self.graph[o].iri.clone();
-        let predicate = jd(self.graph[edge].property.name()).into_string();
-        let known: BTreeSet<String> = self.graph[edge]
-            .evidence
-            .iter()
-            .map(|e| e.article.clone())
-            .collect();
-        let default = Some(GraphNameRef::DefaultGraph);
-        let assertion: Term = jd("Assertion").into();
+        let iri = |n: NodeIndex| -> Result<String> {
+            let iri = &self.graph[n].iri;
+            NamedNode::new(iri.clone()).with_context(|| format!("bad IRI {iri}"))?;
+            Ok(format!("<{iri}>"))
+        };
+        let query = format!(
+            "PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> \
+             PREFIX jd: <{jd}> \
+             SELECT ?a ?sentence ?start ?end ?rule ?file ?drug WHERE {{ \
+               ?r rdf:subject {s} ; rdf:object {o} ; rdf:predicate <{jd}{p}> ; a jd:Assertion . \
+               OPTIONAL {{ ?r <{PROV_WAS_DERIVED_FROM}> ?a \
+                 OPTIONAL {{ ?a jd:sourceFile ?file }} OPTIONAL {{ ?a jd:aboutDrugs ?drug }} }} \
+               OPTIONAL {{ ?r jd:sentence ?sentence }} \
+               OPTIONAL {{ ?r jd:charStart ?start }} \
+               OPTIONAL {{ ?r jd:charEnd ?end }} \
+               OPTIONAL {{ ?r jd:rule ?rule }} \
+             }}",
+            jd = crate::rdf::JD,
+            s = iri(s)?,
+            o = iri(o)?,
+            p = self.graph[edge].property.name(),
+        );
+        let text = |row: &oxigraph::sparql::QuerySolution, name: &str| {
+            row.get(name).map(literal_text).unwrap_or_default()
+        };
         let mut evidence = Vec::new();
-        for quad in store.quads_for_pattern(
-            None,
-            Some(rdf::SUBJECT),
-            Some(subject.as_ref().into()),
-            default,
-        ) {
-            let NamedOrBlankNode::NamedNode(node) = quad.context("cannot read the store")?.subject
-            else {
+        for row in select(store, &query)? {
+            let row = row.context("cannot read the store")?;
+            let about_drugs = text(&row, "drug") == "true";
+            if self.graph[edge].drug_only && !about_drugs {
                 continue;
-            };
-            let mut record = Record::default();
-            let mut is_assertion = false;
-            for q in store.quads_for_pattern(Some(node.as_ref().into()), None, None, default) {
-                let q = q.context("cannot read the store")?;
-                let p = q.predicate.as_str();
-                if p == rdf::TYPE.as_str() {
-                    is_assertion |= q.object == assertion;
-                } else if p == rdf::PREDICATE.as_str() {
-                    record.predicate = iri_of(q.object);
-                } else if p == rdf::OBJECT.as_str() {
-                    record.object = iri_of(q.object);
-                } else if p == PROV_WAS_DERIVED_FROM {
-                    record.article = iri_of(q.object);
-                } else if let Some(local) = p.strip_prefix(crate::rdf::JD) {
-                    let text = literal_text(&q.object);
-                    match local {
-                        "sentence" => record.sentence = text,
-                        "charStart" => record.start = text.parse().unwrap_or(0),
-                        "charEnd" => record.end = text.parse().unwrap_or(0),
-                        "rule" => record.rule = text,
-                        _ => {}
-                    }
-                }
-            }
-            if !is_assertion
-                || record.predicate != predicate
-                || record.object != object
-                || !known.contains(&record.article)
-            {
-                continue;
-            }
-            let article = NamedNode::new(record.article.clone())
-                .with_context(|| format!("bad IRI {}", record.article))?;
-            let mut file = String::new();
-            let mut about_drugs = false;
-            for q in store.quads_for_pattern(Some(article.as_ref().into()), None, None, default) {
-                let q = q.context("cannot read the store")?;
-                match q.predicate.as_str().strip_prefix(crate::rdf::JD) {
-                    Some("sourceFile") => file = literal_text(&q.object),
-                    Some("aboutDrugs") => about_drugs = literal_text(&q.object) == "true",
-                    _ => {}
-                }
             }
             evidence.push(EdgeEvidence {
-                file,
-                start: record.start,
-                end: record.end,
-                article: record.article,
-                sentence: record.sentence,
-                rule: record.rule,
+                file: text(&row, "file"),
+                start: text(&row, "start").parse().unwrap_or(0),
+                end: text(&row, "end").parse().unwrap_or(0),
+                article: text(&row, "a"),
+                sentence: text(&row, "sentence"),
+                rule: text(&row, "rule"),
                 about_drugs,
             });
         }
@@ -446,7 +418,13 @@ impl KnowledgeGraph {
 
     /// Sorts nodes and edges, builds the petgraph graph, counts support and
     /// annotates every node with its regions.
-    fn assemble(mut nodes: Vec<Node>, mut edges: Vec<(String, String, Edge)>) -> KnowledgeGraph {
+    /// With `recount`, the support counts come from the evidence (which is
+    /// then sorted and deduplicated); otherwise they are kept as read.
+    fn assemble(
+        mut nodes: Vec<Node>,
+        mut edges: Vec<(String, String, Edge)>,
+        recount: bool,
+    ) -> KnowledgeGraph {
         nodes.sort_by(|a, b| a.iri.cmp(&b.iri));
         nodes.dedup_by(|a, b| a.iri == b.iri);
         edges.sort_by(|a, b| {
@@ -462,9 +440,11 @@ impl KnowledgeGraph {
             let (Some(&s), Some(&o)) = (index.get(&subject), index.get(&object)) else {
                 continue;
             };
-            edge.evidence.sort();
-            edge.evidence.dedup();
-            edge.recount_support();
+            if recount {
+                edge.evidence.sort();
+                edge.evidence.dedup();
+                edge.recount_support();
+            }
             graph.add_edge(s, o, edge);
         }
         let mut kg = KnowledgeGraph { graph, index };
@@ -664,6 +644,155 @@ struct Record {
     rule: String,
 }
 
+/// What [`KnowledgeGraph::from_store_opts`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    pub detail: EvidenceDetail,
+    /// With [`EvidenceDetail::Articles`]: also count the supporting
+    /// articles about drugs (what `--drug-articles` needs; one more join).
+    pub drug_support: bool,
+}
+
+/// The solutions of a SELECT query on the store.
+fn select(store: &Store, query: &str) -> Result<oxigraph::sparql::QuerySolutionIter<'static>> {
+    let results = SparqlEvaluator::new()
+        .parse_query(query)
+        .with_context(|| format!("bad internal query {query}"))?
+        .on_store(store)
+        .execute()
+        .context("cannot query the store")?;
+    match results {
+        QueryResults::Solutions(solutions) => Ok(solutions),
+        _ => bail!("an internal query did not return solutions"),
+    }
+}
+
+/// The value of a count in a solution.
+fn count_of(term: &Term) -> usize {
+    match term {
+        Term::Literal(l) => l.value().parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The provenance records (`rdf:subject`, `rdf:predicate`, `rdf:object`,
+/// `prov:wasDerivedFrom`) as hash joins of whole property scans: each
+/// pattern in its own subquery, which Oxigraph's planner joins by hashing
+/// rather than by one index lookup per record.
+const RECORDS: &str = "{ SELECT ?r ?s WHERE { ?r <http://www.w3.org/1999/02/22-rdf-syntax-ns#subject> ?s } } \
+    { SELECT ?r ?p WHERE { ?r <http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate> ?p } } \
+    { SELECT ?r ?o WHERE { ?r <http://www.w3.org/1999/02/22-rdf-syntax-ns#object> ?o } } \
+    { SELECT ?r ?a WHERE { ?r <http://www.w3.org/ns/prov#wasDerivedFrom> ?a } }";
+
+/// Per relation (subject, predicate, object IRIs): the number of distinct
+/// articles of its provenance records and, when asked, of those about
+/// drugs. Counted inside the store: only one row per relation is decoded.
+type SupportRow = (String, String, String, usize, Option<usize>);
+
+fn support_counts(store: &Store, drug_support: bool) -> Result<Vec<SupportRow>> {
+    let query = if drug_support {
+        format!(
+            "SELECT ?s ?p ?o (COUNT(DISTINCT ?a) AS ?n) (COUNT(DISTINCT ?d) AS ?nd) WHERE {{ {RECORDS} \
+               OPTIONAL {{ SELECT ?a (?a AS ?d) WHERE {{ ?a <{}aboutDrugs> true }} }} \
+             }} GROUP BY ?s ?p ?o",
+            crate::rdf::JD
+        )
+    } else {
+        format!(
+            "SELECT ?s ?p ?o (COUNT(DISTINCT ?a) AS ?n) WHERE {{ {RECORDS} }} GROUP BY ?s ?p ?o"
+        )
+    };
+    let mut out = Vec::new();
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        let (Some(Term::NamedNode(s)), Some(Term::NamedNode(p)), Some(Term::NamedNode(o))) =
+            (row.get("s"), row.get("p"), row.get("o"))
+        else {
+            continue;
+        };
+        out.push((
+            s.as_str().to_string(),
+            p.as_str().to_string(),
+            o.as_str().to_string(),
+            row.get("n").map_or(0, count_of),
+            row.get("nd").map(count_of),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads every provenance record of the relations in `edges` into their
+/// evidence, one property at a time (the scans in parallel).
+fn read_full_evidence(
+    store: &Store,
+    edges: &mut BTreeMap<(String, Property, String), Edge>,
+    property_by_iri: &HashMap<String, Property>,
+) -> Result<()> {
+    // Articles: their file name and whether they are about drugs.
+    let mut article_files: HashMap<String, String> = HashMap::new();
+    for (subject, object) in scan(store, jd("sourceFile").as_ref(), None)? {
+        article_files.insert(subject, literal_text(&object));
+    }
+    let mut drug_articles: HashSet<String> = HashSet::new();
+    for (subject, object) in scan(store, jd("aboutDrugs").as_ref(), None)? {
+        if literal_text(&object) == "true" {
+            drug_articles.insert(subject);
+        }
+    }
+    let mut records: HashMap<String, Record> = HashMap::new();
+    for (subject, _) in scan(store, rdf::TYPE, Some(jd("Assertion").as_ref().into()))? {
+        records.insert(subject, Record::default());
+    }
+    let fields: [(NamedNode, RecordSetter); 8] = [
+        (rdf::SUBJECT.into_owned(), |r, t| r.subject = iri_of(t)),
+        (rdf::PREDICATE.into_owned(), |r, t| r.predicate = iri_of(t)),
+        (rdf::OBJECT.into_owned(), |r, t| r.object = iri_of(t)),
+        (NamedNode::new_unchecked(PROV_WAS_DERIVED_FROM), |r, t| {
+            r.article = iri_of(t)
+        }),
+        (jd("sentence"), |r, t| r.sentence = literal_text(&t)),
+        (jd("charStart"), |r, t| {
+            r.start = literal_text(&t).parse().unwrap_or(0)
+        }),
+        (jd("charEnd"), |r, t| {
+            r.end = literal_text(&t).parse().unwrap_or(0)
+        }),
+        (jd("rule"), |r, t| r.rule = literal_text(&t)),
+    ];
+    let scans: Vec<(RecordSetter, Vec<(String, Term)>)> = fields
+        .into_par_iter()
+        .map(|(predicate, set)| Ok((set, scan(store, predicate.as_ref(), None)?)))
+        .collect::<Result<_>>()?;
+    for (set, pairs) in scans {
+        for (subject, object) in pairs {
+            if let Some(record) = records.get_mut(&subject) {
+                set(record, object);
+            }
+        }
+    }
+    for record in records.into_values() {
+        let Some(&property) = property_by_iri.get(&record.predicate) else {
+            continue;
+        };
+        let key = (record.subject, property, record.object);
+        if let Some(edge) = edges.get_mut(&key) {
+            edge.evidence.push(EdgeEvidence {
+                file: article_files
+                    .get(&record.article)
+                    .cloned()
+                    .unwrap_or_default(),
+                start: record.start,
+                end: record.end,
+                about_drugs: drug_articles.contains(&record.article),
+                article: record.article,
+                sentence: record.sentence,
+                rule: record.rule,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The (named subject, object) pairs of a predicate in the default graph,
 /// optionally with a fixed object.
 fn scan(
@@ -853,7 +982,7 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(located.support, 2);
         assert_eq!(located.evidence[0].file, "test.txt");
-        // Articles only: same support, no sentences.
+        // Articles only: same support, counted in the store, no evidence.
         let mut light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
         let located = light
             .graph
@@ -861,8 +990,15 @@ pub(crate) mod tests {
             .find(|e| e.property == Property::LocatedIn)
             .unwrap();
         assert_eq!(located.support, 2);
-        assert!(located.evidence.iter().all(|e| e.sentence.is_empty()));
-        assert!(located.evidence.iter().filter(|e| e.about_drugs).count() == 1);
+        assert!(located.evidence.is_empty());
+        assert_eq!(located.drug_support, Some(1));
+        let supports = |g: &KnowledgeGraph| {
+            g.graph
+                .edge_weights()
+                .map(|e| (e.support, e.drug_support))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(supports(&light), supports(&read));
         let edge = light
             .graph
             .edge_indices()

@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::analytics::{Analysis, Betweenness, neighbourhood, shortest_path};
 use crate::export::{Cluster, ExportContext, ExportFormat, export};
 use crate::filter::GraphFilter;
-use crate::graph::{EvidenceDetail, KnowledgeGraph};
+use crate::graph::{EvidenceDetail, KnowledgeGraph, LoadOptions};
 use crate::model::{EntityClass, Property};
 use crate::query::write_table;
 use crate::rdf::{jd, open_store};
@@ -181,7 +181,13 @@ pub struct ExportArgs {
 
 /// Loads the store's graph and applies the filters.
 fn load(source: &GraphSource, store: &Store, detail: EvidenceDetail) -> Result<KnowledgeGraph> {
-    let whole = KnowledgeGraph::from_store_with(store, detail)?;
+    let whole = KnowledgeGraph::from_store_opts(
+        store,
+        LoadOptions {
+            detail,
+            drug_support: source.filter.drug_articles,
+        },
+    )?;
     if whole.graph.node_count() == 0 {
         eprintln!(
             "jindu: warning: the store at {} holds no entities",
