@@ -25,6 +25,10 @@ use jindu::rdf::knowledge_quads;
 use jindu::read::{Source, decode};
 use jindu::resolve::extract_source;
 
+// The allocator the `jindu` binary uses, so the figures are the shipped ones.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SEEDS: &[(&str, &[u8])] = &[
     ("000", include_bytes!("../seeds/000_c263f51713171ff9.txt")),
     ("001", include_bytes!("../seeds/001_d0cbc93060d4aa0e.txt")),
