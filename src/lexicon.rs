@@ -7,10 +7,6 @@
 //! automaton over every dictionary surface form, used by the mention finder.
 
 use std::collections::BTreeMap;
-
-// Lookups per character and per token: FxHash is several times cheaper than
-// SipHash, and these keys do not come from an adversary.
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 use aho_corasick::AhoCorasick;
@@ -20,6 +16,9 @@ use daachorse::{
     MatchKind as DaachorseMatchKind,
 };
 use regex::Regex;
+// Lookups per character and per token: FxHash is several times cheaper than
+// SipHash, and these keys do not come from an adversary.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The data files and their embedded default contents.
 const DEFAULT_FILES: &[(&str, &str)] = &[
@@ -243,11 +242,10 @@ pub enum Meaning {
     Word,
 }
 
-/// A word list of a data file with one automaton over all its words, so a
-/// sentence is read once rather than once per word. Derefs to the words.
+/// A word list of a data file as one automaton over all its words, so a
+/// sentence is read once rather than once per word.
 #[derive(Debug, Clone)]
 pub struct WordSet {
-    words: Vec<String>,
     matcher: AhoCorasick,
 }
 
@@ -255,28 +253,18 @@ impl WordSet {
     pub fn new(file: &str, words: Vec<String>) -> Result<WordSet> {
         let matcher =
             AhoCorasick::new(&words).with_context(|| format!("{file}: word automaton"))?;
-        Ok(WordSet { words, matcher })
+        Ok(WordSet { matcher })
     }
 
     /// True when `text` contains any of the words.
     pub fn any_in(&self, text: &str) -> bool {
-        !self.words.is_empty() && self.matcher.is_match(text)
+        self.matcher.is_match(text)
     }
 
     /// Occurrences of the words in `text`, overlapping ones included (each
     /// word's own occurrences, as if each word were searched apart), up to `limit`.
     pub fn count_in(&self, text: &str, limit: usize) -> usize {
-        if self.words.is_empty() {
-            return 0;
-        }
         self.matcher.find_overlapping_iter(text).take(limit).count()
-    }
-}
-
-impl std::ops::Deref for WordSet {
-    type Target = [String];
-    fn deref(&self) -> &[String] {
-        &self.words
     }
 }
 
