@@ -23,7 +23,7 @@ pub const JD: &str = "https://w3id.org/jindu/ontology#";
 pub const ID: &str = "https://w3id.org/jindu/id/";
 pub const ONTOLOGY_GRAPH: &str = "https://w3id.org/jindu/graph/ontology";
 const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
-const PROV: &str = "http://www.w3.org/ns/prov#";
+pub const PROV: &str = "http://www.w3.org/ns/prov#";
 const DCTERMS: &str = "http://purl.org/dc/terms/";
 
 /// The ontology shipped with the binary.

@@ -10,13 +10,22 @@
 //!   (`jindu remove`) loses exactly its facts;
 //! - an unchanged file is not read beyond its hash.
 //!
-//! Layout: every file's quads are written twice, into the default graph,
-//! which the queries read, and into the file's own named graph
-//! `<https://w3id.org/jindu/graph/file/H>` (H: 16 hex of the SHA-256 of its
-//! identity), which records what the file contributed. Removing a file drops
-//! its graph and removes from the default graph each triple that no other
-//! file's graph holds, so facts read in several files stay while one of them
-//! remains. The ontology graph is replaced only when the embedded ontology
+//! Layout: every file's quads go into the default graph, which the queries
+//! read. The file's own named graph `<https://w3id.org/jindu/graph/file/H>`
+//! (H: 16 hex of the SHA-256 of its identity) records what removal needs:
+//! - the facts other files may also assert (entities, their names and
+//!   kinds, relations) and the file's record (its source node and the
+//!   `jd:sourceFile` of its articles), each a copy of a default-graph triple;
+//! - not what only its content can produce: articles, statistics,
+//!   provenance records and `jd:mentionedIn` links all hang off IRIs minted
+//!   from the content hash, so they are found from the source node.
+//!
+//! Removing a file drops its graph and removes from the default graph each
+//! recorded triple that no other file's graph holds (facts read in several
+//! files stay while one of them remains), and, once no remaining file has
+//! the same bytes, everything hanging off its source's articles. Keeping the
+//! content's triples out of the file graphs halves the quads a build writes.
+//! The ontology graph is replaced only when the embedded ontology
 //! differs from the stored one.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -32,7 +41,9 @@ use sha2::{Digest, Sha256};
 use crate::lexicon::Lexicon;
 use crate::model::Knowledge;
 use crate::pipeline::{Input, extract_input, hash_inputs, input_len};
-use crate::rdf::{ONTOLOGY_GRAPH, jd, knowledge_quads, ontology_quads, source_iri_for_hash};
+use crate::rdf::{
+    ID, ONTOLOGY_GRAPH, PROV, jd, knowledge_quads, ontology_quads, source_iri_for_hash,
+};
 use crate::read::ReadError;
 
 /// The base of the per-file named graphs.
@@ -126,8 +137,8 @@ pub struct SyncReport {
     pub unchanged: usize,
     pub removed: Vec<String>,
     pub failures: Vec<ReadError>,
-    /// Quads handed to the bulk loader (each file's quads twice: default
-    /// graph and its own graph).
+    /// Quads handed to the bulk loader (default graph, and the copies in
+    /// the files' own graphs).
     pub quads_written: usize,
     /// Triples removed from the default graph.
     pub quads_removed: usize,
@@ -329,8 +340,8 @@ fn load_extracted(
     Ok(())
 }
 
-/// One file's quads: its knowledge and its file record, each in the default
-/// graph and in the file's graph.
+/// One file's quads: its knowledge and its file record in the default
+/// graph, and a copy of those [`recorded_in_file_graph`] in the file's graph.
 pub fn file_quads(kn: &Knowledge, id: &str, read_time: &str, extractor: &str) -> Vec<Quad> {
     let mut data = knowledge_quads(kn);
     for source in &kn.sources {
@@ -355,29 +366,139 @@ pub fn file_quads(kn: &Knowledge, id: &str, read_time: &str, extractor: &str) ->
         ));
     }
     let graph = GraphName::NamedNode(file_graph(id));
-    let mut out = Vec::with_capacity(data.len() * 2);
+    let content = ContentVocabulary::new();
+    let mut out = Vec::with_capacity(data.len() + data.len() / 4);
     for q in data {
-        out.push(Quad::new(
-            q.subject.clone(),
-            q.predicate.clone(),
-            q.object.clone(),
-            graph.clone(),
-        ));
+        if content.recorded_in_file_graph(&q) {
+            out.push(Quad::new(
+                q.subject.clone(),
+                q.predicate.clone(),
+                q.object.clone(),
+                graph.clone(),
+            ));
+        }
         out.push(q);
     }
     out
 }
 
+/// The IRIs that tell a file's content triples (those minted from its
+/// content hash) from the facts other files may share.
+struct ContentVocabulary {
+    article_base: String,
+    content_bases: [String; 2],
+    mentioned_in: NamedNode,
+    source_file: NamedNode,
+    was_derived_from: NamedNode,
+    from_source: NamedNode,
+    file_path: NamedNode,
+}
+
+impl ContentVocabulary {
+    fn new() -> ContentVocabulary {
+        ContentVocabulary {
+            article_base: format!("{ID}article/"),
+            content_bases: [format!("{ID}statistic/"), format!("{ID}assertion/")],
+            mentioned_in: jd("mentionedIn"),
+            source_file: jd("sourceFile"),
+            was_derived_from: NamedNode::new_unchecked(format!("{PROV}wasDerivedFrom")),
+            from_source: jd("fromSource"),
+            file_path: jd("filePath"),
+        }
+    }
+
+    /// Whether `quad` is also written into its file's graph: everything but
+    /// the triples of articles (other than the file name they came from),
+    /// statistics and provenance records, and the `jd:mentionedIn` links,
+    /// which only this content produces and which removal finds from the
+    /// source node instead.
+    fn recorded_in_file_graph(&self, quad: &Quad) -> bool {
+        if quad.predicate == self.mentioned_in {
+            return false;
+        }
+        let NamedOrBlankNode::NamedNode(subject) = &quad.subject else {
+            return true;
+        };
+        let iri = subject.as_str();
+        if iri.starts_with(&self.article_base) {
+            return quad.predicate == self.source_file;
+        }
+        !self.is_content_node(iri)
+    }
+
+    /// A statistic or a provenance record: a node that belongs to one article.
+    fn is_content_node(&self, iri: &str) -> bool {
+        self.content_bases.iter().any(|b| iri.starts_with(b))
+    }
+
+    /// The default-graph triples that hang off the articles of `source`:
+    /// the articles' own, their statistics' and provenance records', and
+    /// the entities' `jd:mentionedIn` links to them.
+    fn content_triples(&self, store: &Store, source: &NamedOrBlankNode) -> Result<Vec<Quad>> {
+        let default = Some(GraphNameRef::DefaultGraph);
+        let mut out = Vec::new();
+        let mut nodes: HashSet<NamedOrBlankNode> = HashSet::new();
+        for article in store.quads_for_pattern(
+            None,
+            Some(self.from_source.as_ref()),
+            Some(source.as_ref().into()),
+            default,
+        ) {
+            let article = article.context("cannot read the store")?.subject;
+            let article_term = Term::from(article.clone());
+            for link in store.quads_for_pattern(None, None, Some(article_term.as_ref()), default) {
+                let link = link.context("cannot read the store")?;
+                let owned = matches!(&link.subject, NamedOrBlankNode::NamedNode(n)
+                    if self.is_content_node(n.as_str()));
+                if owned
+                    && (link.predicate == self.mentioned_in
+                        || link.predicate == self.was_derived_from)
+                {
+                    nodes.insert(link.subject);
+                } else if link.predicate == self.mentioned_in {
+                    out.push(link);
+                }
+            }
+            nodes.insert(article);
+        }
+        for node in &nodes {
+            for quad in store.quads_for_pattern(Some(node.as_ref()), None, None, default) {
+                out.push(quad.context("cannot read the store")?);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Drops the named graphs of files and the default-graph triples that only
-/// they held; returns the number of default-graph triples removed.
+/// they held (see the module documentation); returns the number of
+/// default-graph triples removed.
 pub fn remove_graphs(store: &Store, graphs: &[NamedNode]) -> Result<usize> {
     let removing: HashSet<&NamedNode> = graphs.iter().collect();
+    let held_elsewhere = |quad: &Quad| -> Result<bool> {
+        for other in store.quads_for_pattern(
+            Some(quad.subject.as_ref()),
+            Some(quad.predicate.as_ref()),
+            Some(quad.object.as_ref()),
+            None,
+        ) {
+            let other = other.context("cannot read the store")?;
+            if is_file_graph(&other.graph_name)
+                && !matches!(&other.graph_name, GraphName::NamedNode(n) if removing.contains(n))
+            {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    let content = ContentVocabulary::new();
     let mut removed = 0;
     for graph in graphs {
         let mut transaction = store
             .start_transaction()
             .context("cannot start a transaction")?;
-        let mut only_here = Vec::new();
+        let mut only_here: HashSet<Quad> = HashSet::new();
+        let mut sources = Vec::new();
         for quad in store.quads_for_pattern(
             None,
             None,
@@ -385,28 +506,36 @@ pub fn remove_graphs(store: &Store, graphs: &[NamedNode]) -> Result<usize> {
             Some(GraphNameRef::NamedNode(graph.as_ref())),
         ) {
             let quad = quad.context("cannot read the store")?;
-            let mut held_elsewhere = false;
-            for other in store.quads_for_pattern(
-                Some(quad.subject.as_ref()),
-                Some(quad.predicate.as_ref()),
-                Some(quad.object.as_ref()),
-                None,
-            ) {
-                let other = other.context("cannot read the store")?;
-                if is_file_graph(&other.graph_name)
-                    && !matches!(&other.graph_name, GraphName::NamedNode(n) if removing.contains(n))
-                {
-                    held_elsewhere = true;
-                    break;
-                }
+            if quad.predicate == content.file_path {
+                sources.push(quad.clone());
             }
-            if !held_elsewhere {
-                only_here.push(Quad::new(
+            if !held_elsewhere(&quad)? {
+                only_here.insert(Quad::new(
                     quad.subject,
                     quad.predicate,
                     quad.object,
                     GraphName::DefaultGraph,
                 ));
+            }
+        }
+        for path_record in sources {
+            // Another file with the same bytes still has these articles.
+            let same_bytes_remain = store
+                .quads_for_pattern(
+                    Some(path_record.subject.as_ref()),
+                    Some(content.file_path.as_ref()),
+                    None,
+                    None,
+                )
+                .map(|q| q.context("cannot read the store"))
+                .collect::<Result<Vec<_>>>()?
+                .iter()
+                .any(|q| {
+                    is_file_graph(&q.graph_name)
+                        && !matches!(&q.graph_name, GraphName::NamedNode(n) if removing.contains(n))
+                });
+            if !same_bytes_remain {
+                only_here.extend(content.content_triples(store, &path_record.subject)?);
             }
         }
         for quad in &only_here {

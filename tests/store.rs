@@ -176,6 +176,65 @@ fn a_fact_read_in_two_files_stays_until_both_are_gone() {
 }
 
 #[test]
+fn the_same_bytes_at_two_paths_keep_their_content_until_both_are_gone() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = corpus(work.path(), &[SEED_A], &[]);
+    std::fs::create_dir(corpus.join("copy")).unwrap();
+    std::fs::copy(corpus.join(SEED_A), corpus.join("copy").join("renamed.txt")).unwrap();
+    let store = work.path().join("s");
+    build(&corpus, &store, &[]);
+    let s = store.to_str().unwrap();
+    // The articles, statistics and provenance records are the content's, not
+    // the path's: removing one path leaves exactly a fresh build of the other.
+    ok(jindu(&["remove", "renamed.txt", "--store", s]));
+    std::fs::remove_dir_all(corpus.join("copy")).unwrap();
+    assert_same_as_fresh(&corpus, &store, work.path(), "one-of-two-paths");
+    ok(jindu(&["remove", SEED_A, "--store", s]));
+    let rest = String::from_utf8(dump(&store)).unwrap();
+    assert!(
+        !rest.lines().any(|l| !l.contains("graph/ontology")),
+        "only the ontology should remain: {}",
+        rest.lines()
+            .find(|l| !l.contains("graph/ontology"))
+            .unwrap()
+    );
+}
+
+#[test]
+fn file_graphs_hold_what_removal_needs_not_the_content() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = corpus(work.path(), &[SEED_A], &[]);
+    let store = work.path().join("s");
+    build(&corpus, &store, &[]);
+    let all = String::from_utf8(dump(&store)).unwrap();
+    let file_graph = |l: &&str| l.contains("<https://w3id.org/jindu/graph/file/");
+    let in_file_graph: Vec<&str> = all.lines().filter(file_graph).collect();
+    let default_graph = all
+        .lines()
+        .filter(|l| {
+            l.matches("> <").count() + l.matches("\" <").count() < 3
+                && !file_graph(l)
+                && !l.contains("graph/ontology")
+        })
+        .count();
+    assert!(!in_file_graph.is_empty());
+    for line in &in_file_graph {
+        assert!(
+            !line.starts_with("<https://w3id.org/jindu/id/statistic/")
+                && !line.starts_with("<https://w3id.org/jindu/id/assertion/")
+                && !line.contains("#mentionedIn>"),
+            "a content triple in a file graph: {line}"
+        );
+    }
+    // The content (records, statistics, mentions) is most of a page's facts.
+    assert!(
+        in_file_graph.len() * 2 < default_graph,
+        "{} file-graph quads against {default_graph} default-graph ones",
+        in_file_graph.len()
+    );
+}
+
+#[test]
 fn a_changed_lexicon_extracts_again() {
     let work = tempfile::tempdir().unwrap();
     let corpus = corpus(work.path(), &[SEED_A], &[]);
