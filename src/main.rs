@@ -528,9 +528,17 @@ fn build(
         eprintln!("jindu: not pruning: some inputs could not be listed");
         options.prune = false;
     }
-    let store = oxigraph::store::Store::open(&store_path)
-        .with_context(|| format!("cannot open the store at {}", store_path.display()))?;
-    let mut report = sync(&store, &lexicon, &inputs, &options)?;
+    let mut report = match plan_read_only(&store_path, &lexicon, &inputs, &options) {
+        Some(plan) if plan.nothing_to_do() => plan.into_report(),
+        plan => {
+            let store = oxigraph::store::Store::open(&store_path)
+                .with_context(|| format!("cannot open the store at {}", store_path.display()))?;
+            match plan {
+                Some(plan) => jindu::sync::apply(&store, &lexicon, plan)?,
+                None => sync(&store, &lexicon, &inputs, &options)?,
+            }
+        }
+    };
     report.failures.splice(0..0, listing_errors);
     for failure in &report.failures {
         eprintln!("jindu: skipped {failure}");
@@ -655,6 +663,23 @@ fn remove(names: Vec<String>, store_path: PathBuf) -> Result<ExitCode> {
     } else {
         ExitCode::from(2)
     })
+}
+
+/// The build's plan made on the store opened read-only, so that a build
+/// with nothing to do never opens it for writing; `None` when there is no
+/// store yet, when it is to be rebuilt, or when it cannot be opened
+/// read-only (the writable open then reports what is wrong).
+fn plan_read_only<'a>(
+    store_path: &std::path::Path,
+    lexicon: &jindu::sync::LazyLexicon,
+    inputs: &'a [jindu::pipeline::Input],
+    options: &BuildOptions,
+) -> Option<jindu::sync::Plan<'a>> {
+    if options.rebuild || !store_path.join("CURRENT").exists() {
+        return None;
+    }
+    let store = oxigraph::store::Store::open_read_only(store_path).ok()?;
+    jindu::sync::plan(&store, &lexicon.fingerprint, inputs, options).ok()
 }
 
 /// Opens an existing store for writing, with a clear error when there is none.

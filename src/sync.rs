@@ -204,13 +204,50 @@ pub fn sync(
     inputs: &[Input],
     options: &BuildOptions,
 ) -> Result<SyncReport> {
-    let mut report = SyncReport::default();
     if options.rebuild {
         store.clear().context("cannot clear the store")?;
     }
-    report.ontology_replaced = sync_ontology(store)?;
-    let stored = stored_files(store)?;
+    let plan = plan(store, &lexicon.fingerprint, inputs, options)?;
+    apply(store, lexicon, plan)
+}
 
+/// What a build has to do to the store: read only, so that it can run on a
+/// store opened read-only (see [`Plan::nothing_to_do`]).
+pub struct Plan<'a> {
+    to_extract: Vec<&'a Input>,
+    to_remove: Vec<NamedNode>,
+    ontology_current: bool,
+    read_time: String,
+    /// The files found unchanged, added, changed, removed, or unreadable.
+    report: SyncReport,
+}
+
+impl Plan<'_> {
+    /// Nothing to extract, remove or rewrite: the build can stop without
+    /// opening the store for writing. (Each writable open of RocksDB flushes
+    /// its log into a new table and may start a compaction, which made an
+    /// unchanged rebuild cost several times what its checks cost.)
+    pub fn nothing_to_do(&self) -> bool {
+        self.to_extract.is_empty() && self.to_remove.is_empty() && self.ontology_current
+    }
+
+    /// The report of a build that stops here.
+    pub fn into_report(self) -> SyncReport {
+        self.report
+    }
+}
+
+/// Compares `inputs` (by identity, content hash and the lexicon's
+/// `fingerprint`) with the files the store holds.
+pub fn plan<'a>(
+    store: &Store,
+    fingerprint: &str,
+    inputs: &'a [Input],
+    options: &BuildOptions,
+) -> Result<Plan<'a>> {
+    let mut report = SyncReport::default();
+    let ontology_current = ontology_is_current(store)?;
+    let stored = stored_files(store)?;
     let hashes = hash_inputs(inputs);
     let mut to_extract: Vec<&Input> = Vec::new();
     let mut to_remove: Vec<NamedNode> = Vec::new();
@@ -224,9 +261,7 @@ pub fn sync(
             }
         };
         match stored.get(&input.id) {
-            Some(s) if s.sha256 == hash && s.extractor == lexicon.fingerprint => {
-                report.unchanged += 1
-            }
+            Some(s) if s.sha256 == hash && s.extractor == fingerprint => report.unchanged += 1,
             Some(s) => {
                 to_remove.push(s.graph.clone());
                 report.changed.push(input.id.clone());
@@ -247,10 +282,26 @@ pub fn sync(
             }
         }
     }
-    report.quads_removed = remove_graphs(store, &to_remove)?;
-    if !to_extract.is_empty() {
+    Ok(Plan {
+        to_extract,
+        to_remove,
+        ontology_current,
+        read_time: options.read_time.clone(),
+        report,
+    })
+}
+
+/// Carries out a [`plan`] made on this store (opened for writing).
+pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<SyncReport> {
+    let mut report = plan.report;
+    if !plan.ontology_current {
+        write_ontology(store)?;
+        report.ontology_replaced = true;
+    }
+    report.quads_removed = remove_graphs(store, &plan.to_remove)?;
+    if !plan.to_extract.is_empty() {
         let lex = lexicon.get()?;
-        load_extracted(store, lex, &to_extract, &options.read_time, &mut report)?;
+        load_extracted(store, lex, &plan.to_extract, &plan.read_time, &mut report)?;
     }
     store.flush().context("cannot flush the store")?;
     Ok(report)
@@ -596,9 +647,8 @@ pub fn remove_files(store: &Store, names: &[String]) -> Result<(SyncReport, Vec<
     Ok((report, unmatched))
 }
 
-/// Writes the embedded ontology into its graph unless the store already holds
-/// exactly it; returns whether it was (re)written.
-fn sync_ontology(store: &Store) -> Result<bool> {
+/// Whether the store's ontology graph holds exactly the embedded ontology.
+fn ontology_is_current(store: &Store) -> Result<bool> {
     let graph = NamedNode::new_unchecked(ONTOLOGY_GRAPH);
     let wanted: BTreeSet<String> = ontology_quads()?.iter().map(|q| q.to_string()).collect();
     let mut have = BTreeSet::new();
@@ -610,9 +660,12 @@ fn sync_ontology(store: &Store) -> Result<bool> {
     ) {
         have.insert(quad.context("cannot read the store")?.to_string());
     }
-    if have == wanted {
-        return Ok(false);
-    }
+    Ok(have == wanted)
+}
+
+/// Replaces the ontology graph with the embedded ontology.
+fn write_ontology(store: &Store) -> Result<()> {
+    let graph = NamedNode::new_unchecked(ONTOLOGY_GRAPH);
     let mut transaction = store
         .start_transaction()
         .context("cannot start a transaction")?;
@@ -623,5 +676,5 @@ fn sync_ontology(store: &Store) -> Result<bool> {
         transaction.insert(&quad);
     }
     transaction.commit().context("cannot write the ontology")?;
-    Ok(true)
+    Ok(())
 }

@@ -175,6 +175,40 @@ fn a_fact_read_in_two_files_stays_until_both_are_gone() {
     assert!(String::from_utf8_lossy(&none.stderr).contains("no file c.txt"));
 }
 
+/// The store folder's file names and sizes.
+fn store_files(store: &Path) -> Vec<(String, u64)> {
+    let mut files: Vec<(String, u64)> = std::fs::read_dir(store)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                e.metadata().unwrap().len(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_build_with_nothing_to_do_does_not_write_to_the_store() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = corpus(work.path(), &[SEED_A], &[EXTRA_A]);
+    let store = work.path().join("s");
+    build(&corpus, &store, &[]);
+    // A writable open of RocksDB would add a log and a manifest at least.
+    let before = store_files(&store);
+    let again = build(&corpus, &store, &[]);
+    assert!(again.contains("2 unchanged"), "{again}");
+    assert_eq!(store_files(&store), before);
+    // Something to do still writes.
+    std::fs::copy(repo("seeds").join(SEED_B), corpus.join(SEED_B)).unwrap();
+    let added = build(&corpus, &store, &[]);
+    assert!(added.contains("1 added"), "{added}");
+    assert_ne!(store_files(&store), before);
+}
+
 #[test]
 fn the_same_bytes_at_two_paths_keep_their_content_until_both_are_gone() {
     let work = tempfile::tempdir().unwrap();
