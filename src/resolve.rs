@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 // Per-token lookups: FxHash costs a fraction of SipHash on small keys.
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::article::{Article, split_articles_with};
 use crate::clean::{CleanText, clean, is_cjk};
@@ -85,6 +85,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     });
     let original: Vec<char> = source.text.chars().collect();
     let page = PageContext::new(lex, &cleaned, &page_tokens);
+    let mut seen_statistics = HashSet::default();
     for article in &articles {
         let index = kn.articles.len();
         let (char_start, char_end) = cleaned.orig_span(article.start, article.end);
@@ -110,6 +111,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             page_tokens: &page_tokens,
             mentions: Vec::new(),
             home_city: None,
+            seen_statistics: &mut seen_statistics,
         };
         resolver.run();
     }
@@ -282,6 +284,10 @@ struct ArticleResolver<'a> {
     /// The city (a region named …市 of prefecture or county level) the
     /// article is most about, for 全市, 该市, 市公安局.
     home_city: Option<usize>,
+    /// The (metric, value) pairs of the source's statistics so far: a figure
+    /// the page already reported is not reported again. Kept across the
+    /// articles so that no article has to rebuild it.
+    seen_statistics: &'a mut HashSet<(String, String)>,
 }
 
 impl<'a> ArticleResolver<'a> {
@@ -937,15 +943,21 @@ impl<'a> ArticleResolver<'a> {
     ) -> EntityId {
         let id = EntityId::new(class, label);
         let surface = self.surface(start, end);
-        self.kn.upsert_entity(Entity {
-            id: id.clone(),
-            label: label.to_string(),
-            alt_labels: [surface].into(),
-            mentioned_in: [self.article_index].into(),
-            admin_code: None,
-            kind,
-            code,
-        });
+        if let Some(existing) = self.kn.entities.get_mut(&id) {
+            // What `upsert_entity` does, without building a new entity for
+            // every mention of a known one (most mentions).
+            existing.note_mention(surface, self.article_index, kind, code);
+        } else {
+            self.kn.upsert_entity(Entity {
+                id: id.clone(),
+                label: label.to_string(),
+                alt_labels: [surface].into(),
+                mentioned_in: [self.article_index].into(),
+                admin_code: None,
+                kind,
+                code,
+            });
+        }
         self.mentions.push(Mention {
             start,
             end,
@@ -1519,11 +1531,14 @@ impl<'a> ArticleResolver<'a> {
     }
 
     fn sentence_of(&self, pos: usize) -> (usize, usize) {
-        self.article
-            .sentences
-            .iter()
-            .copied()
-            .find(|&(s, e)| s <= pos && pos < e)
+        // Sentences are disjoint and in text order: the one holding `pos` is
+        // the last that starts at or before it.
+        let sentences = &self.article.sentences;
+        let after = sentences.partition_point(|&(s, _)| s <= pos);
+        after
+            .checked_sub(1)
+            .map(|i| sentences[i])
+            .filter(|&(_, e)| pos < e)
             .unwrap_or((self.article.start, self.article.end))
     }
 
@@ -1988,12 +2003,6 @@ impl<'a> ArticleResolver<'a> {
     fn statistics(&mut self) {
         let text: &'a str = &self.clean.text;
         let article: &'a Article = self.article;
-        let mut seen: BTreeSet<(String, String)> = self
-            .kn
-            .statistics
-            .iter()
-            .map(|s| (s.metric.clone(), s.value.clone()))
-            .collect();
         for &(ss, se) in &article.sentences {
             let mut previous_figure_end = ss;
             let mut previous_clause: Option<(usize, usize)> = None;
@@ -2038,7 +2047,10 @@ impl<'a> ArticleResolver<'a> {
                 };
                 let factor = self.lex.units.get(&fig.unit).copied().unwrap_or(1) as f64;
                 let value = format_decimal(fig.value * factor);
-                if !seen.insert((rule.metric.clone(), value.clone())) {
+                if !self
+                    .seen_statistics
+                    .insert((rule.metric.clone(), value.clone()))
+                {
                     continue;
                 }
                 let abs_clause = ss + clause_start;
