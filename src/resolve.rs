@@ -2129,7 +2129,13 @@ impl<'a> ArticleResolver<'a> {
         let ymd = |y: i32, m: u32, d: u32| {
             chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| d.to_string())
         };
-        if let Some(c) = RANGE.captures_iter(before).last() {
+        // A range names its months (…年…月至…月); most text before a figure has none.
+        let range = if before.contains('月') {
+            RANGE.captures_iter(before).last()
+        } else {
+            None
+        };
+        if let Some(c) = range {
             let y1: i32 = c[1].parse().unwrap_or(0);
             let m1: u32 = c[2].parse().unwrap_or(1);
             let d1: u32 = c.get(3).and_then(|d| d.as_str().parse().ok()).unwrap_or(1);
@@ -2202,11 +2208,18 @@ fn dateline_len(sentence: &str) -> usize {
     });
     // The pattern's 电 or 讯 comes within its first 18 chars (3 + 8 + 6 + 1):
     // most sentences are no dateline, and this says so without the regex.
-    let head_end = sentence
-        .char_indices()
-        .nth(18)
-        .map_or(sentence.len(), |(i, _)| i);
-    if !sentence[..head_end].contains(['电', '讯']) {
+    // 18 chars take at most 72 bytes; searching for each char as a string
+    // is a byte search, dearer only when one is found.
+    let mut window = sentence.len().min(72);
+    while !sentence.is_char_boundary(window) {
+        window -= 1;
+    }
+    let head = &sentence[..window];
+    let first = [head.find('电'), head.find('讯')]
+        .into_iter()
+        .flatten()
+        .min();
+    if first.is_none_or(|pos| head[..pos].chars().count() >= 18) {
         return 0;
     }
     DATELINE.find(sentence).map_or(0, |m| m.end())
