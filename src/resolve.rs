@@ -180,6 +180,32 @@ static YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\d.])((?:19|20)\d\d)(?:\s*年|[-/.](?:0?[1-9]|1[0-2])(?:[^\d]|$)|(\p{Han}))")
         .expect("valid regex")
 });
+/// The year and the word after it (the pattern's second group) of one
+/// whole match of [`YEAR`], as the regex's captures would give them; the
+/// capture engine is the dearest part of a search, and the page is long.
+/// None only for a text the regex would not match.
+fn year_parts(m: &str) -> Option<(&str, Option<&str>)> {
+    // The char before the year is no digit, so a match that starts with one
+    // starts with the year.
+    let lead = if m.starts_with(['1', '2']) {
+        0
+    } else {
+        m.chars().next()?.len_utf8()
+    };
+    // (?:19|20)\d\d: two ASCII digits, then two digits of any script.
+    let mut year_end = lead + 2;
+    for _ in 0..2 {
+        year_end += m.get(year_end..)?.chars().next()?.len_utf8();
+    }
+    let rest = m.get(year_end..)?;
+    // The alternatives after the year in order: \s*年, then [-/.]…, then a
+    // Han char (the second group), which is neither of the others.
+    let word = (!(rest == "年"
+        || rest.starts_with(|c: char| c.is_whitespace() || "-/.".contains(c))))
+    .then_some(rest);
+    Some((&m[lead..year_end], word))
+}
+
 static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:((?:19|20)\d\d)年)?(\d{1,2})月(\d{1,2})日").expect("valid regex")
 });
@@ -198,14 +224,14 @@ impl PageContext {
         // The page's year: the latest year it writes. A bare number before
         // a unit or count word (2000元, 2000余人) is no year.
         let year = YEAR
-            .captures_iter(&clean.text)
-            .filter(|c| {
-                c.get(2).is_none_or(|w| {
-                    let w = w.as_str();
+            .find_iter(&clean.text)
+            .filter_map(|m| year_parts(m.as_str()))
+            .filter(|(_, word)| {
+                word.is_none_or(|w| {
                     !lex.units.contains_key(w) && !"万千亿余多次户份辆台张位".contains(w)
                 })
             })
-            .filter_map(|c| c[1].parse::<i32>().ok())
+            .filter_map(|(year, _)| year.parse::<i32>().ok())
             .max();
         PageContext { anchors, year }
     }
@@ -2332,6 +2358,30 @@ mod tests {
                 && kn.entities[&k.subject].label == s
                 && kn.entities[&k.object].label == o
         })
+    }
+
+    #[test]
+    fn year_parts_are_the_regex_captures() {
+        let texts = [
+            "2024年",
+            "于2023 年",
+            "(2025-06",
+            "2025/1,",
+            "2025.12",
+            "2025政法",
+            "共2000元",
+            "1999年至2001年",
+            "编号12024年",
+            "2024-13",
+            "时间2024年3月,2000余人",
+        ];
+        for text in texts {
+            for caps in YEAR.captures_iter(text) {
+                let m = caps.get(0).unwrap().as_str();
+                let expected = (&caps[1], caps.get(2).map(|w| w.as_str()));
+                assert_eq!(year_parts(m), Some(expected), "{m}");
+            }
+        }
     }
 
     #[test]
