@@ -100,19 +100,23 @@ pub fn fold_char(c: char) -> char {
 }
 
 /// One input line after folding and space removal, with its chars' origins.
+/// The text is kept as a string (built once) because the join decisions read
+/// it as text, and the output copies it whole.
 struct Line {
-    chars: Vec<(char, u32)>,
+    text: String,
+    /// For each char of `text`, its offset in the original.
+    origins: Vec<u32>,
 }
 
 impl Line {
     fn len(&self) -> usize {
-        self.chars.len()
+        self.origins.len()
+    }
+    fn first(&self) -> Option<(char, u32)> {
+        Some((self.text.chars().next()?, self.origins[0]))
     }
     fn last(&self) -> Option<char> {
-        self.chars.last().map(|c| c.0)
-    }
-    fn text(&self) -> String {
-        self.chars.iter().map(|c| c.0).collect()
+        self.text.chars().next_back()
     }
 }
 
@@ -138,7 +142,8 @@ fn starts_block(line: &str) -> bool {
 
 /// `呼和浩特讯`, `拉萨6月1日讯`: a place (and date) then 讯, near the start.
 pub fn is_dateline(line: &str) -> bool {
-    let head: String = line.chars().take(16).collect();
+    let head_end = line.char_indices().nth(16).map_or(line.len(), |(i, _)| i);
+    let head = &line[..head_end];
     if let Some(pos) = head.find('讯') {
         let before = &head[..pos];
         let n = before.chars().count();
@@ -153,10 +158,16 @@ pub fn is_dateline(line: &str) -> bool {
 
 /// Cleans a decoded text. Deterministic and linear in the input.
 pub fn clean(original: &str) -> CleanText {
-    let lines = fold_lines(original);
+    let (lines, total_chars) = fold_lines(original);
     let width = wrap_width(&lines);
-    let mut out = CleanText::default();
-    let total_chars = original.chars().count() as u32;
+    // The cleaned text is at most the original plus a separator a line:
+    // sized once, the three buffers never grow.
+    let chars: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let mut out = CleanText {
+        text: String::with_capacity(original.len() + lines.len()),
+        char_bytes: Vec::with_capacity(chars + 1),
+        orig_chars: Vec::with_capacity(chars + 1),
+    };
 
     let mut i = 0;
     let mut paragraph_open = false;
@@ -167,7 +178,7 @@ pub fn clean(original: &str) -> CleanText {
             continue;
         }
         if paragraph_open {
-            out.push('\n', line.chars[0].1);
+            out.push('\n', line.origins[0]);
         }
         push_line(&mut out, line);
         paragraph_open = true;
@@ -193,9 +204,9 @@ pub fn clean(original: &str) -> CleanText {
                 next,
             ) {
                 let prev_last = lines[current].last().unwrap_or(' ');
-                let next_first = lines[next].chars[0].0;
+                let (next_first, next_origin) = lines[next].first().unwrap_or((' ', 0));
                 if !is_cjk(prev_last) && !is_cjk(next_first) {
-                    out.push(' ', lines[next].chars[0].1);
+                    out.push(' ', next_origin);
                 }
                 push_line(&mut out, &lines[next]);
                 current = next;
@@ -220,23 +231,25 @@ impl CleanText {
 }
 
 fn push_line(out: &mut CleanText, line: &Line) {
-    for &(c, o) in &line.chars {
-        out.push(c, o);
-    }
+    let base = out.text.len() as u32;
+    out.char_bytes
+        .extend(line.text.char_indices().map(|(i, _)| base + i as u32));
+    out.orig_chars.extend_from_slice(&line.origins);
+    out.text.push_str(&line.text);
 }
 
 /// Splits into lines, folds chars and drops spaces that sit next to Chinese
-/// text, trimming each line.
-fn fold_lines(original: &str) -> Vec<Line> {
+/// text, trimming each line. Also returns the original's length in chars.
+fn fold_lines(original: &str) -> (Vec<Line>, u32) {
     let mut lines = Vec::new();
     let mut raw: Vec<(char, u32)> = Vec::new();
     let flush = |raw: &mut Vec<(char, u32)>, lines: &mut Vec<Line>| {
-        lines.push(Line {
-            chars: drop_spaces(raw),
-        });
+        lines.push(drop_spaces(raw));
         raw.clear();
     };
+    let mut count = 0u32;
     for (idx, c) in original.chars().enumerate() {
+        count = idx as u32 + 1;
         match c {
             '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => flush(&mut raw, &mut lines),
             '\r' => {}
@@ -246,13 +259,14 @@ fn fold_lines(original: &str) -> Vec<Line> {
         }
     }
     flush(&mut raw, &mut lines);
-    lines
+    (lines, count)
 }
 
 /// Removes runs of spaces at both ends and those touching Chinese text on
 /// either side; a run between two non-Chinese chars becomes one space.
-fn drop_spaces(raw: &[(char, u32)]) -> Vec<(char, u32)> {
-    let mut out: Vec<(char, u32)> = Vec::with_capacity(raw.len());
+fn drop_spaces(raw: &[(char, u32)]) -> Line {
+    let mut text = String::with_capacity(raw.len() * 3);
+    let mut origins: Vec<u32> = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
         if raw[i].0 == ' ' {
@@ -260,20 +274,22 @@ fn drop_spaces(raw: &[(char, u32)]) -> Vec<(char, u32)> {
             while i < raw.len() && raw[i].0 == ' ' {
                 i += 1;
             }
-            let before = out.last().map(|c| c.0);
+            let before = text.chars().next_back();
             let after = raw.get(i).map(|c| c.0);
             if let (Some(b), Some(a)) = (before, after)
                 && !is_cjk(b)
                 && !is_cjk(a)
             {
-                out.push((' ', raw[start].1));
+                text.push(' ');
+                origins.push(raw[start].1);
             }
         } else {
-            out.push(raw[i]);
+            text.push(raw[i].0);
+            origins.push(raw[i].1);
             i += 1;
         }
     }
-    out
+    Line { text, origins }
 }
 
 /// The width of a wrapped column: the most common line length, when enough
@@ -313,11 +329,11 @@ fn should_join(
     let Some(last) = prev.last() else {
         return false;
     };
-    if is_terminal(last) || starts_block(&next.text()) {
+    if is_terminal(last) || starts_block(&next.text) {
         return false;
     }
-    let prev_text = prev.text();
-    if prev_text.ends_with('摄') || is_dateline(&prev_text) && prev.len() < 12 {
+    let prev_text = &prev.text;
+    if prev_text.ends_with('摄') || is_dateline(prev_text) && prev.len() < 12 {
         return false;
     }
     if width > 0 {

@@ -169,6 +169,31 @@ pub struct Entity {
     pub code: Option<String>,
 }
 
+impl Entity {
+    /// Records one more mention of this entity: its surface form (unless it
+    /// is the label), the article, and the kind or code when it had none;
+    /// as [`Knowledge::upsert_entity`] merges an entity of one mention.
+    pub fn note_mention(
+        &mut self,
+        surface: String,
+        article: usize,
+        kind: Option<String>,
+        code: Option<String>,
+    ) {
+        if surface != self.label {
+            self.alt_labels.insert(surface);
+        }
+        self.alt_labels.remove(self.label.as_str());
+        self.mentioned_in.insert(article);
+        if self.kind.is_none() {
+            self.kind = kind;
+        }
+        if self.code.is_none() {
+            self.code = code;
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct RelationKey {
     pub subject: EntityId,
@@ -356,6 +381,24 @@ fn values_only<K, V: Serialize, S: serde::Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_noted_mention_adds_its_surface_article_and_missing_kind() {
+        let mut entity = Entity {
+            id: EntityId::new(EntityClass::Agency, "开鲁县公安局"),
+            label: "开鲁县公安局".into(),
+            alt_labels: BTreeSet::new(),
+            mentioned_in: [1].into(),
+            admin_code: None,
+            kind: None,
+            code: None,
+        };
+        entity.note_mention("开鲁县公安局".into(), 2, Some("公安".into()), None);
+        entity.note_mention("開魯縣公安局".into(), 3, Some("other".into()), None);
+        assert_eq!(entity.alt_labels, ["開魯縣公安局".to_string()].into());
+        assert_eq!(entity.mentioned_in, [1, 2, 3].into());
+        assert_eq!(entity.kind.as_deref(), Some("公安"));
+    }
 
     #[test]
     fn relation_from_a_subject_is_found_by_range() {

@@ -18,7 +18,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 // Per-token lookups: FxHash costs a fraction of SipHash on small keys.
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::article::{Article, split_articles_with};
 use crate::clean::{CleanText, clean, is_cjk};
@@ -85,6 +85,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     });
     let original: Vec<char> = source.text.chars().collect();
     let page = PageContext::new(lex, &cleaned, &page_tokens);
+    let mut seen_statistics = HashSet::default();
     for article in &articles {
         let index = kn.articles.len();
         let (char_start, char_end) = cleaned.orig_span(article.start, article.end);
@@ -110,6 +111,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             page_tokens: &page_tokens,
             mentions: Vec::new(),
             home_city: None,
+            seen_statistics: &mut seen_statistics,
         };
         resolver.run();
     }
@@ -178,6 +180,32 @@ static YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\d.])((?:19|20)\d\d)(?:\s*年|[-/.](?:0?[1-9]|1[0-2])(?:[^\d]|$)|(\p{Han}))")
         .expect("valid regex")
 });
+/// The year and the word after it (the pattern's second group) of one
+/// whole match of [`YEAR`], as the regex's captures would give them; the
+/// capture engine is the dearest part of a search, and the page is long.
+/// None only for a text the regex would not match.
+fn year_parts(m: &str) -> Option<(&str, Option<&str>)> {
+    // The char before the year is no digit, so a match that starts with one
+    // starts with the year.
+    let lead = if m.starts_with(['1', '2']) {
+        0
+    } else {
+        m.chars().next()?.len_utf8()
+    };
+    // (?:19|20)\d\d: two ASCII digits, then two digits of any script.
+    let mut year_end = lead + 2;
+    for _ in 0..2 {
+        year_end += m.get(year_end..)?.chars().next()?.len_utf8();
+    }
+    let rest = m.get(year_end..)?;
+    // The alternatives after the year in order: \s*年, then [-/.]…, then a
+    // Han char (the second group), which is neither of the others.
+    let word = (!(rest == "年"
+        || rest.starts_with(|c: char| c.is_whitespace() || "-/.".contains(c))))
+    .then_some(rest);
+    Some((&m[lead..year_end], word))
+}
+
 static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:((?:19|20)\d\d)年)?(\d{1,2})月(\d{1,2})日").expect("valid regex")
 });
@@ -196,14 +224,14 @@ impl PageContext {
         // The page's year: the latest year it writes. A bare number before
         // a unit or count word (2000元, 2000余人) is no year.
         let year = YEAR
-            .captures_iter(&clean.text)
-            .filter(|c| {
-                c.get(2).is_none_or(|w| {
-                    let w = w.as_str();
+            .find_iter(&clean.text)
+            .filter_map(|m| year_parts(m.as_str()))
+            .filter(|(_, word)| {
+                word.is_none_or(|w| {
                     !lex.units.contains_key(w) && !"万千亿余多次户份辆台张位".contains(w)
                 })
             })
-            .filter_map(|c| c[1].parse::<i32>().ok())
+            .filter_map(|(year, _)| year.parse::<i32>().ok())
             .max();
         PageContext { anchors, year }
     }
@@ -282,6 +310,10 @@ struct ArticleResolver<'a> {
     /// The city (a region named …市 of prefecture or county level) the
     /// article is most about, for 全市, 该市, 市公安局.
     home_city: Option<usize>,
+    /// The (metric, value) pairs of the source's statistics so far: a figure
+    /// the page already reported is not reported again. Kept across the
+    /// articles so that no article has to rebuild it.
+    seen_statistics: &'a mut HashSet<(String, String)>,
 }
 
 impl<'a> ArticleResolver<'a> {
@@ -937,15 +969,21 @@ impl<'a> ArticleResolver<'a> {
     ) -> EntityId {
         let id = EntityId::new(class, label);
         let surface = self.surface(start, end);
-        self.kn.upsert_entity(Entity {
-            id: id.clone(),
-            label: label.to_string(),
-            alt_labels: [surface].into(),
-            mentioned_in: [self.article_index].into(),
-            admin_code: None,
-            kind,
-            code,
-        });
+        if let Some(existing) = self.kn.entities.get_mut(&id) {
+            // What `upsert_entity` does, without building a new entity for
+            // every mention of a known one (most mentions).
+            existing.note_mention(surface, self.article_index, kind, code);
+        } else {
+            self.kn.upsert_entity(Entity {
+                id: id.clone(),
+                label: label.to_string(),
+                alt_labels: [surface].into(),
+                mentioned_in: [self.article_index].into(),
+                admin_code: None,
+                kind,
+                code,
+            });
+        }
         self.mentions.push(Mention {
             start,
             end,
@@ -1519,11 +1557,14 @@ impl<'a> ArticleResolver<'a> {
     }
 
     fn sentence_of(&self, pos: usize) -> (usize, usize) {
-        self.article
-            .sentences
-            .iter()
-            .copied()
-            .find(|&(s, e)| s <= pos && pos < e)
+        // Sentences are disjoint and in text order: the one holding `pos` is
+        // the last that starts at or before it.
+        let sentences = &self.article.sentences;
+        let after = sentences.partition_point(|&(s, _)| s <= pos);
+        after
+            .checked_sub(1)
+            .map(|i| sentences[i])
+            .filter(|&(_, e)| pos < e)
             .unwrap_or((self.article.start, self.article.end))
     }
 
@@ -1988,12 +2029,6 @@ impl<'a> ArticleResolver<'a> {
     fn statistics(&mut self) {
         let text: &'a str = &self.clean.text;
         let article: &'a Article = self.article;
-        let mut seen: BTreeSet<(String, String)> = self
-            .kn
-            .statistics
-            .iter()
-            .map(|s| (s.metric.clone(), s.value.clone()))
-            .collect();
         for &(ss, se) in &article.sentences {
             let mut previous_figure_end = ss;
             let mut previous_clause: Option<(usize, usize)> = None;
@@ -2038,7 +2073,10 @@ impl<'a> ArticleResolver<'a> {
                 };
                 let factor = self.lex.units.get(&fig.unit).copied().unwrap_or(1) as f64;
                 let value = format_decimal(fig.value * factor);
-                if !seen.insert((rule.metric.clone(), value.clone())) {
+                if !self
+                    .seen_statistics
+                    .insert((rule.metric.clone(), value.clone()))
+                {
                     continue;
                 }
                 let abs_clause = ss + clause_start;
@@ -2117,7 +2155,13 @@ impl<'a> ArticleResolver<'a> {
         let ymd = |y: i32, m: u32, d: u32| {
             chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| d.to_string())
         };
-        if let Some(c) = RANGE.captures_iter(before).last() {
+        // A range names its months (…年…月至…月); most text before a figure has none.
+        let range = if before.contains('月') {
+            RANGE.captures_iter(before).last()
+        } else {
+            None
+        };
+        if let Some(c) = range {
             let y1: i32 = c[1].parse().unwrap_or(0);
             let m1: u32 = c[2].parse().unwrap_or(1);
             let d1: u32 = c.get(3).and_then(|d| d.as_str().parse().ok()).unwrap_or(1);
@@ -2190,11 +2234,18 @@ fn dateline_len(sentence: &str) -> usize {
     });
     // The pattern's 电 or 讯 comes within its first 18 chars (3 + 8 + 6 + 1):
     // most sentences are no dateline, and this says so without the regex.
-    let head_end = sentence
-        .char_indices()
-        .nth(18)
-        .map_or(sentence.len(), |(i, _)| i);
-    if !sentence[..head_end].contains(['电', '讯']) {
+    // 18 chars take at most 72 bytes; searching for each char as a string
+    // is a byte search, dearer only when one is found.
+    let mut window = sentence.len().min(72);
+    while !sentence.is_char_boundary(window) {
+        window -= 1;
+    }
+    let head = &sentence[..window];
+    let first = [head.find('电'), head.find('讯')]
+        .into_iter()
+        .flatten()
+        .min();
+    if first.is_none_or(|pos| head[..pos].chars().count() >= 18) {
         return 0;
     }
     DATELINE.find(sentence).map_or(0, |m| m.end())
@@ -2307,6 +2358,30 @@ mod tests {
                 && kn.entities[&k.subject].label == s
                 && kn.entities[&k.object].label == o
         })
+    }
+
+    #[test]
+    fn year_parts_are_the_regex_captures() {
+        let texts = [
+            "2024年",
+            "于2023 年",
+            "(2025-06",
+            "2025/1,",
+            "2025.12",
+            "2025政法",
+            "共2000元",
+            "1999年至2001年",
+            "编号12024年",
+            "2024-13",
+            "时间2024年3月,2000余人",
+        ];
+        for text in texts {
+            for caps in YEAR.captures_iter(text) {
+                let m = caps.get(0).unwrap().as_str();
+                let expected = (&caps[1], caps.get(2).map(|w| w.as_str()));
+                assert_eq!(year_parts(m), Some(expected), "{m}");
+            }
+        }
     }
 
     #[test]
