@@ -388,6 +388,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = oxigraph::store::Store::open(&store)
                 .with_context(|| format!("cannot open the store at {}", store.display()))?;
             let added = jindu::rdf::load_file(&store, &file, format)?;
+            // External RDF may touch any relation or entity.
+            jindu::summary::refresh(&store, jindu::summary::AffectedKeys::all())?;
             println!("jindu load: {} quads added from {}", added, file.display());
             Ok(ExitCode::SUCCESS)
         }

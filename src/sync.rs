@@ -34,6 +34,7 @@ use crate::model::Knowledge;
 use crate::pipeline::{Input, extract_input, hash_inputs, input_len};
 use crate::rdf::{ONTOLOGY_GRAPH, jd, knowledge_quads, ontology_quads, source_iri_for_hash};
 use crate::read::ReadError;
+use crate::summary;
 
 /// The base of the per-file named graphs.
 pub const FILE_GRAPH_BASE: &str = "https://w3id.org/jindu/graph/file/";
@@ -236,11 +237,27 @@ pub fn sync(
             }
         }
     }
+    // The summary entries the removed files touched, read before they go.
+    let leaving: Vec<String> = report
+        .changed
+        .iter()
+        .chain(&report.removed)
+        .cloned()
+        .collect();
+    let mut affected = summary::keys_of_files(store, &leaving)?;
     report.quads_removed = remove_graphs(store, &to_remove)?;
     if !to_extract.is_empty() {
         let lex = lexicon.get()?;
         load_extracted(store, lex, &to_extract, &options.read_time, &mut report)?;
     }
+    let arrived: Vec<String> = report
+        .added
+        .iter()
+        .chain(&report.changed)
+        .cloned()
+        .collect();
+    affected.extend(summary::keys_of_files(store, &arrived)?);
+    summary::refresh(store, affected)?;
     store.flush().context("cannot flush the store")?;
     Ok(report)
 }
@@ -458,11 +475,14 @@ pub fn remove_files(store: &Store, names: &[String]) -> Result<(SyncReport, Vec<
         chosen.extend(matched.into_iter().cloned());
     }
     let graphs: Vec<NamedNode> = chosen.iter().map(|id| stored[id].graph.clone()).collect();
+    let removed: Vec<String> = chosen.into_iter().collect();
+    let affected = summary::keys_of_files(store, &removed)?;
     let report = SyncReport {
         quads_removed: remove_graphs(store, &graphs)?,
-        removed: chosen.into_iter().collect(),
+        removed,
         ..Default::default()
     };
+    summary::refresh(store, affected)?;
     store.flush().context("cannot flush the store")?;
     Ok((report, unmatched))
 }
