@@ -32,6 +32,7 @@ use oxigraph::model::{
 };
 use oxigraph::sparql::{QueryResults, QuerySolution, SparqlEvaluator};
 use oxigraph::store::Store;
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::model::EntityClass;
@@ -197,12 +198,11 @@ pub fn refresh(store: &Store, keys: AffectedKeys) -> Result<()> {
 
 /// Recomputes the whole summary graph from the store.
 pub fn refresh_all(store: &Store) -> Result<()> {
+    timing("start");
     let summaries = summarize_relations(store, None)?;
     let mentions = count_mentions(store, None)?;
+    crate::summary::timing("mentions");
     let graph = summary_graph();
-    store
-        .clear_graph(GraphNameRef::NamedNode(graph.as_ref()))
-        .context("cannot clear the summary graph")?;
     let mut quads = vec![Quad::new(
         graph.clone(),
         jd("evidenceKept"),
@@ -211,11 +211,37 @@ pub fn refresh_all(store: &Store) -> Result<()> {
     )];
     quads.extend(relation_quads(&summaries, &graph));
     quads.extend(mention_quads(&mentions, &graph));
+    // Only the difference is written: Oxigraph's clear_graph rereads the
+    // graph from its start after each batch of deletions, which grows with
+    // the square of the graph's size, and an unchanged entry costs nothing.
+    let mut old: HashSet<Quad> = HashSet::new();
+    for quad in store.quads_for_pattern(
+        None,
+        None,
+        None,
+        Some(GraphNameRef::NamedNode(graph.as_ref())),
+    ) {
+        old.insert(quad.context("cannot read the store")?);
+    }
+    let new: HashSet<&Quad> = quads.iter().collect();
+    let mut transaction = store
+        .start_transaction()
+        .context("cannot start a transaction")?;
+    for quad in old.iter().filter(|q| !new.contains(q)) {
+        transaction.remove(quad);
+    }
+    transaction
+        .commit()
+        .context("cannot commit the summary update")?;
+    timing("cleared");
+    let added: Vec<Quad> = quads.into_iter().filter(|q| !old.contains(q)).collect();
+    // The bulk loader writes large sets much faster than a transaction.
     let mut loader = store.bulk_loader();
     loader
-        .load_quads(quads)
+        .load_quads(added)
         .context("cannot write the summary")?;
     loader.commit().context("cannot commit the summary")?;
+    timing("written");
     Ok(())
 }
 
@@ -280,57 +306,35 @@ fn summarize_relations(
     store: &Store,
     keys: Option<&[RelationKey]>,
 ) -> Result<BTreeMap<RelationKey, RelationSummary>> {
-    let mut rows: HashMap<RelationKey, Vec<RecordRow>> = HashMap::new();
-    let mut read_rows = |query: &str| -> Result<()> {
-        for row in select(store, query)? {
-            let row = row.context("cannot read the store")?;
-            let (Some(s), Some(p), Some(o), Some(record), Some(article)) = (
-                iri(&row, "s"),
-                iri(&row, "p"),
-                iri(&row, "o"),
-                iri(&row, "r"),
-                iri(&row, "a"),
-            ) else {
-                continue;
-            };
-            rows.entry((s, p, o)).or_default().push(RecordRow {
-                record,
-                article,
-                start: number(&row, "start"),
-                end: number(&row, "end"),
-            });
-        }
-        Ok(())
-    };
     let assertion = format!("<{JD}Assertion>");
     let (subject, predicate, object) = (
         rdf::SUBJECT.as_str(),
         rdf::PREDICATE.as_str(),
         rdf::OBJECT.as_str(),
     );
-    match keys {
-        None => {
-            // Each pattern in its own subquery: Oxigraph joins them by
-            // hashing whole property scans instead of one lookup per record.
-            read_rows(&format!(
-                "SELECT ?s ?p ?o ?r ?a ?start ?end WHERE {{ \
-                   {{ SELECT ?r WHERE {{ ?r a {assertion} }} }} \
-                   {{ SELECT ?r ?s WHERE {{ ?r <{subject}> ?s }} }} \
-                   {{ SELECT ?r ?p WHERE {{ ?r <{predicate}> ?p }} }} \
-                   {{ SELECT ?r ?o WHERE {{ ?r <{object}> ?o }} }} \
-                   {{ SELECT ?r ?a WHERE {{ ?r <{PROV_WAS_DERIVED_FROM}> ?a }} }} \
-                   OPTIONAL {{ SELECT ?r ?start WHERE {{ ?r <{JD}charStart> ?start }} }} \
-                   OPTIONAL {{ SELECT ?r ?end WHERE {{ ?r <{JD}charEnd> ?end }} }} \
-                 }}"
-            ))?;
-        }
-        Some(keys) => {
-            for chunk in keys.chunks(KEYS_PER_QUERY) {
+    let queries: Vec<String> = match keys {
+        // Each pattern in its own subquery: Oxigraph joins them by hashing
+        // whole property scans instead of one lookup per record. (One query
+        // per property, in parallel, was slower: each rescans every record.)
+        None => vec![format!(
+            "SELECT ?s ?p ?o ?r ?a ?start ?end WHERE {{ \
+               {{ SELECT ?r WHERE {{ ?r a {assertion} }} }} \
+               {{ SELECT ?r ?s WHERE {{ ?r <{subject}> ?s }} }} \
+               {{ SELECT ?r ?p WHERE {{ ?r <{predicate}> ?p }} }} \
+               {{ SELECT ?r ?o WHERE {{ ?r <{object}> ?o }} }} \
+               {{ SELECT ?r ?a WHERE {{ ?r <{PROV_WAS_DERIVED_FROM}> ?a }} }} \
+               OPTIONAL {{ SELECT ?r ?start WHERE {{ ?r <{JD}charStart> ?start }} }} \
+               OPTIONAL {{ SELECT ?r ?end WHERE {{ ?r <{JD}charEnd> ?end }} }} \
+             }}"
+        )],
+        Some(keys) => keys
+            .chunks(KEYS_PER_QUERY)
+            .map(|chunk| -> Result<String> {
                 let mut values = Vec::with_capacity(chunk.len());
                 for (s, p, o) in chunk {
                     values.push(format!("({} {} {})", term(s)?, term(p)?, term(o)?));
                 }
-                read_rows(&format!(
+                Ok(format!(
                     "SELECT ?s ?p ?o ?r ?a ?start ?end WHERE {{ \
                        VALUES (?s ?p ?o) {{ {} }} \
                        ?r <{subject}> ?s ; <{predicate}> ?p ; <{object}> ?o ; a {assertion} ; \
@@ -339,12 +343,46 @@ fn summarize_relations(
                        OPTIONAL {{ ?r <{JD}charEnd> ?end }} \
                      }}",
                     values.join(" ")
-                ))?;
+                ))
+            })
+            .collect::<Result<_>>()?,
+    };
+    let read: Vec<Vec<(RelationKey, RecordRow)>> = queries
+        .par_iter()
+        .map(|query| -> Result<Vec<(RelationKey, RecordRow)>> {
+            let mut out = Vec::new();
+            for row in select(store, query)? {
+                let row = row.context("cannot read the store")?;
+                let (Some(s), Some(p), Some(o), Some(record), Some(article)) = (
+                    iri(&row, "s"),
+                    iri(&row, "p"),
+                    iri(&row, "o"),
+                    iri(&row, "r"),
+                    iri(&row, "a"),
+                ) else {
+                    continue;
+                };
+                out.push((
+                    (s, p, o),
+                    RecordRow {
+                        record,
+                        article,
+                        start: number(&row, "start"),
+                        end: number(&row, "end"),
+                    },
+                ));
             }
-        }
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    let mut rows: HashMap<RelationKey, Vec<RecordRow>> = HashMap::new();
+    for (key, row) in read.into_iter().flatten() {
+        rows.entry(key).or_default().push(row);
     }
 
+    crate::summary::timing("rows");
     let articles = ArticleInfo::read(store, keys.is_none(), rows.values().flatten())?;
+    crate::summary::timing("articles");
     let mut out = BTreeMap::new();
     for (key, mut records) in rows {
         // A record with a repeated field comes once per value: keep its
@@ -397,17 +435,21 @@ fn summarize_relations(
         summary.drug_evidence_count = drug_rank;
         out.insert(key, summary);
     }
+    crate::summary::timing("ranked");
     // Sentences and rules only for the kept records: one lookup each.
     let sentence = jd("sentence");
     let rule = jd("rule");
-    for summary in out.values_mut() {
-        for kept in &mut summary.kept {
-            let record = NamedNode::new(kept.record.clone())
-                .with_context(|| format!("bad IRI {}", kept.record))?;
-            kept.sentence = last_value(store, record.as_ref(), sentence.as_ref())?;
-            kept.rule = last_value(store, record.as_ref(), rule.as_ref())?;
-        }
-    }
+    out.par_iter_mut()
+        .try_for_each(|(_, summary)| -> Result<()> {
+            for kept in &mut summary.kept {
+                let record = NamedNode::new(kept.record.clone())
+                    .with_context(|| format!("bad IRI {}", kept.record))?;
+                kept.sentence = last_value(store, record.as_ref(), sentence.as_ref())?;
+                kept.rule = last_value(store, record.as_ref(), rule.as_ref())?;
+            }
+            Ok(())
+        })?;
+    crate::summary::timing("sentences");
     Ok(out)
 }
 
@@ -527,6 +569,14 @@ fn count_mentions(store: &Store, entities: Option<&[String]>) -> Result<BTreeMap
         }
     }
     Ok(out)
+}
+
+pub(crate) fn timing(what: &str) {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    let start = START.get_or_init(std::time::Instant::now);
+    if std::env::var_os("JINDU_TIMING").is_some() {
+        eprintln!("TIMING {what} {:.2}", start.elapsed().as_secs_f64());
+    }
 }
 
 /// The node of a relation in the summary: `jdi:relation/` + 16 hex of the
