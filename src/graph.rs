@@ -219,6 +219,7 @@ impl KnowledgeGraph {
             LoadOptions {
                 detail,
                 drug_support: true,
+                drug_evidence: false,
             },
         )
     }
@@ -367,7 +368,7 @@ impl KnowledgeGraph {
                 }
                 if let Some(n) = first {
                     for (key, kept) in
-                        crate::summary::read_evidence(store, n, options.drug_support)?
+                        crate::summary::read_evidence(store, n, options.drug_evidence)?
                     {
                         if let Some(edge) = edge_key(key).and_then(|k| edges.get_mut(&k)) {
                             edge.evidence.push(EdgeEvidence {
@@ -718,6 +719,9 @@ pub struct LoadOptions {
     /// With [`EvidenceDetail::Articles`]: also count the supporting
     /// articles about drugs (what `--drug-articles` needs; one more join).
     pub drug_support: bool,
+    /// With [`EvidenceDetail::First`]: the first evidence records among
+    /// those from articles about drugs (what `--drug-articles` keeps).
+    pub drug_evidence: bool,
 }
 
 /// The solutions of a SELECT query on the store.
@@ -1114,6 +1118,28 @@ pub(crate) mod tests {
             .find(|e| e.property == Property::LocatedIn)
             .unwrap();
         assert_eq!(light.graph[edge].evidence, full.evidence);
+
+        // With the summary graph: the same counts and first evidence.
+        drop((store, light));
+        {
+            let rw = Store::open(dir.path().join("store")).unwrap();
+            crate::summary::refresh_all(&rw).unwrap();
+            rw.flush().unwrap();
+        }
+        let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
+        let first = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(5)).unwrap();
+        assert_eq!(nodes(&first), nodes(&read));
+        assert_eq!(edges(&first), edges(&read));
+        let light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
+        assert_eq!(supports(&light), supports(&read));
+        let one = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(1)).unwrap();
+        let located = one
+            .graph
+            .edge_weights()
+            .find(|e| e.property == Property::LocatedIn)
+            .unwrap();
+        assert_eq!(located.evidence.len(), 1);
+        assert_eq!(located.evidence_total, Some(2));
     }
 
     #[test]

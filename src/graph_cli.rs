@@ -186,6 +186,7 @@ fn load(source: &GraphSource, store: &Store, detail: EvidenceDetail) -> Result<K
         LoadOptions {
             detail,
             drug_support: source.filter.drug_articles,
+            drug_evidence: source.filter.drug_articles,
         },
     )?;
     if whole.graph.node_count() == 0 {

@@ -97,6 +97,11 @@ pub fn keys_of_files(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
     if ids.len() * 2 >= files {
         return Ok(AffectedKeys::all());
     }
+    gather_keys(store, ids)
+}
+
+/// The keys the files known by `ids` touch (see [`keys_of_files`]).
+fn gather_keys(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
     let mut keys = AffectedKeys::default();
     for chunk in ids.chunks(KEYS_PER_QUERY) {
         let values: Vec<String> = chunk
@@ -151,6 +156,12 @@ pub fn refresh(store: &Store, keys: AffectedKeys) -> Result<()> {
     if global {
         return refresh_all(store);
     }
+    refresh_keys(store, keys)
+}
+
+/// Recounts the summary entries of `keys` one by one (the store must hold a
+/// summary already).
+fn refresh_keys(store: &Store, keys: AffectedKeys) -> Result<()> {
     let relations: Vec<RelationKey> = keys.relations.into_iter().collect();
     let summaries = summarize_relations(store, Some(&relations))?;
     let entities: Vec<String> = keys.entities.into_iter().collect();
@@ -861,4 +872,123 @@ fn integer(n: usize) -> Term {
 
 fn string(text: &str) -> Term {
     Literal::new_simple_literal(text).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::tests::{entity, evidence, knowledge_with_articles};
+    use crate::model::{Knowledge, Property};
+
+    /// The summary graph as sorted N-Quads lines.
+    fn summary_lines(store: &Store) -> Vec<String> {
+        let mut lines: Vec<String> = store
+            .quads_for_pattern(
+                None,
+                None,
+                None,
+                Some(GraphNameRef::NamedNode(summary_graph().as_ref())),
+            )
+            .map(|q| q.unwrap().to_string())
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    fn file(hash: &str, name: &str, articles: usize) -> Knowledge {
+        let mut kn = knowledge_with_articles(articles);
+        kn.sources[0].sha256 = hash.into();
+        kn.sources[0].name = name.into();
+        kn
+    }
+
+    fn store_of(files: &[(&Knowledge, &str)]) -> Store {
+        let store = Store::new().unwrap();
+        for (kn, id) in files {
+            store
+                .extend(crate::sync::file_quads(kn, id, "1970-01-01T00:00:00Z", "x"))
+                .unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn per_key_updates_give_the_summary_of_a_full_recount() {
+        // Two files sharing a relation, a third with identical bytes to the
+        // second under another name (so they share articles).
+        let mut a = file("aaaaaaaaaaaaaaaa0000", "a.txt", 3);
+        let agency = a.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+        let county = a.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+        for i in 0..3 {
+            a.add_relation(
+                agency.clone(),
+                Property::LocatedIn,
+                county.clone(),
+                Some(evidence(i)),
+            );
+        }
+        let file_b = |name: &str| {
+            let mut b = file("bbbbbbbbbbbbbbbb0000", name, 8);
+            let agency = b.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+            let county = b.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+            let case = b.upsert_entity(entity(EntityClass::Case, "案件"));
+            for i in 0..8 {
+                b.add_relation(
+                    agency.clone(),
+                    Property::LocatedIn,
+                    county.clone(),
+                    Some(evidence(i)),
+                );
+                b.add_relation(
+                    case.clone(),
+                    Property::HandledBy,
+                    agency.clone(),
+                    Some(evidence(i)),
+                );
+            }
+            b
+        };
+        let (b, b_copy) = (file_b("b.txt"), file_b("copy.txt"));
+
+        let store = store_of(&[(&a, "a.txt")]);
+        refresh_all(&store).unwrap();
+        for (kn, id) in [(&b, "b.txt"), (&b_copy, "copy.txt")] {
+            store
+                .extend(crate::sync::file_quads(kn, id, "1970-01-01T00:00:00Z", "x"))
+                .unwrap();
+            let keys = gather_keys(&store, &[id.to_string()]).unwrap();
+            assert!(!keys.all && !keys.relations.is_empty());
+            refresh_keys(&store, keys).unwrap();
+        }
+        let fresh = store_of(&[(&a, "a.txt"), (&b, "b.txt"), (&b_copy, "copy.txt")]);
+        refresh_all(&fresh).unwrap();
+        assert_eq!(summary_lines(&store), summary_lines(&fresh));
+        let located = read_relations(&store)
+            .unwrap()
+            .into_iter()
+            .find(|((_, p, _), _)| p.ends_with("locatedIn"))
+            .unwrap()
+            .1;
+        assert_eq!(located.support, 11);
+        assert_eq!(located.drug_support, 1 + 4);
+        assert_eq!(read_evidence(&store, 5, false).unwrap().len(), 10);
+
+        // Removing the copy keeps the shared articles; removing b too
+        // leaves a's summary.
+        for (id, left) in [
+            ("copy.txt", vec![(&a, "a.txt"), (&b, "b.txt")]),
+            ("b.txt", vec![(&a, "a.txt")]),
+        ] {
+            let keys = gather_keys(&store, &[id.to_string()]).unwrap();
+            crate::sync::remove_graphs(&store, &[crate::sync::file_graph(id)]).unwrap();
+            refresh_keys(&store, keys).unwrap();
+            let fresh = store_of(&left);
+            refresh_all(&fresh).unwrap();
+            assert_eq!(
+                summary_lines(&store),
+                summary_lines(&fresh),
+                "after removing {id}"
+            );
+        }
+    }
 }
