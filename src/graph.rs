@@ -1,8 +1,9 @@
 //! Sink and source: the petgraph view, for analytics and exports.
 //!
 //! In: a [`Knowledge`] (right after extraction, for `build`'s summary) or an
-//! Oxigraph store written by `jindu build` (only its default graph is read:
-//! named graphs hold copies or the ontology). Out: a [`KnowledgeGraph`]: a
+//! Oxigraph store written by `jindu build` (its default graph, and the
+//! counts and first evidence records of its summary graph, see
+//! [`crate::summary`]; the other named graphs hold copies or the ontology). Out: a [`KnowledgeGraph`]: a
 //! directed multigraph whose nodes are entities keyed by their IRI (class,
 //! labels, mention count, kind, the regions they lie in) and whose edges are
 //! relations (property, number of supporting articles, the sentences behind
@@ -227,11 +228,14 @@ impl KnowledgeGraph {
     /// Reads the graph from a store's default graph.
     ///
     /// Entity facts are read by one scan per property (a few per entity).
-    /// What grows with the text (mentions, provenance records) is counted
-    /// inside the store by SPARQL aggregates over hash joins of whole
-    /// property scans, so that only the results are decoded: decoding a
-    /// term is a key lookup in the store, and reading every record term by
-    /// term (several lookups each) dominated the load on large stores.
+    /// What grows with the text (mentions, provenance records) comes from
+    /// the summary graph the build keeps: one entry per relation or entity,
+    /// and the first few evidence records per relation. Without it (a store
+    /// built before it existed) it is counted inside the store by SPARQL
+    /// aggregates over hash joins of whole property scans, so that only the
+    /// results are decoded: decoding a term is a key lookup in the store,
+    /// and reading every record term by term (several lookups each)
+    /// dominated the load on large stores.
     pub fn from_store_opts(store: &Store, options: LoadOptions) -> Result<KnowledgeGraph> {
         // The summary graph (kept by the build) holds the counts and the
         // first evidence records; a store built before it existed is read

@@ -209,10 +209,8 @@ fn refresh_keys(store: &Store, keys: AffectedKeys) -> Result<()> {
 
 /// Recomputes the whole summary graph from the store.
 pub fn refresh_all(store: &Store) -> Result<()> {
-    timing("start");
     let summaries = summarize_relations(store, None)?;
     let mentions = count_mentions(store, None)?;
-    crate::summary::timing("mentions");
     let graph = summary_graph();
     let mut quads = vec![Quad::new(
         graph.clone(),
@@ -234,25 +232,27 @@ pub fn refresh_all(store: &Store) -> Result<()> {
     ) {
         old.insert(quad.context("cannot read the store")?);
     }
-    let new: HashSet<&Quad> = quads.iter().collect();
-    let mut transaction = store
-        .start_transaction()
-        .context("cannot start a transaction")?;
-    for quad in old.iter().filter(|q| !new.contains(q)) {
-        transaction.remove(quad);
-    }
-    transaction
-        .commit()
-        .context("cannot commit the summary update")?;
-    timing("cleared");
-    let added: Vec<Quad> = quads.into_iter().filter(|q| !old.contains(q)).collect();
+    let added: Vec<Quad> = if old.is_empty() {
+        quads
+    } else {
+        let new: HashSet<&Quad> = quads.iter().collect();
+        let mut transaction = store
+            .start_transaction()
+            .context("cannot start a transaction")?;
+        for quad in old.iter().filter(|q| !new.contains(q)) {
+            transaction.remove(quad);
+        }
+        transaction
+            .commit()
+            .context("cannot commit the summary update")?;
+        quads.into_iter().filter(|q| !old.contains(q)).collect()
+    };
     // The bulk loader writes large sets much faster than a transaction.
     let mut loader = store.bulk_loader();
     loader
         .load_quads(added)
         .context("cannot write the summary")?;
     loader.commit().context("cannot commit the summary")?;
-    timing("written");
     Ok(())
 }
 
@@ -391,9 +391,7 @@ fn summarize_relations(
         rows.entry(key).or_default().push(row);
     }
 
-    crate::summary::timing("rows");
     let articles = ArticleInfo::read(store, keys.is_none(), rows.values().flatten())?;
-    crate::summary::timing("articles");
     let mut out = BTreeMap::new();
     for (key, mut records) in rows {
         // A record with a repeated field comes once per value: keep its
@@ -446,7 +444,6 @@ fn summarize_relations(
         summary.drug_evidence_count = drug_rank;
         out.insert(key, summary);
     }
-    crate::summary::timing("ranked");
     // Sentences and rules only for the kept records: one lookup each.
     let sentence = jd("sentence");
     let rule = jd("rule");
@@ -460,7 +457,6 @@ fn summarize_relations(
             }
             Ok(())
         })?;
-    crate::summary::timing("sentences");
     Ok(out)
 }
 
@@ -580,14 +576,6 @@ fn count_mentions(store: &Store, entities: Option<&[String]>) -> Result<BTreeMap
         }
     }
     Ok(out)
-}
-
-pub(crate) fn timing(what: &str) {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    let start = START.get_or_init(std::time::Instant::now);
-    if std::env::var_os("JINDU_TIMING").is_some() {
-        eprintln!("TIMING {what} {:.2}", start.elapsed().as_secs_f64());
-    }
 }
 
 /// The node of a relation in the summary: `jdi:relation/` + 16 hex of the
@@ -832,10 +820,10 @@ fn select(store: &Store, query: &str) -> Result<oxigraph::sparql::QuerySolutionI
 
 /// The single count a `SELECT (COUNT(*) AS ?n)` query returns.
 fn count(store: &Store, query: &str) -> Result<usize> {
-    for row in select(store, query)? {
-        return Ok(number(&row.context("cannot read the store")?, "n"));
+    match select(store, query)?.next() {
+        Some(row) => Ok(number(&row.context("cannot read the store")?, "n")),
+        None => Ok(0),
     }
-    Ok(0)
 }
 
 /// An IRI as a SPARQL term, refused when it is not a valid IRI.
