@@ -207,6 +207,7 @@ impl GraphFilter {
                     Some(n) => edge.support = n,
                 }
                 edge.drug_only = true;
+                edge.evidence_total = edge.drug_evidence_total;
             }
             if self.min_support.is_some_and(|n| edge.support < n) {
                 continue;

@@ -1,8 +1,9 @@
 //! Sink and source: the petgraph view, for analytics and exports.
 //!
 //! In: a [`Knowledge`] (right after extraction, for `build`'s summary) or an
-//! Oxigraph store written by `jindu build` (only its default graph is read:
-//! named graphs hold copies or the ontology). Out: a [`KnowledgeGraph`]: a
+//! Oxigraph store written by `jindu build` (its default graph, and the
+//! counts and first evidence records of its summary graph, see
+//! [`crate::summary`]; the other named graphs hold copies or the ontology). Out: a [`KnowledgeGraph`]: a
 //! directed multigraph whose nodes are entities keyed by their IRI (class,
 //! labels, mention count, kind, the regions they lie in) and whose edges are
 //! relations (property, number of supporting articles, the sentences behind
@@ -36,6 +37,11 @@ pub enum EvidenceDetail {
     Full,
     /// Article and file only (sentences empty, offsets 0).
     Articles,
+    /// The first this many evidence records of each edge (in evidence
+    /// order; with `--drug-articles`, the first from articles about drugs),
+    /// with the support counted over all of them. Read from the summary
+    /// graph when it keeps that many, otherwise as [`EvidenceDetail::Full`].
+    First(usize),
 }
 
 /// Candidates listed when a name is not found.
@@ -101,6 +107,13 @@ pub struct Edge {
     /// articles about drugs (so evidence loaded later keeps to those).
     #[serde(skip)]
     pub drug_only: bool,
+    /// The number of evidence records when `evidence` holds only the first
+    /// of them ([`EvidenceDetail::First`]); `None` when it holds them all.
+    #[serde(skip)]
+    pub evidence_total: Option<usize>,
+    /// As `evidence_total`, among the records from articles about drugs.
+    #[serde(skip)]
+    pub drug_evidence_total: Option<usize>,
 }
 
 impl Edge {
@@ -112,6 +125,8 @@ impl Edge {
             evidence: Vec::new(),
             drug_support: None,
             drug_only: false,
+            evidence_total: None,
+            drug_evidence_total: None,
         }
     }
 
@@ -205,6 +220,7 @@ impl KnowledgeGraph {
             LoadOptions {
                 detail,
                 drug_support: true,
+                drug_evidence: false,
             },
         )
     }
@@ -212,12 +228,26 @@ impl KnowledgeGraph {
     /// Reads the graph from a store's default graph.
     ///
     /// Entity facts are read by one scan per property (a few per entity).
-    /// What grows with the text (mentions, provenance records) is counted
-    /// inside the store by SPARQL aggregates over hash joins of whole
-    /// property scans, so that only the results are decoded: decoding a
-    /// term is a key lookup in the store, and reading every record term by
-    /// term (several lookups each) dominated the load on large stores.
+    /// What grows with the text (mentions, provenance records) comes from
+    /// the summary graph the build keeps: one entry per relation or entity,
+    /// and the first few evidence records per relation. Without it (a store
+    /// built before it existed) it is counted inside the store by SPARQL
+    /// aggregates over hash joins of whole property scans, so that only the
+    /// results are decoded: decoding a term is a key lookup in the store,
+    /// and reading every record term by term (several lookups each)
+    /// dominated the load on large stores.
     pub fn from_store_opts(store: &Store, options: LoadOptions) -> Result<KnowledgeGraph> {
+        // The summary graph (kept by the build) holds the counts and the
+        // first evidence records; a store built before it existed is read
+        // the slow way.
+        let kept = crate::summary::evidence_kept(store)?;
+        if kept.is_none() {
+            note_missing_summary();
+        }
+        let detail = match options.detail {
+            EvidenceDetail::First(n) if kept.is_none_or(|k| n > k) => EvidenceDetail::Full,
+            detail => detail,
+        };
         let mut nodes: BTreeMap<String, Node> = BTreeMap::new();
         for class in EntityClass::ALL {
             let class_iri = jd(class.name());
@@ -261,27 +291,14 @@ impl KnowledgeGraph {
                 node.alt_labels.push(literal_text(&object));
             }
         }
-        // Mentions: counted per entity in the store (statistics mention
-        // articles too, hence the join with the entity classes).
-        let classes: Vec<String> = EntityClass::ALL
-            .iter()
-            .map(|c| format!("<{}>", jd(c.name()).as_str()))
-            .collect();
-        let mentions = format!(
-            "SELECT ?e (COUNT(*) AS ?n) WHERE {{ \
-               {{ SELECT DISTINCT ?e WHERE {{ VALUES ?c {{ {} }} ?e a ?c }} }} \
-               {{ SELECT ?e ?a WHERE {{ ?e <{}mentionedIn> ?a }} }} \
-             }} GROUP BY ?e",
-            classes.join(" "),
-            crate::rdf::JD
-        );
-        for row in select(store, &mentions)? {
-            let row = row.context("cannot read the store")?;
-            if let (Some(Term::NamedNode(e)), Some(n)) = (row.get("e"), row.get("n")) {
-                if let Some(node) = nodes.get_mut(e.as_str()) {
-                    node.mentions = count_of(n);
+        if kept.is_some() {
+            for (iri, mentions) in crate::summary::read_mentions(store)? {
+                if let Some(node) = nodes.get_mut(&iri) {
+                    node.mentions = mentions;
                 }
             }
+        } else {
+            count_mentions(store, &mut nodes)?;
         }
         for property in [
             "level",
@@ -325,7 +342,62 @@ impl KnowledgeGraph {
             .map(|p| (jd(p.name()).into_string(), p))
             .collect();
 
-        match options.detail {
+        match detail {
+            EvidenceDetail::Articles | EvidenceDetail::First(_) if kept.is_some() => {
+                let first = match detail {
+                    EvidenceDetail::First(n) => Some(n),
+                    _ => None,
+                };
+                for edge in edges.values_mut() {
+                    edge.drug_support = (first.is_some() || options.drug_support).then_some(0);
+                    if first.is_some() {
+                        edge.evidence_total = Some(0);
+                        edge.drug_evidence_total = Some(0);
+                    }
+                }
+                let edge_key = |(s, p, o): crate::summary::RelationKey| {
+                    property_by_iri.get(&p).map(|&property| (s, property, o))
+                };
+                for (key, summary) in crate::summary::read_relations(store)? {
+                    if let Some(edge) = edge_key(key).and_then(|k| edges.get_mut(&k)) {
+                        edge.support = summary.support;
+                        if edge.drug_support.is_some() {
+                            edge.drug_support = Some(summary.drug_support);
+                        }
+                        if first.is_some() {
+                            edge.evidence_total = Some(summary.evidence_count);
+                            edge.drug_evidence_total = Some(summary.drug_evidence_count);
+                        }
+                    }
+                }
+                if let Some(n) = first {
+                    for (key, kept) in
+                        crate::summary::read_evidence(store, n, options.drug_evidence)?
+                    {
+                        if let Some(edge) = edge_key(key).and_then(|k| edges.get_mut(&k)) {
+                            edge.evidence.push(EdgeEvidence {
+                                file: kept.file,
+                                start: kept.start,
+                                end: kept.end,
+                                article: kept.article,
+                                sentence: kept.sentence,
+                                rule: kept.rule,
+                                about_drugs: kept.drug_rank.is_some(),
+                            });
+                        }
+                    }
+                    for edge in edges.values_mut() {
+                        edge.evidence.sort();
+                        edge.evidence.dedup();
+                    }
+                }
+                let edges = edges.into_iter().map(|((s, _, o), e)| (s, o, e)).collect();
+                Ok(KnowledgeGraph::assemble(
+                    nodes.into_values().collect(),
+                    edges,
+                    false,
+                ))
+            }
             EvidenceDetail::Articles => {
                 for edge in edges.values_mut() {
                     edge.drug_support = options.drug_support.then_some(0);
@@ -346,7 +418,7 @@ impl KnowledgeGraph {
                     false,
                 ))
             }
-            EvidenceDetail::Full => {
+            EvidenceDetail::Full | EvidenceDetail::First(_) => {
                 read_full_evidence(store, &mut edges, &property_by_iri)?;
                 let edges = edges.into_iter().map(|((s, _, o), e)| (s, o, e)).collect();
                 Ok(KnowledgeGraph::assemble(
@@ -651,6 +723,9 @@ pub struct LoadOptions {
     /// With [`EvidenceDetail::Articles`]: also count the supporting
     /// articles about drugs (what `--drug-articles` needs; one more join).
     pub drug_support: bool,
+    /// With [`EvidenceDetail::First`]: the first evidence records among
+    /// those from articles about drugs (what `--drug-articles` keeps).
+    pub drug_evidence: bool,
 }
 
 /// The solutions of a SELECT query on the store.
@@ -673,6 +748,42 @@ fn count_of(term: &Term) -> usize {
         Term::Literal(l) => l.value().parse().unwrap_or(0),
         _ => 0,
     }
+}
+
+/// Says once per run that the store has no summary graph.
+fn note_missing_summary() {
+    static NOTED: std::sync::Once = std::sync::Once::new();
+    NOTED.call_once(|| {
+        eprintln!(
+            "jindu: note: the store has no summary graph, so the counts are read from every provenance record (slow on large stores): `jindu build --summary` adds it"
+        )
+    });
+}
+
+/// Mentions counted per entity in the store (statistics mention articles
+/// too, hence the join with the entity classes): the way without a summary.
+fn count_mentions(store: &Store, nodes: &mut BTreeMap<String, Node>) -> Result<()> {
+    let classes: Vec<String> = EntityClass::ALL
+        .iter()
+        .map(|c| format!("<{}>", jd(c.name()).as_str()))
+        .collect();
+    let mentions = format!(
+        "SELECT ?e (COUNT(*) AS ?n) WHERE {{ \
+               {{ SELECT DISTINCT ?e WHERE {{ VALUES ?c {{ {} }} ?e a ?c }} }} \
+               {{ SELECT ?e ?a WHERE {{ ?e <{}mentionedIn> ?a }} }} \
+             }} GROUP BY ?e",
+        classes.join(" "),
+        crate::rdf::JD
+    );
+    for row in select(store, &mentions)? {
+        let row = row.context("cannot read the store")?;
+        if let (Some(Term::NamedNode(e)), Some(n)) = (row.get("e"), row.get("n")) {
+            if let Some(node) = nodes.get_mut(e.as_str()) {
+                node.mentions = count_of(n);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The provenance records (`rdf:subject`, `rdf:predicate`, `rdf:object`,
@@ -1011,6 +1122,28 @@ pub(crate) mod tests {
             .find(|e| e.property == Property::LocatedIn)
             .unwrap();
         assert_eq!(light.graph[edge].evidence, full.evidence);
+
+        // With the summary graph: the same counts and first evidence.
+        drop((store, light));
+        {
+            let rw = Store::open(dir.path().join("store")).unwrap();
+            crate::summary::refresh_all(&rw).unwrap();
+            rw.flush().unwrap();
+        }
+        let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
+        let first = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(5)).unwrap();
+        assert_eq!(nodes(&first), nodes(&read));
+        assert_eq!(edges(&first), edges(&read));
+        let light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
+        assert_eq!(supports(&light), supports(&read));
+        let one = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(1)).unwrap();
+        let located = one
+            .graph
+            .edge_weights()
+            .find(|e| e.property == Property::LocatedIn)
+            .unwrap();
+        assert_eq!(located.evidence.len(), 1);
+        assert_eq!(located.evidence_total, Some(2));
     }
 
     #[test]

@@ -186,6 +186,7 @@ fn load(source: &GraphSource, store: &Store, detail: EvidenceDetail) -> Result<K
         LoadOptions {
             detail,
             drug_support: source.filter.drug_articles,
+            drug_evidence: source.filter.drug_articles,
         },
     )?;
     if whole.graph.node_count() == 0 {
@@ -336,12 +337,17 @@ fn open_for(source: &GraphSource, write_back: bool) -> Result<(Store, KnowledgeG
 pub fn run_export(args: ExportArgs) -> Result<()> {
     let started = Instant::now();
     let store = open_store(&args.source.store)?;
-    // Only node-link, Cytoscape.js and DOT leave the sentences out.
+    // Node-link, Cytoscape.js and DOT leave the sentences out; GraphML,
+    // GEXF and Neo4j keep the first of each edge, the viewer the first
+    // --evidence-limit.
     let detail = match args.format {
         ExportFormat::NodeLink | ExportFormat::Cytoscape | ExportFormat::Dot => {
             EvidenceDetail::Articles
         }
-        _ => EvidenceDetail::Full,
+        ExportFormat::Graphml | ExportFormat::Gexf | ExportFormat::Neo4j => {
+            EvidenceDetail::First(1)
+        }
+        _ => EvidenceDetail::First(args.evidence_limit),
     };
     let kg = load(&args.source, &store, detail)?;
     let analysis = Analysis::compute(

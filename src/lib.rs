@@ -30,4 +30,5 @@ pub mod rdf;
 pub mod read;
 pub mod resolve;
 pub mod shacl;
+pub mod summary;
 pub mod sync;

@@ -71,6 +71,14 @@ enum Command {
         /// Empty the store first and extract every input again.
         #[arg(long)]
         rebuild: bool,
+        /// Also add the summary graph that `jindu graph` and `jindu export`
+        /// read (support and evidence per relation, mentions per entity).
+        /// The first time it is counted over the whole store; after that
+        /// every build, `remove` and `load` updates the entries it touches,
+        /// without this flag. Without a summary those commands read every
+        /// provenance record instead.
+        #[arg(long)]
+        summary: bool,
     },
     /// Runs the extraction stage alone (read, decode, clean, split, find,
     /// resolve; no store) and prints what it found and how fast.
@@ -277,6 +285,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
             prune,
             rebuild,
+            summary,
         } => build(
             inputs,
             store,
@@ -287,6 +296,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 prune,
                 rebuild,
                 read_time: read_time_now(),
+                summary,
             },
         ),
         Command::Remove { files, store } => remove(files, store),
@@ -388,6 +398,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = oxigraph::store::Store::open(&store)
                 .with_context(|| format!("cannot open the store at {}", store.display()))?;
             let added = jindu::rdf::load_file(&store, &file, format)?;
+            // External RDF may touch any relation or entity.
+            if jindu::summary::evidence_kept(&store)?.is_some() {
+                jindu::summary::refresh(&store, jindu::summary::AffectedKeys::all())?;
+            }
             println!("jindu load: {} quads added from {}", added, file.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -581,12 +595,17 @@ fn build(
     }
     writeln!(
         out,
-        "\nstore {}: {} quads written, {} removed from the default graph{}",
+        "\nstore {}: {} quads written, {} removed from the default graph{}{}",
         store_path.display(),
         report.quads_written,
         report.quads_removed,
         if report.ontology_replaced {
             "; ontology (re)written"
+        } else {
+            ""
+        },
+        if report.summary_kept {
+            "; summary updated"
         } else {
             ""
         }

@@ -45,6 +45,7 @@ use crate::rdf::{
     ID, ONTOLOGY_GRAPH, PROV, jd, knowledge_quads, ontology_quads, source_iri_for_hash,
 };
 use crate::read::ReadError;
+use crate::summary;
 
 /// The base of the per-file named graphs.
 pub const FILE_GRAPH_BASE: &str = "https://w3id.org/jindu/graph/file/";
@@ -127,6 +128,9 @@ pub struct BuildOptions {
     pub rebuild: bool,
     /// The `xsd:dateTime` recorded as the read time of new or changed files.
     pub read_time: String,
+    /// Add the summary graph (see `summary`) if the store has none; a store
+    /// that has one keeps it up to date without being asked.
+    pub summary: bool,
 }
 
 /// What a build or a removal did.
@@ -151,6 +155,8 @@ pub struct SyncReport {
     pub relations_extracted: BTreeMap<&'static str, usize>,
     pub statistics_extracted: usize,
     pub ontology_replaced: bool,
+    /// The summary graph was brought up to date.
+    pub summary_kept: bool,
 }
 
 /// The read time to record: `SOURCE_DATE_EPOCH` (seconds since 1970, the
@@ -204,10 +210,13 @@ pub fn sync(
     inputs: &[Input],
     options: &BuildOptions,
 ) -> Result<SyncReport> {
+    let mut options = options.clone();
     if options.rebuild {
+        // A store that had a summary gets it back.
+        options.summary |= summary::evidence_kept(store)?.is_some();
         store.clear().context("cannot clear the store")?;
     }
-    let plan = plan(store, &lexicon.fingerprint, inputs, options)?;
+    let plan = plan(store, &lexicon.fingerprint, inputs, &options)?;
     apply(store, lexicon, plan)
 }
 
@@ -217,6 +226,8 @@ pub struct Plan<'a> {
     to_extract: Vec<&'a Input>,
     to_remove: Vec<NamedNode>,
     ontology_current: bool,
+    /// The build asks for a summary the store does not have yet.
+    summary_missing: bool,
     read_time: String,
     /// The files found unchanged, added, changed, removed, or unreadable.
     report: SyncReport,
@@ -228,7 +239,10 @@ impl Plan<'_> {
     /// its log into a new table and may start a compaction, which made an
     /// unchanged rebuild cost several times what its checks cost.)
     pub fn nothing_to_do(&self) -> bool {
-        self.to_extract.is_empty() && self.to_remove.is_empty() && self.ontology_current
+        self.to_extract.is_empty()
+            && self.to_remove.is_empty()
+            && self.ontology_current
+            && !self.summary_missing
     }
 
     /// The report of a build that stops here.
@@ -282,10 +296,12 @@ pub fn plan<'a>(
             }
         }
     }
+    let summary_missing = options.summary && summary::evidence_kept(store)?.is_none();
     Ok(Plan {
         to_extract,
         to_remove,
         ontology_current,
+        summary_missing,
         read_time: options.read_time.clone(),
         report,
     })
@@ -298,10 +314,35 @@ pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<Syn
         write_ontology(store)?;
         report.ontology_replaced = true;
     }
+    // The summary is kept once a store has one (or the build asks for it).
+    let keep_summary = plan.summary_missing || summary::evidence_kept(store)?.is_some();
+    // The summary entries the removed files touched, read before they go.
+    let leaving: Vec<String> = report
+        .changed
+        .iter()
+        .chain(&report.removed)
+        .cloned()
+        .collect();
+    let mut affected = if keep_summary {
+        summary::keys_of_files(store, &leaving)?
+    } else {
+        summary::AffectedKeys::default()
+    };
     report.quads_removed = remove_graphs(store, &plan.to_remove)?;
     if !plan.to_extract.is_empty() {
         let lex = lexicon.get()?;
         load_extracted(store, lex, &plan.to_extract, &plan.read_time, &mut report)?;
+    }
+    let arrived: Vec<String> = report
+        .added
+        .iter()
+        .chain(&report.changed)
+        .cloned()
+        .collect();
+    if keep_summary {
+        affected.extend(summary::keys_of_files(store, &arrived)?);
+        summary::refresh(store, affected)?;
+        report.summary_kept = true;
     }
     store.flush().context("cannot flush the store")?;
     Ok(report)
@@ -638,11 +679,21 @@ pub fn remove_files(store: &Store, names: &[String]) -> Result<(SyncReport, Vec<
         chosen.extend(matched.into_iter().cloned());
     }
     let graphs: Vec<NamedNode> = chosen.iter().map(|id| stored[id].graph.clone()).collect();
+    let removed: Vec<String> = chosen.into_iter().collect();
+    let keep_summary = summary::evidence_kept(store)?.is_some();
+    let affected = if keep_summary {
+        summary::keys_of_files(store, &removed)?
+    } else {
+        summary::AffectedKeys::default()
+    };
     let report = SyncReport {
         quads_removed: remove_graphs(store, &graphs)?,
-        removed: chosen.into_iter().collect(),
+        removed,
         ..Default::default()
     };
+    if keep_summary {
+        summary::refresh(store, affected)?;
+    }
     store.flush().context("cannot flush the store")?;
     Ok((report, unmatched))
 }

@@ -9,7 +9,8 @@ use std::sync::OnceLock;
 mod common;
 use common::{jindu, seeds_dir, stderr, stdout};
 
-/// A store built from the seeds into `dir`.
+/// A store built from the seeds into `dir`, with the summary graph the
+/// graph commands read.
 fn build_store(dir: &Path) -> PathBuf {
     let store = dir.join("store");
     let out = jindu(&[
@@ -17,9 +18,57 @@ fn build_store(dir: &Path) -> PathBuf {
         seeds_dir().to_str().unwrap(),
         "--store",
         store.to_str().unwrap(),
+        "--summary",
     ]);
     assert!(out.status.success(), "build failed: {}", stderr(&out));
     store
+}
+
+#[test]
+fn without_a_summary_the_exports_are_the_same_read_the_slow_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain");
+    let out = jindu(&[
+        "build",
+        seeds_dir().to_str().unwrap(),
+        "--store",
+        plain.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "build failed: {}", stderr(&out));
+    for format in ["graphml", "viewer-json", "neo4j"] {
+        let export = |store: &str, name: &str| -> (Vec<u8>, String) {
+            let target = dir.path().join(format!("{name}.{format}"));
+            let out = jindu(&[
+                "export",
+                "--format",
+                format,
+                "--store",
+                store,
+                "-o",
+                target.to_str().unwrap(),
+            ]);
+            assert!(out.status.success(), "{}", stderr(&out));
+            let bytes = if target.is_dir() {
+                let mut files: Vec<_> = std::fs::read_dir(&target)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .collect();
+                files.sort();
+                files
+                    .iter()
+                    .flat_map(|f| std::fs::read(f).unwrap())
+                    .collect()
+            } else {
+                std::fs::read(&target).unwrap()
+            };
+            (bytes, stderr(&out))
+        };
+        let (with_summary, quiet) = export(seed_store(), "summary");
+        let (without, note) = export(plain.to_str().unwrap(), "plain");
+        assert!(!quiet.contains("no summary graph"), "{quiet}");
+        assert!(note.contains("no summary graph"), "{format}: {note}");
+        assert!(with_summary == without, "{format}: the exports differ");
+    }
 }
 
 /// One store built from the seeds, shared by the tests that only read it.

@@ -144,6 +144,89 @@ fn incremental_builds_equal_fresh_builds() {
     );
 }
 
+/// The summary graph's lines of a store's N-Quads dump, sorted.
+fn summary_lines(store: &Path) -> Vec<String> {
+    let text = String::from_utf8(dump(store)).unwrap();
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.ends_with("<https://w3id.org/jindu/graph/summary> ."))
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn the_summary_of_incremental_builds_and_removals_equals_a_fresh_builds() {
+    // Every seed and gold-extra page, plus a copy of one under another name
+    // (identical bytes: the two share their articles).
+    let work = tempfile::tempdir().unwrap();
+    let seeds: Vec<String> = names(&repo("seeds"));
+    let extra: Vec<String> = names(&repo("tests/gold-extra"));
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let corpus = corpus(work.path(), &seeds, &extra);
+    std::fs::copy(corpus.join(EXTRA_A), corpus.join("copy_of_a.txt")).unwrap();
+    let aside = work.path().join("aside");
+    std::fs::create_dir_all(&aside).unwrap();
+    let later = [EXTRA_B, SEED_B, "copy_of_a.txt"];
+    for name in later {
+        std::fs::rename(corpus.join(name), aside.join(name)).unwrap();
+    }
+    let store = work.path().join("store");
+    // Without being asked, a build adds no summary; an unchanged build that
+    // asks for it adds it.
+    build(&corpus, &store, &[]);
+    assert!(
+        summary_lines(&store).is_empty(),
+        "a summary nobody asked for"
+    );
+    let asked = build(&corpus, &store, &["--summary"]);
+    assert!(asked.contains("summary updated"), "{asked}");
+    assert!(!summary_lines(&store).is_empty(), "no summary graph");
+
+    // A few files added: their entries are recounted one by one.
+    for name in later {
+        std::fs::rename(aside.join(name), corpus.join(name)).unwrap();
+    }
+    let added = build(&corpus, &store, &[]);
+    assert!(added.contains("3 added"), "{added}");
+    let fresh = work.path().join("fresh-added");
+    build(&corpus, &fresh, &["--summary"]);
+    assert!(
+        summary_lines(&store) == summary_lines(&fresh),
+        "added: the summary differs from a fresh build's"
+    );
+
+    // Two files removed, one of them sharing its articles with another.
+    ok(jindu(&[
+        "remove",
+        EXTRA_A,
+        SEED_B,
+        "--store",
+        store.to_str().unwrap(),
+    ]));
+    std::fs::remove_file(corpus.join(EXTRA_A)).unwrap();
+    std::fs::remove_file(corpus.join(SEED_B)).unwrap();
+    let fresh = work.path().join("fresh-removed");
+    build(&corpus, &fresh, &["--summary"]);
+    assert!(
+        summary_lines(&store) == summary_lines(&fresh),
+        "removed: the summary differs from a fresh build's"
+    );
+}
+
+/// The text files of a folder.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".txt"))
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn a_fact_read_in_two_files_stays_until_both_are_gone() {
     let work = tempfile::tempdir().unwrap();

@@ -191,7 +191,7 @@ pub fn write_viewer_json(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result
     let a = ctx.analysis;
     let truncated = g
         .edge_weights()
-        .filter(|e| e.evidence.len() > ctx.evidence_limit)
+        .filter(|e| e.evidence_total.unwrap_or(e.evidence.len()) > ctx.evidence_limit)
         .count();
     let meta = json!({
         "title": ctx.title,

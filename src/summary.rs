@@ -1,0 +1,982 @@
+//! The materialized summary of the relations and entities, kept by the build.
+//!
+//! In: an Oxigraph store's default graph (provenance records, articles,
+//! `jd:mentionedIn`) and the keys a change touched ([`AffectedKeys`],
+//! gathered from the store before a removal and after a load). Out: the named
+//! graph `<https://w3id.org/jindu/graph/summary>` brought up to date, and
+//! readers for it ([`read_relations`], [`read_mentions`], [`read_evidence`]).
+//!
+//! What grows with the text (provenance records, mentions) is what made the
+//! graph commands and exports slow: counting or reading it costs a term
+//! lookup per record. The summary holds per relation (subject, property,
+//! object) its support (distinct supporting articles), its support from
+//! articles about drugs, its number of evidence records (all, and from
+//! articles about drugs) and copies of its first [`EVIDENCE_KEPT`] evidence
+//! records (in the graph's evidence order: file, offsets, article), and per
+//! entity its number of mentioning articles; so readers scan one entry per
+//! relation and a few per edge instead of every record. docs/rdf-model.md
+//! describes the RDF.
+//!
+//! Every entry is recounted from the store as it is after the change, so two
+//! files with identical bytes (which share their articles) still give the
+//! counts the aggregates over the records give. Only the affected keys are
+//! recounted, unless they are most of the store (a fresh build, `--rebuild`,
+//! `jindu load`), when one pass over all records is cheaper.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use anyhow::{Context, Result, bail};
+use oxigraph::model::vocab::{rdf, xsd};
+use oxigraph::model::{
+    GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term,
+};
+use oxigraph::sparql::{QueryResults, QuerySolution, SparqlEvaluator};
+use oxigraph::store::Store;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::model::EntityClass;
+use crate::rdf::{ID, JD, jd};
+
+/// The named graph holding the summary.
+pub const SUMMARY_GRAPH: &str = "https://w3id.org/jindu/graph/summary";
+
+/// Evidence records copied per relation (and again per relation among those
+/// from articles about drugs): the default `--evidence-limit` of the viewer.
+pub const EVIDENCE_KEPT: usize = 5;
+
+const PROV_WAS_DERIVED_FROM: &str = "http://www.w3.org/ns/prov#wasDerivedFrom";
+
+/// Keys recounted one query per this many: large enough to amortise a
+/// query, small enough for the planner to look each key up.
+const KEYS_PER_QUERY: usize = 256;
+
+/// A relation as (subject IRI, property IRI, object IRI).
+pub type RelationKey = (String, String, String);
+
+/// The summary entries a change touched.
+#[derive(Debug, Default, Clone)]
+pub struct AffectedKeys {
+    /// Recount everything (a fresh build, a rebuild, a load of external RDF).
+    pub all: bool,
+    pub relations: BTreeSet<RelationKey>,
+    pub entities: BTreeSet<String>,
+}
+
+impl AffectedKeys {
+    pub fn all() -> AffectedKeys {
+        AffectedKeys {
+            all: true,
+            ..Default::default()
+        }
+    }
+
+    pub fn extend(&mut self, other: AffectedKeys) {
+        self.all |= other.all;
+        self.relations.extend(other.relations);
+        self.entities.extend(other.entities);
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.all && self.relations.is_empty() && self.entities.is_empty()
+    }
+}
+
+/// The keys the files known by `ids` (their `jd:filePath`) touch in the
+/// store as it is now: the relations of the provenance records of their
+/// articles and the entities mentioned in them. When the files are half the
+/// store or more, everything is recounted instead.
+pub fn keys_of_files(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
+    if ids.is_empty() {
+        return Ok(AffectedKeys::default());
+    }
+    let files = count(
+        store,
+        &format!("SELECT (COUNT(*) AS ?n) WHERE {{ ?source <{JD}filePath> ?id }}"),
+    )?;
+    if ids.len() * 2 >= files {
+        return Ok(AffectedKeys::all());
+    }
+    gather_keys(store, ids)
+}
+
+/// The keys the files known by `ids` touch (see [`keys_of_files`]).
+fn gather_keys(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
+    let mut keys = AffectedKeys::default();
+    for chunk in ids.chunks(KEYS_PER_QUERY) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|id| Literal::new_simple_literal(id).to_string())
+            .collect();
+        let articles = format!(
+            "VALUES ?id {{ {} }} ?source <{JD}filePath> ?id . ?a <{JD}fromSource> ?source .",
+            values.join(" ")
+        );
+        let relations = format!(
+            "SELECT DISTINCT ?s ?p ?o WHERE {{ {articles} \
+               ?r <{PROV_WAS_DERIVED_FROM}> ?a ; <{}> ?s ; <{}> ?p ; <{}> ?o }}",
+            rdf::SUBJECT.as_str(),
+            rdf::PREDICATE.as_str(),
+            rdf::OBJECT.as_str()
+        );
+        for row in select(store, &relations)? {
+            let row = row.context("cannot read the store")?;
+            if let (Some(s), Some(p), Some(o)) = (iri(&row, "s"), iri(&row, "p"), iri(&row, "o")) {
+                keys.relations.insert((s, p, o));
+            }
+        }
+        let entities = format!("SELECT DISTINCT ?e WHERE {{ {articles} ?e <{JD}mentionedIn> ?a }}");
+        for row in select(store, &entities)? {
+            let row = row.context("cannot read the store")?;
+            if let Some(e) = iri(&row, "e") {
+                keys.entities.insert(e);
+            }
+        }
+    }
+    Ok(keys)
+}
+
+/// Brings the summary entries of `keys` in line with the store. Recounts
+/// everything when asked to, when the store has no summary yet, or when the
+/// keys are a large part of it.
+pub fn refresh(store: &Store, keys: AffectedKeys) -> Result<()> {
+    let kept = evidence_kept(store)?;
+    if keys.is_empty() && kept == Some(EVIDENCE_KEPT) {
+        return Ok(());
+    }
+    let global = keys.all
+        || kept != Some(EVIDENCE_KEPT)
+        || keys.relations.len() * 4
+            > count(
+                store,
+                &format!(
+                    "SELECT (COUNT(*) AS ?n) FROM <{SUMMARY_GRAPH}> WHERE {{ ?x a <{JD}RelationSummary> }}"
+                ),
+            )?;
+    if global {
+        return refresh_all(store);
+    }
+    refresh_keys(store, keys)
+}
+
+/// Recounts the summary entries of `keys` one by one (the store must hold a
+/// summary already).
+fn refresh_keys(store: &Store, keys: AffectedKeys) -> Result<()> {
+    let relations: Vec<RelationKey> = keys.relations.into_iter().collect();
+    let summaries = summarize_relations(store, Some(&relations))?;
+    let entities: Vec<String> = keys.entities.into_iter().collect();
+    let mentions = count_mentions(store, Some(&entities))?;
+    let graph = summary_graph();
+    let mut transaction = store
+        .start_transaction()
+        .context("cannot start a transaction")?;
+    let mut old = Vec::new();
+    for (s, p, o) in &relations {
+        let node = relation_iri(s, p, o);
+        for quad in in_summary(store, node.as_ref(), None) {
+            let quad = quad?;
+            if quad.predicate == jd("evidence") {
+                if let Term::NamedNode(record) = &quad.object {
+                    for q in in_summary(store, record.as_ref(), None) {
+                        old.push(q?);
+                    }
+                }
+            }
+            old.push(quad);
+        }
+    }
+    let mention_count = jd("mentionCount");
+    for entity in &entities {
+        let node = NamedNode::new(entity.clone()).with_context(|| format!("bad IRI {entity}"))?;
+        for quad in in_summary(store, node.as_ref(), Some(mention_count.as_ref())) {
+            old.push(quad?);
+        }
+    }
+    for quad in &old {
+        transaction.remove(quad);
+    }
+    for quad in relation_quads(&summaries, &graph) {
+        transaction.insert(&quad);
+    }
+    for quad in mention_quads(&mentions, &graph) {
+        transaction.insert(&quad);
+    }
+    transaction
+        .commit()
+        .context("cannot commit the summary update")?;
+    Ok(())
+}
+
+/// Recomputes the whole summary graph from the store.
+pub fn refresh_all(store: &Store) -> Result<()> {
+    let summaries = summarize_relations(store, None)?;
+    let mentions = count_mentions(store, None)?;
+    let graph = summary_graph();
+    let mut quads = vec![Quad::new(
+        graph.clone(),
+        jd("evidenceKept"),
+        integer(EVIDENCE_KEPT),
+        GraphName::NamedNode(graph.clone()),
+    )];
+    quads.extend(relation_quads(&summaries, &graph));
+    quads.extend(mention_quads(&mentions, &graph));
+    // Only the difference is written: Oxigraph's clear_graph rereads the
+    // graph from its start after each batch of deletions, which grows with
+    // the square of the graph's size, and an unchanged entry costs nothing.
+    let mut old: HashSet<Quad> = HashSet::new();
+    for quad in store.quads_for_pattern(
+        None,
+        None,
+        None,
+        Some(GraphNameRef::NamedNode(graph.as_ref())),
+    ) {
+        old.insert(quad.context("cannot read the store")?);
+    }
+    let added: Vec<Quad> = if old.is_empty() {
+        quads
+    } else {
+        let new: HashSet<&Quad> = quads.iter().collect();
+        let mut transaction = store
+            .start_transaction()
+            .context("cannot start a transaction")?;
+        for quad in old.iter().filter(|q| !new.contains(q)) {
+            transaction.remove(quad);
+        }
+        transaction
+            .commit()
+            .context("cannot commit the summary update")?;
+        quads.into_iter().filter(|q| !old.contains(q)).collect()
+    };
+    // The bulk loader writes large sets much faster than a transaction.
+    let mut loader = store.bulk_loader();
+    loader
+        .load_quads(added)
+        .context("cannot write the summary")?;
+    loader.commit().context("cannot commit the summary")?;
+    Ok(())
+}
+
+/// The number of evidence records the store's summary keeps per relation,
+/// or `None` when the store has no summary (built before it existed).
+pub fn evidence_kept(store: &Store) -> Result<Option<usize>> {
+    let graph = summary_graph();
+    let kept = jd("evidenceKept");
+    for quad in store.quads_for_pattern(
+        Some(graph.as_ref().into()),
+        Some(kept.as_ref()),
+        None,
+        Some(GraphNameRef::NamedNode(graph.as_ref())),
+    ) {
+        let quad = quad.context("cannot read the store")?;
+        if let Term::Literal(l) = quad.object {
+            return Ok(l.value().parse().ok());
+        }
+    }
+    Ok(None)
+}
+
+/// One relation's summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelationSummary {
+    pub support: usize,
+    pub drug_support: usize,
+    pub evidence_count: usize,
+    pub drug_evidence_count: usize,
+    /// The kept evidence records, in evidence order.
+    pub kept: Vec<KeptEvidence>,
+}
+
+/// One evidence record copied into the summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KeptEvidence {
+    pub record: String,
+    pub file: String,
+    pub start: usize,
+    pub end: usize,
+    pub article: String,
+    pub sentence: String,
+    pub rule: String,
+    /// 1-based position among all the relation's records (kept when ≤
+    /// [`EVIDENCE_KEPT`]).
+    pub rank: usize,
+    /// 1-based position among the records from articles about drugs.
+    pub drug_rank: Option<usize>,
+}
+
+/// A provenance record as the recount reads it.
+struct RecordRow {
+    record: String,
+    article: String,
+    start: usize,
+    end: usize,
+}
+
+/// Summarises the relations of `keys` (all when `None`) from the provenance
+/// records in the default graph.
+fn summarize_relations(
+    store: &Store,
+    keys: Option<&[RelationKey]>,
+) -> Result<BTreeMap<RelationKey, RelationSummary>> {
+    let assertion = format!("<{JD}Assertion>");
+    let (subject, predicate, object) = (
+        rdf::SUBJECT.as_str(),
+        rdf::PREDICATE.as_str(),
+        rdf::OBJECT.as_str(),
+    );
+    let queries: Vec<String> = match keys {
+        // Each pattern in its own subquery: Oxigraph joins them by hashing
+        // whole property scans instead of one lookup per record. (One query
+        // per property, in parallel, was slower: each rescans every record.)
+        None => vec![format!(
+            "SELECT ?s ?p ?o ?r ?a ?start ?end WHERE {{ \
+               {{ SELECT ?r WHERE {{ ?r a {assertion} }} }} \
+               {{ SELECT ?r ?s WHERE {{ ?r <{subject}> ?s }} }} \
+               {{ SELECT ?r ?p WHERE {{ ?r <{predicate}> ?p }} }} \
+               {{ SELECT ?r ?o WHERE {{ ?r <{object}> ?o }} }} \
+               {{ SELECT ?r ?a WHERE {{ ?r <{PROV_WAS_DERIVED_FROM}> ?a }} }} \
+               OPTIONAL {{ SELECT ?r ?start WHERE {{ ?r <{JD}charStart> ?start }} }} \
+               OPTIONAL {{ SELECT ?r ?end WHERE {{ ?r <{JD}charEnd> ?end }} }} \
+             }}"
+        )],
+        Some(keys) => keys
+            .chunks(KEYS_PER_QUERY)
+            .map(|chunk| -> Result<String> {
+                let mut values = Vec::with_capacity(chunk.len());
+                for (s, p, o) in chunk {
+                    values.push(format!("({} {} {})", term(s)?, term(p)?, term(o)?));
+                }
+                Ok(format!(
+                    "SELECT ?s ?p ?o ?r ?a ?start ?end WHERE {{ \
+                       VALUES (?s ?p ?o) {{ {} }} \
+                       ?r <{subject}> ?s ; <{predicate}> ?p ; <{object}> ?o ; a {assertion} ; \
+                          <{PROV_WAS_DERIVED_FROM}> ?a . \
+                       OPTIONAL {{ ?r <{JD}charStart> ?start }} \
+                       OPTIONAL {{ ?r <{JD}charEnd> ?end }} \
+                     }}",
+                    values.join(" ")
+                ))
+            })
+            .collect::<Result<_>>()?,
+    };
+    let read: Vec<Vec<(RelationKey, RecordRow)>> = queries
+        .par_iter()
+        .map(|query| -> Result<Vec<(RelationKey, RecordRow)>> {
+            let mut out = Vec::new();
+            for row in select(store, query)? {
+                let row = row.context("cannot read the store")?;
+                let (Some(s), Some(p), Some(o), Some(record), Some(article)) = (
+                    iri(&row, "s"),
+                    iri(&row, "p"),
+                    iri(&row, "o"),
+                    iri(&row, "r"),
+                    iri(&row, "a"),
+                ) else {
+                    continue;
+                };
+                out.push((
+                    (s, p, o),
+                    RecordRow {
+                        record,
+                        article,
+                        start: number(&row, "start"),
+                        end: number(&row, "end"),
+                    },
+                ));
+            }
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    let mut rows: HashMap<RelationKey, Vec<RecordRow>> = HashMap::new();
+    for (key, row) in read.into_iter().flatten() {
+        rows.entry(key).or_default().push(row);
+    }
+
+    let articles = ArticleInfo::read(store, keys.is_none(), rows.values().flatten())?;
+    let mut out = BTreeMap::new();
+    for (key, mut records) in rows {
+        // A record with a repeated field comes once per value: keep its
+        // first row, as the graph keeps one value per field.
+        records.sort_by(|a, b| a.record.cmp(&b.record));
+        records.dedup_by(|a, b| a.record == b.record);
+        let mut distinct = HashSet::new();
+        let mut drug_distinct = HashSet::new();
+        for r in &records {
+            distinct.insert(r.article.as_str());
+            if articles.about_drugs(&r.article) {
+                drug_distinct.insert(r.article.as_str());
+            }
+        }
+        let mut evidence: Vec<(&str, &RecordRow)> = records
+            .iter()
+            .map(|r| (articles.file(&r.article), r))
+            .collect();
+        evidence.sort_by(|(fa, a), (fb, b)| {
+            (*fa, a.start, a.end, &a.article, &a.record)
+                .cmp(&(*fb, b.start, b.end, &b.article, &b.record))
+        });
+        let mut summary = RelationSummary {
+            support: distinct.len(),
+            drug_support: drug_distinct.len(),
+            evidence_count: evidence.len(),
+            ..Default::default()
+        };
+        let mut drug_rank = 0;
+        for (i, (file, r)) in evidence.iter().enumerate() {
+            let drug = articles.about_drugs(&r.article);
+            let this_drug_rank = drug.then(|| {
+                drug_rank += 1;
+                drug_rank
+            });
+            if i < EVIDENCE_KEPT || this_drug_rank.is_some_and(|d| d <= EVIDENCE_KEPT) {
+                summary.kept.push(KeptEvidence {
+                    record: r.record.clone(),
+                    file: file.to_string(),
+                    start: r.start,
+                    end: r.end,
+                    article: r.article.clone(),
+                    sentence: String::new(),
+                    rule: String::new(),
+                    rank: i + 1,
+                    drug_rank: this_drug_rank,
+                });
+            }
+        }
+        summary.drug_evidence_count = drug_rank;
+        out.insert(key, summary);
+    }
+    // Sentences and rules only for the kept records: one lookup each.
+    let sentence = jd("sentence");
+    let rule = jd("rule");
+    out.par_iter_mut()
+        .try_for_each(|(_, summary)| -> Result<()> {
+            for kept in &mut summary.kept {
+                let record = NamedNode::new(kept.record.clone())
+                    .with_context(|| format!("bad IRI {}", kept.record))?;
+                kept.sentence = last_value(store, record.as_ref(), sentence.as_ref())?;
+                kept.rule = last_value(store, record.as_ref(), rule.as_ref())?;
+            }
+            Ok(())
+        })?;
+    Ok(out)
+}
+
+/// File name and topic of the articles of the records.
+struct ArticleInfo {
+    files: HashMap<String, String>,
+    drug: HashSet<String>,
+}
+
+impl ArticleInfo {
+    /// With `all`, by one scan of each property (what the full read of the
+    /// graph does: the last file name in index order wins when two files
+    /// with identical bytes share an article); otherwise by one lookup per
+    /// article, which gives the same choice.
+    fn read<'a>(
+        store: &Store,
+        all: bool,
+        records: impl Iterator<Item = &'a RecordRow>,
+    ) -> Result<ArticleInfo> {
+        let source_file = jd("sourceFile");
+        let about_drugs = jd("aboutDrugs");
+        let mut info = ArticleInfo {
+            files: HashMap::new(),
+            drug: HashSet::new(),
+        };
+        if all {
+            for quad in store.quads_for_pattern(
+                None,
+                Some(source_file.as_ref()),
+                None,
+                Some(GraphNameRef::DefaultGraph),
+            ) {
+                let quad = quad.context("cannot read the store")?;
+                if let NamedOrBlankNode::NamedNode(a) = quad.subject {
+                    info.files.insert(a.into_string(), text(&quad.object));
+                }
+            }
+            let yes: Term = Literal::from(true).into();
+            for quad in store.quads_for_pattern(
+                None,
+                Some(about_drugs.as_ref()),
+                Some(yes.as_ref()),
+                Some(GraphNameRef::DefaultGraph),
+            ) {
+                let quad = quad.context("cannot read the store")?;
+                if let NamedOrBlankNode::NamedNode(a) = quad.subject {
+                    info.drug.insert(a.into_string());
+                }
+            }
+            return Ok(info);
+        }
+        let articles: BTreeSet<&str> = records.map(|r| r.article.as_str()).collect();
+        for article in articles {
+            let node = NamedNode::new(article.to_string())
+                .with_context(|| format!("bad IRI {article}"))?;
+            info.files.insert(
+                article.to_string(),
+                last_value(store, node.as_ref(), source_file.as_ref())?,
+            );
+            if last_value(store, node.as_ref(), about_drugs.as_ref())? == "true" {
+                info.drug.insert(article.to_string());
+            }
+        }
+        Ok(info)
+    }
+
+    fn file(&self, article: &str) -> &str {
+        self.files.get(article).map_or("", String::as_str)
+    }
+
+    fn about_drugs(&self, article: &str) -> bool {
+        self.drug.contains(article)
+    }
+}
+
+/// Mentioning articles per entity (of the entity classes: statistics
+/// mention articles too), for `entities` or all.
+fn count_mentions(store: &Store, entities: Option<&[String]>) -> Result<BTreeMap<String, usize>> {
+    let classes: Vec<String> = EntityClass::ALL
+        .iter()
+        .map(|c| format!("<{}>", jd(c.name()).as_str()))
+        .collect();
+    let mut out = BTreeMap::new();
+    let mut read = |query: &str| -> Result<()> {
+        for row in select(store, query)? {
+            let row = row.context("cannot read the store")?;
+            if let Some(e) = iri(&row, "e") {
+                out.insert(e, number(&row, "n"));
+            }
+        }
+        Ok(())
+    };
+    match entities {
+        None => read(&format!(
+            "SELECT ?e (COUNT(*) AS ?n) WHERE {{ \
+               {{ SELECT DISTINCT ?e WHERE {{ VALUES ?c {{ {} }} ?e a ?c }} }} \
+               {{ SELECT ?e ?a WHERE {{ ?e <{JD}mentionedIn> ?a }} }} \
+             }} GROUP BY ?e",
+            classes.join(" ")
+        ))?,
+        Some(entities) => {
+            for chunk in entities.chunks(KEYS_PER_QUERY) {
+                let mut values = Vec::with_capacity(chunk.len());
+                for e in chunk {
+                    values.push(term(e)?);
+                }
+                read(&format!(
+                    "SELECT ?e (COUNT(*) AS ?n) WHERE {{ \
+                       VALUES ?e {{ {} }} \
+                       FILTER EXISTS {{ VALUES ?c {{ {} }} ?e a ?c }} \
+                       ?e <{JD}mentionedIn> ?a \
+                     }} GROUP BY ?e",
+                    values.join(" "),
+                    classes.join(" ")
+                ))?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The node of a relation in the summary: `jdi:relation/` + 16 hex of the
+/// SHA-256 of `subject|property|object`.
+pub fn relation_iri(subject: &str, property: &str, object: &str) -> NamedNode {
+    let digest = Sha256::digest(format!("{subject}|{property}|{object}").as_bytes());
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    NamedNode::new_unchecked(format!("{ID}relation/{hex}"))
+}
+
+fn summary_graph() -> NamedNode {
+    NamedNode::new_unchecked(SUMMARY_GRAPH)
+}
+
+fn relation_quads(
+    summaries: &BTreeMap<RelationKey, RelationSummary>,
+    graph: &NamedNode,
+) -> Vec<Quad> {
+    let g = GraphName::NamedNode(graph.clone());
+    let mut out = Vec::new();
+    for ((s, p, o), summary) in summaries {
+        let node = relation_iri(s, p, o);
+        let mut add = |subject: &NamedNode, predicate: NamedNode, object: Term| {
+            out.push(Quad::new(subject.clone(), predicate, object, g.clone()));
+        };
+        let iri = |i: &str| -> Term { NamedNode::new_unchecked(i).into() };
+        add(&node, rdf::TYPE.into_owned(), jd("RelationSummary").into());
+        add(&node, rdf::SUBJECT.into_owned(), iri(s));
+        add(&node, rdf::PREDICATE.into_owned(), iri(p));
+        add(&node, rdf::OBJECT.into_owned(), iri(o));
+        add(&node, jd("support"), integer(summary.support));
+        add(&node, jd("drugSupport"), integer(summary.drug_support));
+        add(&node, jd("evidenceCount"), integer(summary.evidence_count));
+        add(
+            &node,
+            jd("drugEvidenceCount"),
+            integer(summary.drug_evidence_count),
+        );
+        for kept in &summary.kept {
+            let record = NamedNode::new_unchecked(kept.record.as_str());
+            add(&node, jd("evidence"), record.clone().into());
+            add(&record, jd("evidenceRank"), integer(kept.rank));
+            if let Some(rank) = kept.drug_rank {
+                add(&record, jd("drugEvidenceRank"), integer(rank));
+            }
+            add(
+                &record,
+                NamedNode::new_unchecked(PROV_WAS_DERIVED_FROM),
+                iri(&kept.article),
+            );
+            add(&record, jd("evidenceFile"), string(&kept.file));
+            add(
+                &record,
+                jd("sentence"),
+                Literal::new_language_tagged_literal_unchecked(&kept.sentence, "zh").into(),
+            );
+            add(&record, jd("charStart"), integer(kept.start));
+            add(&record, jd("charEnd"), integer(kept.end));
+            add(&record, jd("rule"), string(&kept.rule));
+        }
+    }
+    out
+}
+
+fn mention_quads(mentions: &BTreeMap<String, usize>, graph: &NamedNode) -> Vec<Quad> {
+    mentions
+        .iter()
+        .map(|(e, n)| {
+            Quad::new(
+                NamedNode::new_unchecked(e.as_str()),
+                jd("mentionCount"),
+                integer(*n),
+                GraphName::NamedNode(graph.clone()),
+            )
+        })
+        .collect()
+}
+
+/// The counts of every relation in the summary.
+pub fn read_relations(store: &Store) -> Result<Vec<(RelationKey, RelationSummary)>> {
+    let query = format!(
+        "SELECT ?s ?p ?o ?n ?nd ?ne ?nde FROM <{SUMMARY_GRAPH}> WHERE {{ \
+           {{ SELECT ?x ?s WHERE {{ ?x <{}> ?s }} }} \
+           {{ SELECT ?x ?p WHERE {{ ?x <{}> ?p }} }} \
+           {{ SELECT ?x ?o WHERE {{ ?x <{}> ?o }} }} \
+           {{ SELECT ?x ?n WHERE {{ ?x <{JD}support> ?n }} }} \
+           {{ SELECT ?x ?nd WHERE {{ ?x <{JD}drugSupport> ?nd }} }} \
+           {{ SELECT ?x ?ne WHERE {{ ?x <{JD}evidenceCount> ?ne }} }} \
+           {{ SELECT ?x ?nde WHERE {{ ?x <{JD}drugEvidenceCount> ?nde }} }} \
+         }}",
+        rdf::SUBJECT.as_str(),
+        rdf::PREDICATE.as_str(),
+        rdf::OBJECT.as_str()
+    );
+    let mut out = Vec::new();
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        let (Some(s), Some(p), Some(o)) = (iri(&row, "s"), iri(&row, "p"), iri(&row, "o")) else {
+            continue;
+        };
+        out.push((
+            (s, p, o),
+            RelationSummary {
+                support: number(&row, "n"),
+                drug_support: number(&row, "nd"),
+                evidence_count: number(&row, "ne"),
+                drug_evidence_count: number(&row, "nde"),
+                kept: Vec::new(),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// The mention count of every entity in the summary.
+pub fn read_mentions(store: &Store) -> Result<Vec<(String, usize)>> {
+    let mut out = Vec::new();
+    let graph = summary_graph();
+    let mention_count = jd("mentionCount");
+    for quad in store.quads_for_pattern(
+        None,
+        Some(mention_count.as_ref()),
+        None,
+        Some(GraphNameRef::NamedNode(graph.as_ref())),
+    ) {
+        let quad = quad.context("cannot read the store")?;
+        if let NamedOrBlankNode::NamedNode(e) = quad.subject {
+            out.push((e.into_string(), text(&quad.object).parse().unwrap_or(0)));
+        }
+    }
+    Ok(out)
+}
+
+/// The kept evidence of every relation up to `limit` per relation (at most
+/// [`EVIDENCE_KEPT`]): the first by rank, or with `drug_only` the first
+/// among the records from articles about drugs.
+pub fn read_evidence(
+    store: &Store,
+    limit: usize,
+    drug_only: bool,
+) -> Result<Vec<(RelationKey, KeptEvidence)>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let rank = if drug_only {
+        "drugEvidenceRank"
+    } else {
+        "evidenceRank"
+    };
+    let query = format!(
+        "SELECT ?s ?p ?o ?a ?file ?sentence ?start ?end ?rule ?rank ?drugRank FROM <{SUMMARY_GRAPH}> WHERE {{ \
+           {{ SELECT ?r ?rank WHERE {{ ?r <{JD}{rank}> ?rank FILTER(?rank <= {limit}) }} }} \
+           {{ SELECT ?x ?r WHERE {{ ?x <{JD}evidence> ?r }} }} \
+           {{ SELECT ?x ?s WHERE {{ ?x <{}> ?s }} }} \
+           {{ SELECT ?x ?p WHERE {{ ?x <{}> ?p }} }} \
+           {{ SELECT ?x ?o WHERE {{ ?x <{}> ?o }} }} \
+           {{ SELECT ?r ?a WHERE {{ ?r <{PROV_WAS_DERIVED_FROM}> ?a }} }} \
+           {{ SELECT ?r ?file WHERE {{ ?r <{JD}evidenceFile> ?file }} }} \
+           {{ SELECT ?r ?sentence WHERE {{ ?r <{JD}sentence> ?sentence }} }} \
+           {{ SELECT ?r ?start WHERE {{ ?r <{JD}charStart> ?start }} }} \
+           {{ SELECT ?r ?end WHERE {{ ?r <{JD}charEnd> ?end }} }} \
+           {{ SELECT ?r ?rule WHERE {{ ?r <{JD}rule> ?rule }} }} \
+           OPTIONAL {{ SELECT ?r ?drugRank WHERE {{ ?r <{JD}drugEvidenceRank> ?drugRank }} }} \
+         }}",
+        rdf::SUBJECT.as_str(),
+        rdf::PREDICATE.as_str(),
+        rdf::OBJECT.as_str()
+    );
+    let mut out = Vec::new();
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        let (Some(s), Some(p), Some(o)) = (iri(&row, "s"), iri(&row, "p"), iri(&row, "o")) else {
+            continue;
+        };
+        out.push((
+            (s, p, o),
+            KeptEvidence {
+                record: String::new(),
+                file: row.get("file").map(text).unwrap_or_default(),
+                start: number(&row, "start"),
+                end: number(&row, "end"),
+                article: iri(&row, "a").unwrap_or_default(),
+                sentence: row.get("sentence").map(text).unwrap_or_default(),
+                rule: row.get("rule").map(text).unwrap_or_default(),
+                rank: number(&row, "rank"),
+                drug_rank: row.get("drugRank").map(|t| text(t).parse().unwrap_or(0)),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// The quads of a subject in the summary graph (of one predicate when given).
+fn in_summary<'a>(
+    store: &'a Store,
+    subject: NamedNodeRef<'a>,
+    predicate: Option<NamedNodeRef<'a>>,
+) -> impl Iterator<Item = Result<Quad>> + 'a {
+    store
+        .quads_for_pattern(
+            Some(subject.into()),
+            predicate,
+            None,
+            Some(GraphNameRef::NamedNode(NamedNodeRef::new_unchecked(
+                SUMMARY_GRAPH,
+            ))),
+        )
+        .map(|q| q.context("cannot read the store"))
+}
+
+/// The last value (in index order) of a property in the default graph, as
+/// text; empty when there is none.
+fn last_value(
+    store: &Store,
+    subject: NamedNodeRef<'_>,
+    predicate: NamedNodeRef<'_>,
+) -> Result<String> {
+    let mut value = String::new();
+    for quad in store.quads_for_pattern(
+        Some(subject.into()),
+        Some(predicate),
+        None,
+        Some(GraphNameRef::DefaultGraph),
+    ) {
+        value = text(&quad.context("cannot read the store")?.object);
+    }
+    Ok(value)
+}
+
+fn select(store: &Store, query: &str) -> Result<oxigraph::sparql::QuerySolutionIter<'static>> {
+    let results = SparqlEvaluator::new()
+        .parse_query(query)
+        .with_context(|| format!("bad internal query {query}"))?
+        .on_store(store)
+        .execute()
+        .context("cannot query the store")?;
+    match results {
+        QueryResults::Solutions(solutions) => Ok(solutions),
+        _ => bail!("an internal query did not return solutions"),
+    }
+}
+
+/// The single count a `SELECT (COUNT(*) AS ?n)` query returns.
+fn count(store: &Store, query: &str) -> Result<usize> {
+    match select(store, query)?.next() {
+        Some(row) => Ok(number(&row.context("cannot read the store")?, "n")),
+        None => Ok(0),
+    }
+}
+
+/// An IRI as a SPARQL term, refused when it is not a valid IRI.
+fn term(iri: &str) -> Result<String> {
+    Ok(NamedNode::new(iri)
+        .with_context(|| format!("bad IRI {iri}"))?
+        .to_string())
+}
+
+fn iri(row: &QuerySolution, name: &str) -> Option<String> {
+    match row.get(name) {
+        Some(Term::NamedNode(n)) => Some(n.as_str().to_string()),
+        _ => None,
+    }
+}
+
+fn number(row: &QuerySolution, name: &str) -> usize {
+    row.get(name)
+        .map(|t| text(t).parse().unwrap_or(0))
+        .unwrap_or(0)
+}
+
+fn text(term: &Term) -> String {
+    match term {
+        Term::Literal(l) => l.value().to_string(),
+        Term::NamedNode(n) => n.as_str().to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn integer(n: usize) -> Term {
+    Literal::new_typed_literal(n.to_string(), xsd::INTEGER).into()
+}
+
+fn string(text: &str) -> Term {
+    Literal::new_simple_literal(text).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::tests::{entity, evidence, knowledge_with_articles};
+    use crate::model::{Knowledge, Property};
+
+    /// The summary graph as sorted N-Quads lines.
+    fn summary_lines(store: &Store) -> Vec<String> {
+        let mut lines: Vec<String> = store
+            .quads_for_pattern(
+                None,
+                None,
+                None,
+                Some(GraphNameRef::NamedNode(summary_graph().as_ref())),
+            )
+            .map(|q| q.unwrap().to_string())
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    fn file(hash: &str, name: &str, articles: usize) -> Knowledge {
+        let mut kn = knowledge_with_articles(articles);
+        kn.sources[0].sha256 = hash.into();
+        kn.sources[0].name = name.into();
+        kn
+    }
+
+    fn store_of(files: &[(&Knowledge, &str)]) -> Store {
+        let store = Store::new().unwrap();
+        for (kn, id) in files {
+            store
+                .extend(crate::sync::file_quads(kn, id, "1970-01-01T00:00:00Z", "x"))
+                .unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn per_key_updates_give_the_summary_of_a_full_recount() {
+        // Two files sharing a relation, a third with identical bytes to the
+        // second under another name (so they share articles).
+        let mut a = file("aaaaaaaaaaaaaaaa0000", "a.txt", 3);
+        let agency = a.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+        let county = a.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+        for i in 0..3 {
+            a.add_relation(
+                agency.clone(),
+                Property::LocatedIn,
+                county.clone(),
+                Some(evidence(i)),
+            );
+        }
+        let file_b = |name: &str| {
+            let mut b = file("bbbbbbbbbbbbbbbb0000", name, 8);
+            let agency = b.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+            let county = b.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+            let case = b.upsert_entity(entity(EntityClass::Case, "案件"));
+            for i in 0..8 {
+                b.add_relation(
+                    agency.clone(),
+                    Property::LocatedIn,
+                    county.clone(),
+                    Some(evidence(i)),
+                );
+                b.add_relation(
+                    case.clone(),
+                    Property::HandledBy,
+                    agency.clone(),
+                    Some(evidence(i)),
+                );
+            }
+            b
+        };
+        let (b, b_copy) = (file_b("b.txt"), file_b("copy.txt"));
+
+        let store = store_of(&[(&a, "a.txt")]);
+        refresh_all(&store).unwrap();
+        for (kn, id) in [(&b, "b.txt"), (&b_copy, "copy.txt")] {
+            store
+                .extend(crate::sync::file_quads(kn, id, "1970-01-01T00:00:00Z", "x"))
+                .unwrap();
+            let keys = gather_keys(&store, &[id.to_string()]).unwrap();
+            assert!(!keys.all && !keys.relations.is_empty());
+            refresh_keys(&store, keys).unwrap();
+        }
+        let fresh = store_of(&[(&a, "a.txt"), (&b, "b.txt"), (&b_copy, "copy.txt")]);
+        refresh_all(&fresh).unwrap();
+        assert_eq!(summary_lines(&store), summary_lines(&fresh));
+        let located = read_relations(&store)
+            .unwrap()
+            .into_iter()
+            .find(|((_, p, _), _)| p.ends_with("locatedIn"))
+            .unwrap()
+            .1;
+        assert_eq!(located.support, 11);
+        assert_eq!(located.drug_support, 1 + 4);
+        assert_eq!(read_evidence(&store, 5, false).unwrap().len(), 10);
+
+        // Removing the copy keeps the shared articles; removing b too
+        // leaves a's summary.
+        for (id, left) in [
+            ("copy.txt", vec![(&a, "a.txt"), (&b, "b.txt")]),
+            ("b.txt", vec![(&a, "a.txt")]),
+        ] {
+            let keys = gather_keys(&store, &[id.to_string()]).unwrap();
+            crate::sync::remove_graphs(&store, &[crate::sync::file_graph(id)]).unwrap();
+            refresh_keys(&store, keys).unwrap();
+            let fresh = store_of(&left);
+            refresh_all(&fresh).unwrap();
+            assert_eq!(
+                summary_lines(&store),
+                summary_lines(&fresh),
+                "after removing {id}"
+            );
+        }
+    }
+}
