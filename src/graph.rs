@@ -729,7 +729,10 @@ pub struct LoadOptions {
 }
 
 /// The solutions of a SELECT query on the store.
-fn select(store: &Store, query: &str) -> Result<oxigraph::sparql::QuerySolutionIter<'static>> {
+pub(crate) fn select(
+    store: &Store,
+    query: &str,
+) -> Result<oxigraph::sparql::QuerySolutionIter<'static>> {
     let results = SparqlEvaluator::new()
         .parse_query(query)
         .with_context(|| format!("bad internal query {query}"))?

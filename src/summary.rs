@@ -25,16 +25,17 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use oxigraph::model::vocab::{rdf, xsd};
 use oxigraph::model::{
     GraphName, GraphNameRef, Literal, NamedNode, NamedNodeRef, NamedOrBlankNode, Quad, Term,
 };
-use oxigraph::sparql::{QueryResults, QuerySolution, SparqlEvaluator};
+use oxigraph::sparql::QuerySolution;
 use oxigraph::store::Store;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::graph::select;
 use crate::model::{EntityClass, Property};
 use crate::rdf::{ID, JD, jd};
 
@@ -903,19 +904,6 @@ fn last_value(
         value = text(&quad.context("cannot read the store")?.object);
     }
     Ok(value)
-}
-
-fn select(store: &Store, query: &str) -> Result<oxigraph::sparql::QuerySolutionIter<'static>> {
-    let results = SparqlEvaluator::new()
-        .parse_query(query)
-        .with_context(|| format!("bad internal query {query}"))?
-        .on_store(store)
-        .execute()
-        .context("cannot query the store")?;
-    match results {
-        QueryResults::Solutions(solutions) => Ok(solutions),
-        _ => bail!("an internal query did not return solutions"),
-    }
 }
 
 /// The single count a `SELECT (COUNT(*) AS ?n)` query returns.
