@@ -929,7 +929,7 @@ fn scan(
     Ok(out)
 }
 
-fn literal_text(term: &Term) -> String {
+pub(crate) fn literal_text(term: &Term) -> String {
     match term {
         Term::Literal(l) => l.value().to_string(),
         Term::NamedNode(n) => n.as_str().to_string(),

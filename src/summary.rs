@@ -35,7 +35,7 @@ use oxigraph::store::Store;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
-use crate::graph::select;
+use crate::graph::{literal_text, select};
 use crate::model::{EntityClass, Property};
 use crate::rdf::{ID, JD, jd};
 
@@ -592,7 +592,8 @@ impl ArticleInfo {
             ) {
                 let quad = quad.context("cannot read the store")?;
                 if let NamedOrBlankNode::NamedNode(a) = quad.subject {
-                    info.files.insert(a.into_string(), text(&quad.object));
+                    info.files
+                        .insert(a.into_string(), literal_text(&quad.object));
                 }
             }
             let yes: Term = Literal::from(true).into();
@@ -804,7 +805,10 @@ pub fn read_mentions(store: &Store) -> Result<Vec<(String, usize)>> {
     ) {
         let quad = quad.context("cannot read the store")?;
         if let NamedOrBlankNode::NamedNode(e) = quad.subject {
-            out.push((e.into_string(), text(&quad.object).parse().unwrap_or(0)));
+            out.push((
+                e.into_string(),
+                literal_text(&quad.object).parse().unwrap_or(0),
+            ));
         }
     }
     Ok(out)
@@ -855,14 +859,16 @@ pub fn read_evidence(
             (s, p, o),
             KeptEvidence {
                 record: String::new(),
-                file: row.get("file").map(text).unwrap_or_default(),
+                file: row.get("file").map(literal_text).unwrap_or_default(),
                 start: number(&row, "start"),
                 end: number(&row, "end"),
                 article: iri(&row, "a").unwrap_or_default(),
-                sentence: row.get("sentence").map(text).unwrap_or_default(),
-                rule: row.get("rule").map(text).unwrap_or_default(),
+                sentence: row.get("sentence").map(literal_text).unwrap_or_default(),
+                rule: row.get("rule").map(literal_text).unwrap_or_default(),
                 rank: number(&row, "rank"),
-                drug_rank: row.get("drugRank").map(|t| text(t).parse().unwrap_or(0)),
+                drug_rank: row
+                    .get("drugRank")
+                    .map(|t| literal_text(t).parse().unwrap_or(0)),
             },
         ));
     }
@@ -901,7 +907,7 @@ fn last_value(
         None,
         Some(GraphNameRef::DefaultGraph),
     ) {
-        value = text(&quad.context("cannot read the store")?.object);
+        value = literal_text(&quad.context("cannot read the store")?.object);
     }
     Ok(value)
 }
@@ -930,16 +936,8 @@ fn iri(row: &QuerySolution, name: &str) -> Option<String> {
 
 fn number(row: &QuerySolution, name: &str) -> usize {
     row.get(name)
-        .map(|t| text(t).parse().unwrap_or(0))
+        .map(|t| literal_text(t).parse().unwrap_or(0))
         .unwrap_or(0)
-}
-
-fn text(term: &Term) -> String {
-    match term {
-        Term::Literal(l) => l.value().to_string(),
-        Term::NamedNode(n) => n.as_str().to_string(),
-        other => other.to_string(),
-    }
 }
 
 fn integer(n: usize) -> Term {
