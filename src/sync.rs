@@ -317,29 +317,28 @@ pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<Syn
     // The summary is kept once a store has one (or the build asks for it).
     let keep_summary = plan.summary_missing || summary::evidence_kept(store)?.is_some();
     // The summary entries the removed files touched, read before they go.
-    let leaving: Vec<String> = report
-        .changed
-        .iter()
-        .chain(&report.removed)
-        .cloned()
-        .collect();
-    let mut affected = if keep_summary {
-        summary::keys_of_files(store, &leaving)?
-    } else {
-        summary::AffectedKeys::default()
-    };
+    let mut affected = summary::AffectedKeys::default();
+    if keep_summary {
+        let leaving: Vec<String> = report
+            .changed
+            .iter()
+            .chain(&report.removed)
+            .cloned()
+            .collect();
+        affected = summary::keys_of_files(store, &leaving)?;
+    }
     report.quads_removed = remove_graphs(store, &plan.to_remove)?;
     if !plan.to_extract.is_empty() {
         let lex = lexicon.get()?;
         load_extracted(store, lex, &plan.to_extract, &plan.read_time, &mut report)?;
     }
-    let arrived: Vec<String> = report
-        .added
-        .iter()
-        .chain(&report.changed)
-        .cloned()
-        .collect();
     if keep_summary {
+        let arrived: Vec<String> = report
+            .added
+            .iter()
+            .chain(&report.changed)
+            .cloned()
+            .collect();
         affected.extend(summary::keys_of_files(store, &arrived)?);
         summary::refresh(store, affected)?;
         report.summary_kept = true;
