@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use anyhow::{Context, Result, bail};
 use oxigraph::model::vocab::{rdf, rdfs};
-use oxigraph::model::{GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, Term, TermRef};
+use oxigraph::model::{NamedNode, NamedNodeRef, Term, TermRef};
 use oxigraph::sparql::{QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 use petgraph::Direction;
@@ -355,11 +355,17 @@ impl KnowledgeGraph {
                         edge.drug_evidence_total = Some(0);
                     }
                 }
-                let edge_key = |(s, p, o): crate::summary::RelationKey| {
-                    property_by_iri.get(&p).map(|&property| (s, property, o))
-                };
-                for (key, summary) in crate::summary::read_relations(store)? {
-                    if let Some(edge) = edge_key(key).and_then(|k| edges.get_mut(&k)) {
+                // The summary's entries are read by their relation node,
+                // found here from each edge's key.
+                let edge_of_node: HashMap<String, (String, Property, String)> = edges
+                    .keys()
+                    .map(|(s, p, o)| {
+                        let node = crate::summary::relation_iri(s, jd(p.name()).as_str(), o);
+                        (node.into_string(), (s.clone(), *p, o.clone()))
+                    })
+                    .collect();
+                for (node, summary) in crate::summary::read_relation_counts(store)? {
+                    if let Some(edge) = edge_of_node.get(&node).and_then(|k| edges.get_mut(k)) {
                         edge.support = summary.support;
                         if edge.drug_support.is_some() {
                             edge.drug_support = Some(summary.drug_support);
@@ -371,10 +377,10 @@ impl KnowledgeGraph {
                     }
                 }
                 if let Some(n) = first {
-                    for (key, kept) in
+                    for (node, kept) in
                         crate::summary::read_evidence(store, n, options.drug_evidence)?
                     {
-                        if let Some(edge) = edge_key(key).and_then(|k| edges.get_mut(&k)) {
+                        if let Some(edge) = edge_of_node.get(&node).and_then(|k| edges.get_mut(k)) {
                             edge.evidence.push(EdgeEvidence {
                                 file: kept.file,
                                 start: kept.start,
@@ -914,17 +920,27 @@ fn scan(
     predicate: NamedNodeRef<'_>,
     object: Option<TermRef<'_>>,
 ) -> Result<Vec<(String, Term)>> {
+    // A projection query rather than a quad scan: a scan decodes every
+    // term of every quad, the fixed predicate (and object) included, and
+    // each IRI or long literal decoded is a store lookup.
+    let query = match object {
+        Some(object) => format!("SELECT ?s WHERE {{ ?s {predicate} {object} }}"),
+        None => format!("SELECT ?s ?o WHERE {{ ?s {predicate} ?o }}"),
+    };
     let mut out = Vec::new();
-    for quad in store.quads_for_pattern(
-        None,
-        Some(predicate),
-        object,
-        Some(GraphNameRef::DefaultGraph),
-    ) {
-        let quad = quad.context("cannot read the store")?;
-        if let NamedOrBlankNode::NamedNode(subject) = quad.subject {
-            out.push((subject.into_string(), quad.object));
-        }
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        let Some(Term::NamedNode(subject)) = row.get("s") else {
+            continue;
+        };
+        let value = match object {
+            Some(object) => object.into_owned(),
+            None => match row.get("o") {
+                Some(o) => o.clone(),
+                None => continue,
+            },
+        };
+        out.push((subject.as_str().to_string(), value));
     }
     Ok(out)
 }
@@ -1060,7 +1076,12 @@ pub(crate) mod tests {
             let rw = Store::open(dir.path().join("store")).unwrap();
             let copy = oxigraph::model::NamedNode::new("urn:jindu:test-copy").unwrap();
             let quads: Vec<oxigraph::model::Quad> = rw
-                .quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph))
+                .quads_for_pattern(
+                    None,
+                    None,
+                    None,
+                    Some(oxigraph::model::GraphNameRef::DefaultGraph),
+                )
                 .map(|q| {
                     let q = q.unwrap();
                     oxigraph::model::Quad::new(q.subject, q.predicate, q.object, copy.clone())

@@ -756,21 +756,20 @@ fn mention_quads(mentions: &BTreeMap<String, usize>, graph: &NamedNode) -> Vec<Q
         .collect()
 }
 
-/// The counts of every relation in the summary.
+/// The counts of every relation in the summary, by relation key (for the
+/// recount, which needs the subject, property and object).
 pub fn read_relations(store: &Store) -> Result<Vec<(RelationKey, RelationSummary)>> {
     let query = format!(
         "SELECT ?s ?p ?o ?n ?nd ?ne ?nde FROM <{SUMMARY_GRAPH}> WHERE {{ \
            {{ SELECT ?x ?s WHERE {{ ?x <{}> ?s }} }} \
            {{ SELECT ?x ?p WHERE {{ ?x <{}> ?p }} }} \
            {{ SELECT ?x ?o WHERE {{ ?x <{}> ?o }} }} \
-           {{ SELECT ?x ?n WHERE {{ ?x <{JD}support> ?n }} }} \
-           {{ SELECT ?x ?nd WHERE {{ ?x <{JD}drugSupport> ?nd }} }} \
-           {{ SELECT ?x ?ne WHERE {{ ?x <{JD}evidenceCount> ?ne }} }} \
-           {{ SELECT ?x ?nde WHERE {{ ?x <{JD}drugEvidenceCount> ?nde }} }} \
+           {} \
          }}",
         rdf::SUBJECT.as_str(),
         rdf::PREDICATE.as_str(),
-        rdf::OBJECT.as_str()
+        rdf::OBJECT.as_str(),
+        count_joins()
     );
     let mut out = Vec::new();
     for row in select(store, &query)? {
@@ -778,37 +777,62 @@ pub fn read_relations(store: &Store) -> Result<Vec<(RelationKey, RelationSummary
         let (Some(s), Some(p), Some(o)) = (iri(&row, "s"), iri(&row, "p"), iri(&row, "o")) else {
             continue;
         };
-        out.push((
-            (s, p, o),
-            RelationSummary {
-                support: number(&row, "n"),
-                drug_support: number(&row, "nd"),
-                evidence_count: number(&row, "ne"),
-                drug_evidence_count: number(&row, "nde"),
-                kept: Vec::new(),
-            },
-        ));
+        out.push(((s, p, o), counts_of(&row)));
     }
     Ok(out)
 }
 
+/// The counts of every relation in the summary, by the relation's summary
+/// node ([`relation_iri`]). Readers that know their relations look them up
+/// by node: every term a result carries costs a store lookup, and the node is
+/// one term where the key is three.
+pub fn read_relation_counts(store: &Store) -> Result<Vec<(String, RelationSummary)>> {
+    let query = format!(
+        "SELECT ?x ?n ?nd ?ne ?nde FROM <{SUMMARY_GRAPH}> WHERE {{ {} }}",
+        count_joins()
+    );
+    let mut out = Vec::new();
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        if let Some(x) = iri(&row, "x") {
+            out.push((x, counts_of(&row)));
+        }
+    }
+    Ok(out)
+}
+
+/// The hash joins of a relation node `?x` with its four counts (sub-selects,
+/// so that Oxigraph scans each property once instead of looking every node
+/// up).
+fn count_joins() -> String {
+    format!(
+        "{{ SELECT ?x ?n WHERE {{ ?x <{JD}support> ?n }} }} \
+         {{ SELECT ?x ?nd WHERE {{ ?x <{JD}drugSupport> ?nd }} }} \
+         {{ SELECT ?x ?ne WHERE {{ ?x <{JD}evidenceCount> ?ne }} }} \
+         {{ SELECT ?x ?nde WHERE {{ ?x <{JD}drugEvidenceCount> ?nde }} }}"
+    )
+}
+
+fn counts_of(row: &QuerySolution) -> RelationSummary {
+    RelationSummary {
+        support: number(row, "n"),
+        drug_support: number(row, "nd"),
+        evidence_count: number(row, "ne"),
+        drug_evidence_count: number(row, "nde"),
+        kept: Vec::new(),
+    }
+}
+
 /// The mention count of every entity in the summary.
 pub fn read_mentions(store: &Store) -> Result<Vec<(String, usize)>> {
+    // A query, not a quad scan: a scan decodes the predicate and the graph
+    // name of every quad too, each a store lookup.
+    let query = format!("SELECT ?e ?n FROM <{SUMMARY_GRAPH}> WHERE {{ ?e <{JD}mentionCount> ?n }}");
     let mut out = Vec::new();
-    let graph = summary_graph();
-    let mention_count = jd("mentionCount");
-    for quad in store.quads_for_pattern(
-        None,
-        Some(mention_count.as_ref()),
-        None,
-        Some(GraphNameRef::NamedNode(graph.as_ref())),
-    ) {
-        let quad = quad.context("cannot read the store")?;
-        if let NamedOrBlankNode::NamedNode(e) = quad.subject {
-            out.push((
-                e.into_string(),
-                literal_text(&quad.object).parse().unwrap_or(0),
-            ));
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        if let Some(e) = iri(&row, "e") {
+            out.push((e, number(&row, "n")));
         }
     }
     Ok(out)
@@ -816,12 +840,13 @@ pub fn read_mentions(store: &Store) -> Result<Vec<(String, usize)>> {
 
 /// The kept evidence of every relation up to `limit` per relation (at most
 /// [`EVIDENCE_KEPT`]): the first by rank, or with `drug_only` the first
-/// among the records from articles about drugs.
+/// among the records from articles about drugs. Each comes with its
+/// relation's summary node ([`relation_iri`]).
 pub fn read_evidence(
     store: &Store,
     limit: usize,
     drug_only: bool,
-) -> Result<Vec<(RelationKey, KeptEvidence)>> {
+) -> Result<Vec<(String, KeptEvidence)>> {
     if limit == 0 {
         return Ok(Vec::new());
     }
@@ -831,12 +856,9 @@ pub fn read_evidence(
         "evidenceRank"
     };
     let query = format!(
-        "SELECT ?s ?p ?o ?a ?file ?sentence ?start ?end ?rule ?rank ?drugRank FROM <{SUMMARY_GRAPH}> WHERE {{ \
+        "SELECT ?x ?a ?file ?sentence ?start ?end ?rule ?rank ?drugRank FROM <{SUMMARY_GRAPH}> WHERE {{ \
            {{ SELECT ?r ?rank WHERE {{ ?r <{JD}{rank}> ?rank FILTER(?rank <= {limit}) }} }} \
            {{ SELECT ?x ?r WHERE {{ ?x <{JD}evidence> ?r }} }} \
-           {{ SELECT ?x ?s WHERE {{ ?x <{}> ?s }} }} \
-           {{ SELECT ?x ?p WHERE {{ ?x <{}> ?p }} }} \
-           {{ SELECT ?x ?o WHERE {{ ?x <{}> ?o }} }} \
            {{ SELECT ?r ?a WHERE {{ ?r <{PROV_WAS_DERIVED_FROM}> ?a }} }} \
            {{ SELECT ?r ?file WHERE {{ ?r <{JD}evidenceFile> ?file }} }} \
            {{ SELECT ?r ?sentence WHERE {{ ?r <{JD}sentence> ?sentence }} }} \
@@ -844,19 +866,16 @@ pub fn read_evidence(
            {{ SELECT ?r ?end WHERE {{ ?r <{JD}charEnd> ?end }} }} \
            {{ SELECT ?r ?rule WHERE {{ ?r <{JD}rule> ?rule }} }} \
            OPTIONAL {{ SELECT ?r ?drugRank WHERE {{ ?r <{JD}drugEvidenceRank> ?drugRank }} }} \
-         }}",
-        rdf::SUBJECT.as_str(),
-        rdf::PREDICATE.as_str(),
-        rdf::OBJECT.as_str()
+         }}"
     );
     let mut out = Vec::new();
     for row in select(store, &query)? {
         let row = row.context("cannot read the store")?;
-        let (Some(s), Some(p), Some(o)) = (iri(&row, "s"), iri(&row, "p"), iri(&row, "o")) else {
+        let Some(x) = iri(&row, "x") else {
             continue;
         };
         out.push((
-            (s, p, o),
+            x,
             KeptEvidence {
                 record: String::new(),
                 file: row.get("file").map(literal_text).unwrap_or_default(),
