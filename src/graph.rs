@@ -240,10 +240,12 @@ impl KnowledgeGraph {
         // The summary graph (kept by the build) holds the counts and the
         // first evidence records; a store built before it existed is read
         // the slow way.
-        let kept = crate::summary::evidence_kept(store)?;
-        if kept.is_none() {
-            note_missing_summary();
-        }
+        let kept = if crate::summary::is_current(store)? {
+            crate::summary::evidence_kept(store)?
+        } else {
+            note_missing_summary(crate::summary::evidence_kept(store)?.is_some());
+            None
+        };
         let detail = match options.detail {
             EvidenceDetail::First(n) if kept.is_none_or(|k| n > k) => EvidenceDetail::Full,
             detail => detail,
@@ -364,34 +366,35 @@ impl KnowledgeGraph {
                         (node.into_string(), (s.clone(), *p, o.clone()))
                     })
                     .collect();
-                for (node, summary) in crate::summary::read_relation_counts(store)? {
-                    if let Some(edge) = edge_of_node.get(&node).and_then(|k| edges.get_mut(k)) {
-                        edge.support = summary.support;
-                        if edge.drug_support.is_some() {
-                            edge.drug_support = Some(summary.drug_support);
-                        }
-                        if first.is_some() {
-                            edge.evidence_total = Some(summary.evidence_count);
-                            edge.drug_evidence_total = Some(summary.drug_evidence_count);
-                        }
+                let entries = match first {
+                    Some(n) => crate::summary::read_packed(store, n, options.drug_evidence)?,
+                    None => crate::summary::read_relation_counts(store)?,
+                };
+                for (node, summary) in entries {
+                    let Some(edge) = edge_of_node.get(&node).and_then(|k| edges.get_mut(k)) else {
+                        continue;
+                    };
+                    edge.support = summary.support;
+                    if edge.drug_support.is_some() {
+                        edge.drug_support = Some(summary.drug_support);
+                    }
+                    if first.is_some() {
+                        edge.evidence_total = Some(summary.evidence_count);
+                        edge.drug_evidence_total = Some(summary.drug_evidence_count);
+                    }
+                    for kept in summary.kept {
+                        edge.evidence.push(EdgeEvidence {
+                            file: kept.file,
+                            start: kept.start,
+                            end: kept.end,
+                            article: kept.article,
+                            sentence: kept.sentence,
+                            rule: kept.rule,
+                            about_drugs: kept.drug_rank.is_some(),
+                        });
                     }
                 }
-                if let Some(n) = first {
-                    for (node, kept) in
-                        crate::summary::read_evidence(store, n, options.drug_evidence)?
-                    {
-                        if let Some(edge) = edge_of_node.get(&node).and_then(|k| edges.get_mut(k)) {
-                            edge.evidence.push(EdgeEvidence {
-                                file: kept.file,
-                                start: kept.start,
-                                end: kept.end,
-                                article: kept.article,
-                                sentence: kept.sentence,
-                                rule: kept.rule,
-                                about_drugs: kept.drug_rank.is_some(),
-                            });
-                        }
-                    }
+                if first.is_some() {
                     for edge in edges.values_mut() {
                         edge.evidence.sort();
                         edge.evidence.dedup();
@@ -760,12 +763,18 @@ fn count_of(term: &Term) -> usize {
 }
 
 /// Says once per run that the store has no summary graph.
-fn note_missing_summary() {
+fn note_missing_summary(outdated: bool) {
     static NOTED: std::sync::Once = std::sync::Once::new();
     NOTED.call_once(|| {
-        eprintln!(
-            "jindu: note: the store has no summary graph, so the counts are read from every provenance record (slow on large stores): `jindu build --summary` adds it"
-        )
+        if outdated {
+            eprintln!(
+                "jindu: note: the store's summary graph is of an older layout, so the counts are read from every provenance record (slow on large stores): `jindu build --summary` updates it"
+            )
+        } else {
+            eprintln!(
+                "jindu: note: the store has no summary graph, so the counts are read from every provenance record (slow on large stores): `jindu build --summary` adds it"
+            )
+        }
     });
 }
 

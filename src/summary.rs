@@ -4,7 +4,7 @@
 //! `jd:mentionedIn`) and the keys a change touched ([`AffectedKeys`],
 //! gathered from the store before a removal and after a load). Out: the named
 //! graph `<https://w3id.org/jindu/graph/summary>` brought up to date, and
-//! readers for it ([`read_relations`], [`read_mentions`], [`read_evidence`]).
+//! readers for it ([`read_packed`], [`read_relation_counts`], [`read_mentions`]).
 //!
 //! What grows with the text (provenance records, mentions) is what made the
 //! graph commands and exports slow: counting or reading it costs a term
@@ -45,6 +45,12 @@ pub const SUMMARY_GRAPH: &str = "https://w3id.org/jindu/graph/summary";
 /// Evidence records copied per relation (and again per relation among those
 /// from articles about drugs): the default `--evidence-limit` of the viewer.
 pub const EVIDENCE_KEPT: usize = 5;
+
+/// The summary's layout, on the graph's IRI as `jd:summaryFormat`: a store
+/// whose summary has another (or none) is recounted by the next build that
+/// keeps it, and read the slow way until then. 2: each relation also has
+/// its counts and kept evidence packed in one `jd:evidencePack`.
+pub const SUMMARY_FORMAT: usize = 2;
 
 const PROV_WAS_DERIVED_FROM: &str = "http://www.w3.org/ns/prov#wasDerivedFrom";
 
@@ -141,12 +147,12 @@ fn gather_keys(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
 /// everything when asked to, when the store has no summary yet, or when the
 /// keys are a large part of it.
 pub fn refresh(store: &Store, keys: AffectedKeys) -> Result<()> {
-    let kept = evidence_kept(store)?;
-    if keys.is_empty() && kept == Some(EVIDENCE_KEPT) {
+    let current = is_current(store)?;
+    if keys.is_empty() && current {
         return Ok(());
     }
     let global = keys.all
-        || kept != Some(EVIDENCE_KEPT)
+        || !current
         || keys.relations.len() * 4
             > count(
                 store,
@@ -270,21 +276,19 @@ pub fn refresh_all(store: &Store) -> Result<()> {
         relations.extend(read_relations(store)?.into_iter().map(|(key, _)| key));
         entities.extend(read_mentions(store)?.into_iter().map(|(e, _)| e));
     }
-    if kept != Some(EVIDENCE_KEPT) {
+    if !is_current(store)? {
         let graph = summary_graph();
-        let marker = jd("evidenceKept");
         let mut transaction = store
             .start_transaction()
             .context("cannot start a transaction")?;
-        for quad in in_summary(store, graph.as_ref(), Some(marker.as_ref())) {
-            transaction.remove(&quad?);
+        for marker in [jd("evidenceKept"), jd("summaryFormat")] {
+            for quad in in_summary(store, graph.as_ref(), Some(marker.as_ref())) {
+                transaction.remove(&quad?);
+            }
         }
-        transaction.insert(&Quad::new(
-            graph.clone(),
-            marker,
-            integer(EVIDENCE_KEPT),
-            GraphName::NamedNode(graph.clone()),
-        ));
+        for quad in marker_quads() {
+            transaction.insert(&quad);
+        }
         transaction
             .commit()
             .context("cannot commit the summary marker")?;
@@ -313,12 +317,7 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
     let summaries = summarize_relations(store, None)?;
     let mentions = count_mentions(store, None)?;
     let graph = summary_graph();
-    let mut quads = vec![Quad::new(
-        graph.clone(),
-        jd("evidenceKept"),
-        integer(EVIDENCE_KEPT),
-        GraphName::NamedNode(graph.clone()),
-    )];
+    let mut quads = marker_quads();
     quads.extend(relation_quads(&summaries, &graph));
     quads.extend(mention_quads(&mentions, &graph));
     // Only the difference is written: Oxigraph's clear_graph rereads the
@@ -374,6 +373,33 @@ pub fn evidence_kept(store: &Store) -> Result<Option<usize>> {
         }
     }
     Ok(None)
+}
+
+/// Whether the store's summary is complete and of this version's layout
+/// ([`EVIDENCE_KEPT`] records, [`SUMMARY_FORMAT`]): what the readers need.
+pub fn is_current(store: &Store) -> Result<bool> {
+    let graph = summary_graph();
+    let format = jd("summaryFormat");
+    let mut current_format = false;
+    for quad in in_summary(store, graph.as_ref(), Some(format.as_ref())) {
+        current_format |= literal_text(&quad?.object) == SUMMARY_FORMAT.to_string();
+    }
+    Ok(current_format && evidence_kept(store)? == Some(EVIDENCE_KEPT))
+}
+
+/// The quads on the summary graph's IRI that say what it keeps.
+fn marker_quads() -> Vec<Quad> {
+    let graph = summary_graph();
+    let g = GraphName::NamedNode(graph.clone());
+    vec![
+        Quad::new(
+            graph.clone(),
+            jd("evidenceKept"),
+            integer(EVIDENCE_KEPT),
+            g.clone(),
+        ),
+        Quad::new(graph, jd("summaryFormat"), integer(SUMMARY_FORMAT), g),
+    ]
 }
 
 /// One relation's summary.
@@ -716,6 +742,7 @@ fn relation_quads(
             jd("drugEvidenceCount"),
             integer(summary.drug_evidence_count),
         );
+        add(&node, jd("evidencePack"), pack(summary));
         for kept in &summary.kept {
             let record = NamedNode::new_unchecked(kept.record.as_str());
             add(&node, jd("evidence"), record.clone().into());
@@ -740,6 +767,115 @@ fn relation_quads(
         }
     }
     out
+}
+
+/// A relation's counts and kept evidence as one JSON literal
+/// (`rdf:JSON`): readers of the whole summary read one term per relation
+/// instead of eight per kept record (each IRI or long literal a store
+/// lookup).
+fn pack(summary: &RelationSummary) -> Term {
+    let packed = PackedRelation {
+        support: summary.support,
+        drug_support: summary.drug_support,
+        evidence_count: summary.evidence_count,
+        drug_evidence_count: summary.drug_evidence_count,
+        evidence: summary
+            .kept
+            .iter()
+            .map(|k| PackedEvidence {
+                rank: k.rank,
+                drug_rank: k.drug_rank,
+                article: k.article.clone(),
+                file: k.file.clone(),
+                start: k.start,
+                end: k.end,
+                rule: k.rule.clone(),
+                sentence: k.sentence.clone(),
+            })
+            .collect(),
+    };
+    let json = serde_json::to_string(&packed).expect("a summary serialises");
+    Literal::new_typed_literal(json, NamedNode::new_unchecked(RDF_JSON)).into()
+}
+
+const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
+
+/// The JSON of `jd:evidencePack` (documented in docs/rdf-model.md).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PackedRelation {
+    support: usize,
+    drug_support: usize,
+    evidence_count: usize,
+    drug_evidence_count: usize,
+    evidence: Vec<PackedEvidence>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PackedEvidence {
+    rank: usize,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    drug_rank: Option<usize>,
+    article: String,
+    file: String,
+    start: usize,
+    end: usize,
+    rule: String,
+    sentence: String,
+}
+
+/// Every relation of the summary from its packs, by relation node
+/// ([`relation_iri`]), with the kept evidence up to `limit` per relation (at
+/// most [`EVIDENCE_KEPT`]): the first by rank, or with `drug_only` the first
+/// among the records from articles about drugs. The store's summary must be
+/// current ([`is_current`]).
+pub fn read_packed(
+    store: &Store,
+    limit: usize,
+    drug_only: bool,
+) -> Result<Vec<(String, RelationSummary)>> {
+    let query =
+        format!("SELECT ?x ?pack FROM <{SUMMARY_GRAPH}> WHERE {{ ?x <{JD}evidencePack> ?pack }}");
+    let mut out = Vec::new();
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        let (Some(x), Some(Term::Literal(pack))) = (iri(&row, "x"), row.get("pack")) else {
+            continue;
+        };
+        let packed: PackedRelation = serde_json::from_str(pack.value())
+            .with_context(|| format!("bad jd:evidencePack of <{x}> in the summary graph"))?;
+        let kept = packed
+            .evidence
+            .into_iter()
+            .filter(|e| {
+                let rank = if drug_only { e.drug_rank } else { Some(e.rank) };
+                rank.is_some_and(|r| r <= limit)
+            })
+            .map(|e| KeptEvidence {
+                record: String::new(),
+                file: e.file,
+                start: e.start,
+                end: e.end,
+                article: e.article,
+                sentence: e.sentence,
+                rule: e.rule,
+                rank: e.rank,
+                drug_rank: e.drug_rank,
+            })
+            .collect();
+        out.push((
+            x,
+            RelationSummary {
+                support: packed.support,
+                drug_support: packed.drug_support,
+                evidence_count: packed.evidence_count,
+                drug_evidence_count: packed.drug_evidence_count,
+                kept,
+            },
+        ));
+    }
+    Ok(out)
 }
 
 fn mention_quads(mentions: &BTreeMap<String, usize>, graph: &NamedNode) -> Vec<Quad> {
@@ -834,62 +970,6 @@ pub fn read_mentions(store: &Store) -> Result<Vec<(String, usize)>> {
         if let Some(e) = iri(&row, "e") {
             out.push((e, number(&row, "n")));
         }
-    }
-    Ok(out)
-}
-
-/// The kept evidence of every relation up to `limit` per relation (at most
-/// [`EVIDENCE_KEPT`]): the first by rank, or with `drug_only` the first
-/// among the records from articles about drugs. Each comes with its
-/// relation's summary node ([`relation_iri`]).
-pub fn read_evidence(
-    store: &Store,
-    limit: usize,
-    drug_only: bool,
-) -> Result<Vec<(String, KeptEvidence)>> {
-    if limit == 0 {
-        return Ok(Vec::new());
-    }
-    let rank = if drug_only {
-        "drugEvidenceRank"
-    } else {
-        "evidenceRank"
-    };
-    let query = format!(
-        "SELECT ?x ?a ?file ?sentence ?start ?end ?rule ?rank ?drugRank FROM <{SUMMARY_GRAPH}> WHERE {{ \
-           {{ SELECT ?r ?rank WHERE {{ ?r <{JD}{rank}> ?rank FILTER(?rank <= {limit}) }} }} \
-           {{ SELECT ?x ?r WHERE {{ ?x <{JD}evidence> ?r }} }} \
-           {{ SELECT ?r ?a WHERE {{ ?r <{PROV_WAS_DERIVED_FROM}> ?a }} }} \
-           {{ SELECT ?r ?file WHERE {{ ?r <{JD}evidenceFile> ?file }} }} \
-           {{ SELECT ?r ?sentence WHERE {{ ?r <{JD}sentence> ?sentence }} }} \
-           {{ SELECT ?r ?start WHERE {{ ?r <{JD}charStart> ?start }} }} \
-           {{ SELECT ?r ?end WHERE {{ ?r <{JD}charEnd> ?end }} }} \
-           {{ SELECT ?r ?rule WHERE {{ ?r <{JD}rule> ?rule }} }} \
-           OPTIONAL {{ SELECT ?r ?drugRank WHERE {{ ?r <{JD}drugEvidenceRank> ?drugRank }} }} \
-         }}"
-    );
-    let mut out = Vec::new();
-    for row in select(store, &query)? {
-        let row = row.context("cannot read the store")?;
-        let Some(x) = iri(&row, "x") else {
-            continue;
-        };
-        out.push((
-            x,
-            KeptEvidence {
-                record: String::new(),
-                file: row.get("file").map(literal_text).unwrap_or_default(),
-                start: number(&row, "start"),
-                end: number(&row, "end"),
-                article: iri(&row, "a").unwrap_or_default(),
-                sentence: row.get("sentence").map(literal_text).unwrap_or_default(),
-                rule: row.get("rule").map(literal_text).unwrap_or_default(),
-                rank: number(&row, "rank"),
-                drug_rank: row
-                    .get("drugRank")
-                    .map(|t| literal_text(t).parse().unwrap_or(0)),
-            },
-        ));
     }
     Ok(out)
 }
@@ -1064,7 +1144,12 @@ mod tests {
             .1;
         assert_eq!(located.support, 11);
         assert_eq!(located.drug_support, 1 + 4);
-        assert_eq!(read_evidence(&store, 5, false).unwrap().len(), 10);
+        let kept: usize = read_packed(&store, 5, false)
+            .unwrap()
+            .iter()
+            .map(|(_, r)| r.kept.len())
+            .sum();
+        assert_eq!(kept, 10);
 
         // Removing the copy keeps the shared articles; removing b too
         // leaves a's summary.
@@ -1083,5 +1168,62 @@ mod tests {
                 "after removing {id}"
             );
         }
+    }
+
+    #[test]
+    fn packs_agree_with_the_triples_and_an_older_layout_is_recounted() {
+        let mut kn = file("cccccccccccccccc0000", "c.txt", 7);
+        let agency = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+        let county = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+        for i in 0..7 {
+            kn.add_relation(
+                agency.clone(),
+                Property::LocatedIn,
+                county.clone(),
+                Some(evidence(i)),
+            );
+        }
+        let store = store_of(&[(&kn, "c.txt")]);
+        refresh_all_at_once(&store).unwrap();
+        assert!(is_current(&store).unwrap());
+        let reference = summary_lines(&store);
+
+        // The pack holds what the triples hold: counts, and the first
+        // EVIDENCE_KEPT records (fewer when asked for fewer).
+        let by_triples = read_relation_counts(&store).unwrap();
+        let packed = read_packed(&store, EVIDENCE_KEPT, false).unwrap();
+        assert_eq!(packed.len(), 1);
+        assert_eq!(packed[0].0, by_triples[0].0);
+        assert_eq!(packed[0].1.evidence_count, 7);
+        assert_eq!(
+            (packed[0].1.support, packed[0].1.evidence_count),
+            (by_triples[0].1.support, by_triples[0].1.evidence_count)
+        );
+        let ranks: Vec<usize> = packed[0].1.kept.iter().map(|k| k.rank).collect();
+        assert_eq!(ranks, (1..=EVIDENCE_KEPT).collect::<Vec<_>>());
+        assert_eq!(read_packed(&store, 2, false).unwrap()[0].1.kept.len(), 2);
+
+        // A summary written before the packs (no format marker, no packs)
+        // is not current; the next refresh recounts it whole.
+        let graph = summary_graph();
+        let old: Vec<Quad> = store
+            .quads_for_pattern(
+                None,
+                None,
+                None,
+                Some(GraphNameRef::NamedNode(graph.as_ref())),
+            )
+            .map(|q| q.unwrap())
+            .filter(|q| q.predicate == jd("evidencePack") || q.predicate == jd("summaryFormat"))
+            .collect();
+        assert_eq!(old.len(), 2);
+        for quad in &old {
+            store.remove(quad).unwrap();
+        }
+        assert!(evidence_kept(&store).unwrap().is_some());
+        assert!(!is_current(&store).unwrap());
+        refresh(&store, AffectedKeys::default()).unwrap();
+        assert!(is_current(&store).unwrap());
+        assert_eq!(summary_lines(&store), reference);
     }
 }

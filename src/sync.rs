@@ -296,7 +296,8 @@ pub fn plan<'a>(
             }
         }
     }
-    let summary_missing = options.summary && summary::evidence_kept(store)?.is_none();
+    // (An outdated summary counts as missing: the build recounts it.)
+    let summary_missing = options.summary && !summary::is_current(store)?;
     Ok(Plan {
         to_extract,
         to_remove,
