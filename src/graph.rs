@@ -357,21 +357,30 @@ impl KnowledgeGraph {
                         edge.drug_evidence_total = Some(0);
                     }
                 }
-                // The summary's entries are read by their relation node,
-                // found here from each edge's key.
-                let edge_of_node: HashMap<String, (String, Property, String)> = edges
-                    .keys()
-                    .map(|(s, p, o)| {
-                        let node = crate::summary::relation_iri(s, jd(p.name()).as_str(), o);
-                        (node.into_string(), (s.clone(), *p, o.clone()))
-                    })
-                    .collect();
-                let entries = match first {
+                // Without evidence, the counts alone (one lookup per
+                // relation, for its node); with it, the packs (one too).
+                let entries: Vec<(crate::summary::RelationKey, _)> = match first {
                     Some(n) => crate::summary::read_packed(store, n, options.drug_evidence)?,
-                    None => crate::summary::read_relation_counts(store)?,
+                    None => {
+                        let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
+                            .keys()
+                            .map(|(s, p, o)| {
+                                let p = jd(p.name()).into_string();
+                                let node = crate::summary::relation_iri(s, &p, o);
+                                (node.into_string(), (s.clone(), p, o.clone()))
+                            })
+                            .collect();
+                        crate::summary::read_relation_counts(store)?
+                            .into_iter()
+                            .filter_map(|(node, c)| key_of_node.get(&node).map(|k| (k.clone(), c)))
+                            .collect()
+                    }
                 };
-                for (node, summary) in entries {
-                    let Some(edge) = edge_of_node.get(&node).and_then(|k| edges.get_mut(k)) else {
+                for ((s, p, o), summary) in entries {
+                    let Some(&property) = property_by_iri.get(&p) else {
+                        continue;
+                    };
+                    let Some(edge) = edges.get_mut(&(s, property, o)) else {
                         continue;
                     };
                     edge.support = summary.support;

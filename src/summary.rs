@@ -742,7 +742,7 @@ fn relation_quads(
             jd("drugEvidenceCount"),
             integer(summary.drug_evidence_count),
         );
-        add(&node, jd("evidencePack"), pack(summary));
+        add(&node, jd("evidencePack"), pack((s, p, o), summary));
         for kept in &summary.kept {
             let record = NamedNode::new_unchecked(kept.record.as_str());
             add(&node, jd("evidence"), record.clone().into());
@@ -773,8 +773,11 @@ fn relation_quads(
 /// (`rdf:JSON`): readers of the whole summary read one term per relation
 /// instead of eight per kept record (each IRI or long literal a store
 /// lookup).
-fn pack(summary: &RelationSummary) -> Term {
+fn pack((s, p, o): (&str, &str, &str), summary: &RelationSummary) -> Term {
     let packed = PackedRelation {
+        subject: s.to_string(),
+        predicate: p.to_string(),
+        object: o.to_string(),
         support: summary.support,
         drug_support: summary.drug_support,
         evidence_count: summary.evidence_count,
@@ -804,6 +807,9 @@ const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PackedRelation {
+    subject: String,
+    predicate: String,
+    object: String,
     support: usize,
     drug_support: usize,
     evidence_count: usize,
@@ -825,26 +831,31 @@ struct PackedEvidence {
     sentence: String,
 }
 
-/// Every relation of the summary from its packs, by relation node
-/// ([`relation_iri`]), with the kept evidence up to `limit` per relation (at
-/// most [`EVIDENCE_KEPT`]): the first by rank, or with `drug_only` the first
-/// among the records from articles about drugs. The store's summary must be
-/// current ([`is_current`]).
+/// Every relation of the summary from its packs, with the kept evidence up
+/// to `limit` per relation (at most [`EVIDENCE_KEPT`]): the first by rank,
+/// or with `drug_only` the first among the records from articles about
+/// drugs. The store's summary must be current ([`is_current`]).
 pub fn read_packed(
     store: &Store,
     limit: usize,
     drug_only: bool,
-) -> Result<Vec<(String, RelationSummary)>> {
+) -> Result<Vec<(RelationKey, RelationSummary)>> {
+    // Only the packs are returned (the relation's key is inside): one term,
+    // so one string lookup, per relation.
     let query =
-        format!("SELECT ?x ?pack FROM <{SUMMARY_GRAPH}> WHERE {{ ?x <{JD}evidencePack> ?pack }}");
+        format!("SELECT ?pack FROM <{SUMMARY_GRAPH}> WHERE {{ ?x <{JD}evidencePack> ?pack }}");
     let mut out = Vec::new();
     for row in select(store, &query)? {
         let row = row.context("cannot read the store")?;
-        let (Some(x), Some(Term::Literal(pack))) = (iri(&row, "x"), row.get("pack")) else {
+        let Some(Term::Literal(pack)) = row.get("pack") else {
             continue;
         };
-        let packed: PackedRelation = serde_json::from_str(pack.value())
-            .with_context(|| format!("bad jd:evidencePack of <{x}> in the summary graph"))?;
+        let packed: PackedRelation = serde_json::from_str(pack.value()).with_context(|| {
+            format!(
+                "bad jd:evidencePack in the summary graph: {}",
+                pack.value().chars().take(120).collect::<String>()
+            )
+        })?;
         let kept = packed
             .evidence
             .into_iter()
@@ -865,7 +876,7 @@ pub fn read_packed(
             })
             .collect();
         out.push((
-            x,
+            (packed.subject, packed.predicate, packed.object),
             RelationSummary {
                 support: packed.support,
                 drug_support: packed.drug_support,
@@ -1193,7 +1204,8 @@ mod tests {
         let by_triples = read_relation_counts(&store).unwrap();
         let packed = read_packed(&store, EVIDENCE_KEPT, false).unwrap();
         assert_eq!(packed.len(), 1);
-        assert_eq!(packed[0].0, by_triples[0].0);
+        let (s, p, o) = &packed[0].0;
+        assert_eq!(relation_iri(s, p, o).into_string(), by_triples[0].0);
         assert_eq!(packed[0].1.evidence_count, 7);
         assert_eq!(
             (packed[0].1.support, packed[0].1.evidence_count),
