@@ -2,7 +2,8 @@
 //!
 //! In: an Oxigraph store's default graph (provenance records, articles,
 //! `jd:mentionedIn`) and the keys a change touched ([`AffectedKeys`],
-//! gathered from the store before a removal and after a load). Out: the named
+//! gathered from the store before a removal and after a load); or, during a
+//! fresh build, each extracted file's [`Knowledge`]. Out: the named
 //! graph `<https://w3id.org/jindu/graph/summary>` brought up to date, and
 //! readers for it ([`read_relations`], [`read_mentions`], [`read_evidence`]).
 //!
@@ -17,7 +18,12 @@
 //! relation and a few per edge instead of every record. docs/rdf-model.md
 //! describes the RDF.
 //!
-//! Every entry is recounted from the store as it is after the change, so two
+//! A fresh build (no data in the store yet) does not read the store: it
+//! hands each file's [`FilePart`] (from its knowledge) to a
+//! [`SummaryBuilder`], whose [`BuiltSummary`] goes into the build's bulk
+//! load; the few relations it cannot order are [`recount`]ed afterwards.
+//!
+//! Otherwise every entry is recounted from the store as it is after the change, so two
 //! files with identical bytes (which share their articles) still give the
 //! counts the aggregates over the records give. Only the affected keys are
 //! recounted, unless they are most of the store (a fresh build, `--rebuild`,
@@ -1368,6 +1374,72 @@ mod tests {
                 .unwrap();
         }
         store
+    }
+
+    #[test]
+    fn the_builder_gives_the_summary_of_a_full_recount() {
+        let relate = |kn: &mut Knowledge, n: usize| {
+            let agency = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+            let county = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+            for i in 0..n {
+                kn.add_relation(
+                    agency.clone(),
+                    Property::LocatedIn,
+                    county.clone(),
+                    Some(evidence(i)),
+                );
+            }
+        };
+        let mut a = file("aaaaaaaaaaaaaaaa0000", "a.txt", 8);
+        relate(&mut a, 8);
+        let mut b = file("bbbbbbbbbbbbbbbb0000", "b.txt", 8);
+        relate(&mut b, 8);
+        // Other bytes under b's name: one group, records interleaved.
+        let mut b2 = file("cccccccccccccccc0000", "b.txt", 3);
+        relate(&mut b2, 3);
+        let mut c = file("dddddddddddddddd0000", "c.txt", 2);
+        relate(&mut c, 2);
+        let files = [
+            (&a, "a.txt"),
+            (&b, "x/b.txt"),
+            (&b2, "y/b.txt"),
+            (&c, "c.txt"),
+        ];
+        let store = store_of(&files);
+        let mut builder = SummaryBuilder::new();
+        // Parts arriving out of turn wait for it.
+        for i in [3, 1, 0, 2] {
+            builder.add(i, Some(FilePart::of(files[i].0)));
+        }
+        let (quads, dirty) = builder.finish().expect("in name order").into_quads();
+        assert!(dirty.is_empty());
+        store.extend(quads).unwrap();
+        let fresh = store_of(&files);
+        refresh_all_at_once(&fresh).unwrap();
+        assert_eq!(summary_lines(&store), summary_lines(&fresh));
+
+        // The same bytes as a under a later name: the relation is recounted.
+        let mut a_copy = file("aaaaaaaaaaaaaaaa0000", "z.txt", 8);
+        relate(&mut a_copy, 8);
+        let files = [(&a, "a.txt"), (&c, "c.txt"), (&a_copy, "z.txt")];
+        let store = store_of(&files);
+        let mut builder = SummaryBuilder::new();
+        for (i, (kn, _)) in files.iter().enumerate() {
+            builder.add(i, Some(FilePart::of(kn)));
+        }
+        let (quads, dirty) = builder.finish().unwrap().into_quads();
+        assert_eq!(dirty.len(), 1);
+        store.extend(quads).unwrap();
+        recount(&store, dirty).unwrap();
+        let fresh = store_of(&files);
+        refresh_all_at_once(&fresh).unwrap();
+        assert_eq!(summary_lines(&store), summary_lines(&fresh));
+
+        // Names out of order: the builder gives up (the build recounts).
+        let mut builder = SummaryBuilder::new();
+        builder.add(0, Some(FilePart::of(&c)));
+        builder.add(1, Some(FilePart::of(&a)));
+        assert!(builder.finish().is_none());
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //!   worker threads while the loader writes;
 //! - a file that changed, was pruned (`build --prune`) or removed
 //!   (`jindu remove`) loses exactly its facts;
-//! - an unchanged file is not read beyond its hash.
+//! - an unchanged file is not read beyond its hash;
+//! - the summary graph (see `summary`) is filled in the same load when the
+//!   store had no data (the default; `--no-summary` skips it), and otherwise
+//!   recounted where the change touched it when the store keeps one.
 //!
 //! Layout: every file's quads go into the default graph, which the queries
 //! read. The file's own named graph `<https://w3id.org/jindu/graph/file/H>`
