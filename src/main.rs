@@ -71,14 +71,19 @@ enum Command {
         /// Empty the store first and extract every input again.
         #[arg(long)]
         rebuild: bool,
-        /// Also add the summary graph that `jindu graph` and `jindu export`
-        /// read (support and evidence per relation, mentions per entity).
-        /// The first time it is counted over the whole store; after that
-        /// every build, `remove` and `load` updates the entries it touches,
-        /// without this flag. Without a summary those commands read every
-        /// provenance record instead.
-        #[arg(long)]
+        /// Add the summary graph that `jindu graph` and `jindu export` read
+        /// (support and evidence per relation, mentions per entity) to a
+        /// store that has data but no summary: it is counted over the whole
+        /// store. A build into an empty store (or with --rebuild) fills the
+        /// summary as it loads without being asked; once a store has one,
+        /// every build, `remove` and `load` updates the entries it touches.
+        #[arg(long, conflicts_with = "no_summary")]
         summary: bool,
+        /// Build an empty store (or --rebuild) without the summary graph.
+        /// Without a summary `jindu graph` and `jindu export` read every
+        /// provenance record instead. (A store that has a summary keeps it.)
+        #[arg(long)]
+        no_summary: bool,
     },
     /// Runs the extraction stage alone (read, decode, clean, split, find,
     /// resolve; no store) and prints what it found and how fast.
@@ -286,6 +291,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             prune,
             rebuild,
             summary,
+            no_summary,
         } => build(
             inputs,
             store,
@@ -297,6 +303,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 rebuild,
                 read_time: read_time_now(),
                 summary,
+                no_summary,
             },
         ),
         Command::Remove { files, store } => remove(files, store),

@@ -265,7 +265,7 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
     sink.quads
 }
 
-fn assertion_iri(
+pub(crate) fn assertion_iri(
     s: &NamedNode,
     p: &NamedNode,
     o: &NamedNode,

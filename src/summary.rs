@@ -2,7 +2,8 @@
 //!
 //! In: an Oxigraph store's default graph (provenance records, articles,
 //! `jd:mentionedIn`) and the keys a change touched ([`AffectedKeys`],
-//! gathered from the store before a removal and after a load). Out: the named
+//! gathered from the store before a removal and after a load); or, during a
+//! fresh build, each extracted file's [`Knowledge`]. Out: the named
 //! graph `<https://w3id.org/jindu/graph/summary>` brought up to date, and
 //! readers for it ([`read_packed`], [`read_relation_counts`], [`read_mentions`]).
 //!
@@ -17,7 +18,12 @@
 //! relation and a few per edge instead of every record. docs/rdf-model.md
 //! describes the RDF.
 //!
-//! Every entry is recounted from the store as it is after the change, so two
+//! A fresh build (no data in the store yet) does not read the store: it
+//! hands each file's [`FilePart`] (from its knowledge) to a
+//! [`SummaryBuilder`], whose [`BuiltSummary`] goes into the build's bulk
+//! load; the few relations it cannot order are [`recount`]ed afterwards.
+//!
+//! Otherwise every entry is recounted from the store as it is after the change, so two
 //! files with identical bytes (which share their articles) still give the
 //! counts the aggregates over the records give. Only the affected keys are
 //! recounted, unless they are most of the store (a fresh build, `--rebuild`,
@@ -36,8 +42,8 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::graph::{literal_text, select};
-use crate::model::{EntityClass, Property};
-use crate::rdf::{ID, JD, jd};
+use crate::model::{EntityClass, Knowledge, Property};
+use crate::rdf::{ID, JD, article_iri, assertion_iri, entity_iri, jd};
 
 /// The named graph holding the summary.
 pub const SUMMARY_GRAPH: &str = "https://w3id.org/jindu/graph/summary";
@@ -354,6 +360,371 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
         .context("cannot write the summary")?;
     loader.commit().context("cannot commit the summary")?;
     Ok(())
+}
+
+/// One file's share of the summary, computed on the worker thread that
+/// extracted it (from its [`Knowledge`], the same facts its quads state), so
+/// that a fresh build fills the summary without reading the store back.
+pub struct FilePart {
+    /// The `jd:sourceFile` of its articles; `None` when the knowledge is not
+    /// one file's (then the build recounts the summary from the store).
+    name: Option<String>,
+    /// The content key its article IRIs are minted from: files with
+    /// identical bytes share their articles.
+    key: String,
+    articles: Vec<(String, bool)>,
+    relations: Vec<(RelationKey, PartRelation)>,
+    mentions: Vec<(String, usize)>,
+}
+
+struct PartRelation {
+    support: usize,
+    drug_support: usize,
+    /// The relation's records in this file, in evidence order.
+    records: Vec<PartRecord>,
+    /// Two records share an IRI but differ in sentence or rule: which one
+    /// the store shows depends on its index order, so the relation is
+    /// recounted from the store.
+    ambiguous: bool,
+}
+
+struct PartRecord {
+    start: usize,
+    end: usize,
+    /// Index into [`FilePart::articles`].
+    article: usize,
+    /// IRI, sentence and rule, only for the records among the file's first
+    /// [`EVIDENCE_KEPT`] (or first among those from articles about drugs):
+    /// no record further down can be among the corpus's first.
+    text: Option<Box<(String, String, String)>>,
+}
+
+impl FilePart {
+    pub fn of(kn: &Knowledge) -> FilePart {
+        let name = match kn.sources.as_slice() {
+            [source] => Some(source.name.clone()),
+            _ => None,
+        };
+        let key = kn
+            .sources
+            .first()
+            .map(|s| s.key().to_string())
+            .unwrap_or_default();
+        let articles: Vec<(String, bool)> = (0..kn.articles.len())
+            .map(|i| (article_iri(kn, i).into_string(), kn.articles[i].about_drugs))
+            .collect();
+        let mut relations = Vec::with_capacity(kn.relations.len());
+        for relation in kn.relations.values() {
+            if relation.evidence.is_empty() {
+                continue;
+            }
+            let s = entity_iri(&relation.key.subject);
+            let p = jd(relation.key.property.name());
+            let o = entity_iri(&relation.key.object);
+            let mut order: Vec<&crate::model::Evidence> = relation.evidence.iter().collect();
+            order.sort_by(|a, b| {
+                (a.char_start, a.char_end, articles[a.article].0.as_str()).cmp(&(
+                    b.char_start,
+                    b.char_end,
+                    articles[b.article].0.as_str(),
+                ))
+            });
+            let mut ambiguous = false;
+            // Equal offsets and article make the same record IRI.
+            order.dedup_by(|b, a| {
+                let same =
+                    (a.char_start, a.char_end, a.article) == (b.char_start, b.char_end, b.article);
+                ambiguous |= same;
+                same
+            });
+            let mut distinct = HashSet::new();
+            let mut drug_distinct = HashSet::new();
+            let mut drug_rank = 0;
+            let mut records = Vec::with_capacity(order.len());
+            for (i, ev) in order.iter().enumerate() {
+                let (article, drug) = &articles[ev.article];
+                distinct.insert(article.as_str());
+                if *drug {
+                    drug_distinct.insert(article.as_str());
+                    drug_rank += 1;
+                }
+                let kept = i < EVIDENCE_KEPT || (*drug && drug_rank <= EVIDENCE_KEPT);
+                let text = kept.then(|| {
+                    let article = NamedNode::new_unchecked(article.as_str());
+                    let record = assertion_iri(&s, &p, &o, &article, ev.char_start, ev.char_end);
+                    Box::new((record.into_string(), ev.sentence.clone(), ev.rule.clone()))
+                });
+                records.push(PartRecord {
+                    start: ev.char_start,
+                    end: ev.char_end,
+                    article: ev.article,
+                    text,
+                });
+            }
+            relations.push((
+                (s.into_string(), p.as_str().to_string(), o.into_string()),
+                PartRelation {
+                    support: distinct.len(),
+                    drug_support: drug_distinct.len(),
+                    records,
+                    ambiguous,
+                },
+            ));
+        }
+        let mut mentions = Vec::new();
+        for entity in kn.entities.values() {
+            let distinct: HashSet<&str> = entity
+                .mentioned_in
+                .iter()
+                .map(|&a| articles[a].0.as_str())
+                .collect();
+            if !distinct.is_empty() {
+                mentions.push((entity_iri(&entity.id).into_string(), distinct.len()));
+            }
+        }
+        FilePart {
+            name,
+            key,
+            articles,
+            relations,
+            mentions,
+        }
+    }
+}
+
+/// The summary of a fresh build, aggregated from the files' [`FilePart`]s
+/// as they are extracted: what it holds is bounded by the number of
+/// distinct relations and entities (plus the parts of the few files that
+/// arrive ahead of their turn), not by the text.
+///
+/// Evidence order starts with the file name, so the parts are merged in the
+/// order of their files' names (the build extracts in that order; parts
+/// that arrive early wait for their turn): each record's rank is then the
+/// number of the relation's records merged before it, and only the kept
+/// ones are held. Files with the same name are merged together.
+#[derive(Default)]
+pub struct SummaryBuilder {
+    /// The position in name order of the next part to merge.
+    next: usize,
+    waiting: BTreeMap<usize, Option<FilePart>>,
+    /// The parts of the files named like the last one merged.
+    group: Vec<FilePart>,
+    /// Content keys merged, with the file name they were merged under.
+    seen: HashMap<String, String>,
+    relations: HashMap<RelationKey, RelationSummary>,
+    mentions: HashMap<String, usize>,
+    /// Relations whose evidence order the parts cannot tell (a file with
+    /// the same bytes as another under another name: their shared articles
+    /// show one of the two names, by the store's index order); recounted
+    /// from the store after the load.
+    dirty: HashSet<RelationKey>,
+    /// The parts did not come in name order (or a part was not one file's):
+    /// the summary is recounted from the store instead.
+    broken: bool,
+}
+
+impl SummaryBuilder {
+    pub fn new() -> SummaryBuilder {
+        SummaryBuilder::default()
+    }
+
+    /// Takes the part of the file at `position` in name order (`None` for a
+    /// file that could not be extracted).
+    pub fn add(&mut self, position: usize, part: Option<FilePart>) {
+        self.waiting.insert(position, part);
+        while let Some(part) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            if let Some(part) = part {
+                self.merge(part);
+            }
+        }
+    }
+
+    fn merge(&mut self, part: FilePart) {
+        let Some(name) = &part.name else {
+            self.broken = true;
+            return;
+        };
+        if let Some(last) = self.group.first().and_then(|p| p.name.as_ref()) {
+            if name < last {
+                self.broken = true;
+            }
+            if name != last {
+                self.flush();
+            }
+        }
+        if !self.broken {
+            self.group.push(part);
+        }
+    }
+
+    /// Merges the group of parts of one file name.
+    fn flush(&mut self) {
+        let group = std::mem::take(&mut self.group);
+        let mut parts = Vec::with_capacity(group.len());
+        for part in &group {
+            let name = part.name.clone().unwrap_or_default();
+            match self.seen.get(&part.key) {
+                Some(first) => {
+                    // Identical bytes: its articles and facts are those
+                    // merged already; only the name they show may change.
+                    if *first != name {
+                        self.dirty
+                            .extend(part.relations.iter().map(|(key, _)| key.clone()));
+                    }
+                    continue;
+                }
+                None => {
+                    self.seen.insert(part.key.clone(), name);
+                }
+            }
+            for (e, n) in &part.mentions {
+                *self.mentions.entry(e.clone()).or_default() += n;
+            }
+            parts.push(part);
+        }
+        // The group's records per relation, from every part.
+        let mut records: BTreeMap<&RelationKey, Vec<(&FilePart, &PartRelation)>> = BTreeMap::new();
+        for part in parts {
+            for (key, relation) in &part.relations {
+                if relation.ambiguous {
+                    self.dirty.insert(key.clone());
+                }
+                records.entry(key).or_default().push((part, relation));
+            }
+        }
+        for (key, from) in records {
+            let summary = self.relations.entry(key.clone()).or_default();
+            let mut rows: Vec<(&FilePart, &PartRecord)> = Vec::new();
+            for (part, relation) in &from {
+                summary.support += relation.support;
+                summary.drug_support += relation.drug_support;
+                rows.extend(relation.records.iter().map(|r| (*part, r)));
+            }
+            if from.len() > 1 {
+                rows.sort_by(|(pa, a), (pb, b)| {
+                    (a.start, a.end, pa.articles[a.article].0.as_str()).cmp(&(
+                        b.start,
+                        b.end,
+                        pb.articles[b.article].0.as_str(),
+                    ))
+                });
+            }
+            for (part, r) in rows {
+                let (article, drug) = &part.articles[r.article];
+                summary.evidence_count += 1;
+                let rank = summary.evidence_count;
+                let drug_rank = drug.then(|| {
+                    summary.drug_evidence_count += 1;
+                    summary.drug_evidence_count
+                });
+                if rank > EVIDENCE_KEPT && drug_rank.is_none_or(|d| d > EVIDENCE_KEPT) {
+                    continue;
+                }
+                let Some(text) = &r.text else {
+                    // Cannot happen (a record kept here is among its
+                    // file's first); recount rather than guess.
+                    self.dirty.insert(key.clone());
+                    continue;
+                };
+                summary.kept.push(KeptEvidence {
+                    record: text.0.clone(),
+                    file: part.name.clone().unwrap_or_default(),
+                    start: r.start,
+                    end: r.end,
+                    article: article.clone(),
+                    sentence: text.1.clone(),
+                    rule: text.2.clone(),
+                    rank,
+                    drug_rank,
+                });
+            }
+        }
+    }
+
+    /// The aggregated summary, or `None` when it has to be recounted from
+    /// the store (see [`SummaryBuilder::broken`]).
+    pub fn finish(mut self) -> Option<BuiltSummary> {
+        if !self.waiting.is_empty() {
+            self.broken = true;
+        }
+        self.flush();
+        if self.broken {
+            return None;
+        }
+        let mut relations = BTreeMap::new();
+        for (key, summary) in self.relations {
+            if !self.dirty.contains(&key) {
+                relations.insert(key, summary);
+            }
+        }
+        Some(BuiltSummary {
+            relations,
+            mentions: self.mentions.into_iter().collect(),
+            dirty: self.dirty.into_iter().collect(),
+        })
+    }
+}
+
+/// A summary aggregated by a [`SummaryBuilder`].
+pub struct BuiltSummary {
+    relations: BTreeMap<RelationKey, RelationSummary>,
+    mentions: BTreeMap<String, usize>,
+    /// Relations left to recount from the store.
+    dirty: BTreeSet<RelationKey>,
+}
+
+impl BuiltSummary {
+    /// The summary's quads (made as they are loaded, so that they are not
+    /// all held at once), and the relations left to [`recount`].
+    pub fn into_quads(self) -> (impl Iterator<Item = Quad>, Vec<RelationKey>) {
+        let graph = summary_graph();
+        let g = graph.clone();
+        let relations = self
+            .relations
+            .into_iter()
+            .flat_map(move |(key, summary)| relation_entry_quads(&key, &summary, &g));
+        let mentions = self
+            .mentions
+            .into_iter()
+            .map(move |(e, n)| mention_quad(&e, n, &graph));
+        (
+            marker_quads().into_iter().chain(relations).chain(mentions),
+            self.dirty.into_iter().collect(),
+        )
+    }
+}
+
+/// Recounts from the store the relations a [`SummaryBuilder`] could not
+/// order (its summary loaded already).
+pub fn recount(store: &Store, relations: Vec<RelationKey>) -> Result<()> {
+    for chunk in relations.chunks(KEYS_PER_BATCH) {
+        refresh_keys(
+            store,
+            AffectedKeys {
+                all: false,
+                relations: chunk.iter().cloned().collect(),
+                entities: BTreeSet::new(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Whether the store's summary graph is empty but for its markers.
+pub fn is_blank(store: &Store) -> Result<bool> {
+    let graph = summary_graph();
+    for quad in store.quads_for_pattern(
+        None,
+        None,
+        None,
+        Some(GraphNameRef::NamedNode(graph.as_ref())),
+    ) {
+        if quad.context("cannot read the store")?.subject != graph.as_ref().into() {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// The number of evidence records the store's summary keeps per relation,
@@ -722,49 +1093,59 @@ fn relation_quads(
     summaries: &BTreeMap<RelationKey, RelationSummary>,
     graph: &NamedNode,
 ) -> Vec<Quad> {
+    summaries
+        .iter()
+        .flat_map(|(key, summary)| relation_entry_quads(key, summary, graph))
+        .collect()
+}
+
+/// The quads of one relation's entry.
+fn relation_entry_quads(
+    (s, p, o): &RelationKey,
+    summary: &RelationSummary,
+    graph: &NamedNode,
+) -> Vec<Quad> {
     let g = GraphName::NamedNode(graph.clone());
-    let mut out = Vec::new();
-    for ((s, p, o), summary) in summaries {
-        let node = relation_iri(s, p, o);
-        let mut add = |subject: &NamedNode, predicate: NamedNode, object: Term| {
-            out.push(Quad::new(subject.clone(), predicate, object, g.clone()));
-        };
-        let iri = |i: &str| -> Term { NamedNode::new_unchecked(i).into() };
-        add(&node, rdf::TYPE.into_owned(), jd("RelationSummary").into());
-        add(&node, rdf::SUBJECT.into_owned(), iri(s));
-        add(&node, rdf::PREDICATE.into_owned(), iri(p));
-        add(&node, rdf::OBJECT.into_owned(), iri(o));
-        add(&node, jd("support"), integer(summary.support));
-        add(&node, jd("drugSupport"), integer(summary.drug_support));
-        add(&node, jd("evidenceCount"), integer(summary.evidence_count));
-        add(
-            &node,
-            jd("drugEvidenceCount"),
-            integer(summary.drug_evidence_count),
-        );
-        add(&node, jd("evidencePack"), pack((s, p, o), summary));
-        for kept in &summary.kept {
-            let record = NamedNode::new_unchecked(kept.record.as_str());
-            add(&node, jd("evidence"), record.clone().into());
-            add(&record, jd("evidenceRank"), integer(kept.rank));
-            if let Some(rank) = kept.drug_rank {
-                add(&record, jd("drugEvidenceRank"), integer(rank));
-            }
-            add(
-                &record,
-                NamedNode::new_unchecked(PROV_WAS_DERIVED_FROM),
-                iri(&kept.article),
-            );
-            add(&record, jd("evidenceFile"), string(&kept.file));
-            add(
-                &record,
-                jd("sentence"),
-                Literal::new_language_tagged_literal_unchecked(&kept.sentence, "zh").into(),
-            );
-            add(&record, jd("charStart"), integer(kept.start));
-            add(&record, jd("charEnd"), integer(kept.end));
-            add(&record, jd("rule"), string(&kept.rule));
+    let mut out = Vec::with_capacity(8 + 8 * summary.kept.len());
+    let node = relation_iri(s, p, o);
+    let mut add = |subject: &NamedNode, predicate: NamedNode, object: Term| {
+        out.push(Quad::new(subject.clone(), predicate, object, g.clone()));
+    };
+    let iri = |i: &str| -> Term { NamedNode::new_unchecked(i).into() };
+    add(&node, rdf::TYPE.into_owned(), jd("RelationSummary").into());
+    add(&node, rdf::SUBJECT.into_owned(), iri(s));
+    add(&node, rdf::PREDICATE.into_owned(), iri(p));
+    add(&node, rdf::OBJECT.into_owned(), iri(o));
+    add(&node, jd("support"), integer(summary.support));
+    add(&node, jd("drugSupport"), integer(summary.drug_support));
+    add(&node, jd("evidenceCount"), integer(summary.evidence_count));
+    add(
+        &node,
+        jd("drugEvidenceCount"),
+        integer(summary.drug_evidence_count),
+    );
+    add(&node, jd("evidencePack"), pack((s, p, o), summary));
+    for kept in &summary.kept {
+        let record = NamedNode::new_unchecked(kept.record.as_str());
+        add(&node, jd("evidence"), record.clone().into());
+        add(&record, jd("evidenceRank"), integer(kept.rank));
+        if let Some(rank) = kept.drug_rank {
+            add(&record, jd("drugEvidenceRank"), integer(rank));
         }
+        add(
+            &record,
+            NamedNode::new_unchecked(PROV_WAS_DERIVED_FROM),
+            iri(&kept.article),
+        );
+        add(&record, jd("evidenceFile"), string(&kept.file));
+        add(
+            &record,
+            jd("sentence"),
+            Literal::new_language_tagged_literal_unchecked(&kept.sentence, "zh").into(),
+        );
+        add(&record, jd("charStart"), integer(kept.start));
+        add(&record, jd("charEnd"), integer(kept.end));
+        add(&record, jd("rule"), string(&kept.rule));
     }
     out
 }
@@ -892,15 +1273,17 @@ pub fn read_packed(
 fn mention_quads(mentions: &BTreeMap<String, usize>, graph: &NamedNode) -> Vec<Quad> {
     mentions
         .iter()
-        .map(|(e, n)| {
-            Quad::new(
-                NamedNode::new_unchecked(e.as_str()),
-                jd("mentionCount"),
-                integer(*n),
-                GraphName::NamedNode(graph.clone()),
-            )
-        })
+        .map(|(e, n)| mention_quad(e, *n, graph))
         .collect()
+}
+
+fn mention_quad(entity: &str, n: usize, graph: &NamedNode) -> Quad {
+    Quad::new(
+        NamedNode::new_unchecked(entity),
+        jd("mentionCount"),
+        integer(n),
+        GraphName::NamedNode(graph.clone()),
+    )
 }
 
 /// The counts of every relation in the summary, by relation key (for the
@@ -1094,6 +1477,72 @@ mod tests {
                 .unwrap();
         }
         store
+    }
+
+    #[test]
+    fn the_builder_gives_the_summary_of_a_full_recount() {
+        let relate = |kn: &mut Knowledge, n: usize| {
+            let agency = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+            let county = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+            for i in 0..n {
+                kn.add_relation(
+                    agency.clone(),
+                    Property::LocatedIn,
+                    county.clone(),
+                    Some(evidence(i)),
+                );
+            }
+        };
+        let mut a = file("aaaaaaaaaaaaaaaa0000", "a.txt", 8);
+        relate(&mut a, 8);
+        let mut b = file("bbbbbbbbbbbbbbbb0000", "b.txt", 8);
+        relate(&mut b, 8);
+        // Other bytes under b's name: one group, records interleaved.
+        let mut b2 = file("cccccccccccccccc0000", "b.txt", 3);
+        relate(&mut b2, 3);
+        let mut c = file("dddddddddddddddd0000", "c.txt", 2);
+        relate(&mut c, 2);
+        let files = [
+            (&a, "a.txt"),
+            (&b, "x/b.txt"),
+            (&b2, "y/b.txt"),
+            (&c, "c.txt"),
+        ];
+        let store = store_of(&files);
+        let mut builder = SummaryBuilder::new();
+        // Parts arriving out of turn wait for it.
+        for i in [3, 1, 0, 2] {
+            builder.add(i, Some(FilePart::of(files[i].0)));
+        }
+        let (quads, dirty) = builder.finish().expect("in name order").into_quads();
+        assert!(dirty.is_empty());
+        store.extend(quads).unwrap();
+        let fresh = store_of(&files);
+        refresh_all_at_once(&fresh).unwrap();
+        assert_eq!(summary_lines(&store), summary_lines(&fresh));
+
+        // The same bytes as a under a later name: the relation is recounted.
+        let mut a_copy = file("aaaaaaaaaaaaaaaa0000", "z.txt", 8);
+        relate(&mut a_copy, 8);
+        let files = [(&a, "a.txt"), (&c, "c.txt"), (&a_copy, "z.txt")];
+        let store = store_of(&files);
+        let mut builder = SummaryBuilder::new();
+        for (i, (kn, _)) in files.iter().enumerate() {
+            builder.add(i, Some(FilePart::of(kn)));
+        }
+        let (quads, dirty) = builder.finish().unwrap().into_quads();
+        assert_eq!(dirty.len(), 1);
+        store.extend(quads).unwrap();
+        recount(&store, dirty).unwrap();
+        let fresh = store_of(&files);
+        refresh_all_at_once(&fresh).unwrap();
+        assert_eq!(summary_lines(&store), summary_lines(&fresh));
+
+        // Names out of order: the builder gives up (the build recounts).
+        let mut builder = SummaryBuilder::new();
+        builder.add(0, Some(FilePart::of(&c)));
+        builder.add(1, Some(FilePart::of(&a)));
+        assert!(builder.finish().is_none());
     }
 
     #[test]

@@ -8,7 +8,10 @@
 //!   worker threads while the loader writes;
 //! - a file that changed, was pruned (`build --prune`) or removed
 //!   (`jindu remove`) loses exactly its facts;
-//! - an unchanged file is not read beyond its hash.
+//! - an unchanged file is not read beyond its hash;
+//! - the summary graph (see `summary`) is filled in the same load when the
+//!   store had no data (the default; `--no-summary` skips it), and otherwise
+//!   recounted where the change touched it when the store keeps one.
 //!
 //! Layout: every file's quads go into the default graph, which the queries
 //! read. The file's own named graph `<https://w3id.org/jindu/graph/file/H>`
@@ -28,6 +31,7 @@
 //! The ontology graph is replaced only when the embedded ontology
 //! differs from the stored one.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::mpsc;
 
@@ -128,9 +132,13 @@ pub struct BuildOptions {
     pub rebuild: bool,
     /// The `xsd:dateTime` recorded as the read time of new or changed files.
     pub read_time: String,
-    /// Add the summary graph (see `summary`) if the store has none; a store
-    /// that has one keeps it up to date without being asked.
+    /// Add the summary graph (see `summary`) if the store has none, counting
+    /// it over the whole store; a store that has one keeps it up to date
+    /// without being asked.
     pub summary: bool,
+    /// Do not add the summary graph to a store without data (or rebuilt),
+    /// which otherwise gets one filled as the build loads it.
+    pub no_summary: bool,
 }
 
 /// What a build or a removal did.
@@ -210,13 +218,12 @@ pub fn sync(
     inputs: &[Input],
     options: &BuildOptions,
 ) -> Result<SyncReport> {
-    let mut options = options.clone();
     if options.rebuild {
-        // A store that had a summary gets it back.
-        options.summary |= summary::evidence_kept(store)?.is_some();
+        // The store is empty after this: it gets a summary unless
+        // `--no-summary`.
         store.clear().context("cannot clear the store")?;
     }
-    let plan = plan(store, &lexicon.fingerprint, inputs, &options)?;
+    let plan = plan(store, &lexicon.fingerprint, inputs, options)?;
     apply(store, lexicon, plan)
 }
 
@@ -296,8 +303,16 @@ pub fn plan<'a>(
             }
         }
     }
+    // A store without data gets the summary by default (filled during the
+    // load, see `apply`); one with data only when asked (counted over it).
+    let empty = stored.is_empty()
+        && store
+            .quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph))
+            .next()
+            .is_none();
+    let wanted = options.summary || (empty && !options.no_summary && !to_extract.is_empty());
     // (An outdated summary counts as missing: the build recounts it.)
-    let summary_missing = options.summary && !summary::is_current(store)?;
+    let summary_missing = wanted && !summary::is_current(store)?;
     Ok(Plan {
         to_extract,
         to_remove,
@@ -329,11 +344,39 @@ pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<Syn
         affected = summary::keys_of_files(store, &leaving)?;
     }
     report.quads_removed = remove_graphs(store, &plan.to_remove)?;
+    // Into a store with no data yet, the summary is aggregated from the
+    // extracted knowledge as it streams into the loader, and loaded with
+    // it: recounting it from the store afterwards cost two to three times
+    // the build.
+    let in_pass = keep_summary
+        && plan.to_remove.is_empty()
+        && store
+            .quads_for_pattern(None, None, None, Some(GraphNameRef::DefaultGraph))
+            .next()
+            .is_none()
+        && summary::is_blank(store)?;
+    let mut outcome = None;
     if !plan.to_extract.is_empty() {
         let lex = lexicon.get()?;
-        load_extracted(store, lex, &plan.to_extract, &plan.read_time, &mut report)?;
+        let builder = in_pass.then(summary::SummaryBuilder::new);
+        outcome = load_extracted(
+            store,
+            lex,
+            &plan.to_extract,
+            &plan.read_time,
+            builder,
+            &mut report,
+        )?;
     }
-    if keep_summary {
+    if in_pass {
+        match outcome {
+            Some(dirty) => summary::recount(store, dirty)?,
+            // The parts did not arrive in name order, or nothing was
+            // extracted: count from the store.
+            None => summary::refresh_all(store)?,
+        }
+        report.summary_kept = true;
+    } else if keep_summary {
         let arrived: Vec<String> = report
             .added
             .iter()
@@ -351,34 +394,56 @@ pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<Syn
 /// Extracts `inputs` on the worker threads and streams their quads into the
 /// bulk loader as they come (the store is a set: arrival order does not
 /// change it).
+///
+/// With a `summary` builder, each worker also reduces its file's knowledge
+/// to a [`summary::FilePart`], the files are extracted in the order of their
+/// names (the order the builder merges them in; workers take the next file
+/// in that order as they free up, so few parts wait for their turn), and
+/// the aggregated summary follows the knowledge into the same load. Returns
+/// then the relations left to recount from the store, or `None` when the
+/// whole summary has to be counted from it (no builder, or it failed).
 fn load_extracted(
     store: &Store,
     lex: &Lexicon,
     inputs: &[&Input],
     read_time: &str,
+    summary: Option<summary::SummaryBuilder>,
     report: &mut SyncReport,
-) -> Result<()> {
+) -> Result<Option<Vec<summary::RelationKey>>> {
     if inputs.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let total: u64 = inputs.iter().map(|i| input_len(i)).sum();
     let bar = crate::progress::bytes_bar(total, "extracting");
-    let (sender, receiver) = mpsc::sync_channel::<(usize, Result<Knowledge, ReadError>)>(
-        4 * rayon::current_num_threads(),
-    );
+    let with_parts = summary.is_some();
+    let mut order: Vec<usize> = (0..inputs.len()).collect();
+    if with_parts {
+        order.sort_by_cached_key(|&i| (source_name(inputs[i]), i));
+    }
+    // Taken out by the tail of the quad stream once every file is merged.
+    let builder = RefCell::new(summary);
+    let dirty: RefCell<Option<Vec<summary::RelationKey>>> = RefCell::new(None);
+    type Extracted = Result<(Knowledge, Option<summary::FilePart>), ReadError>;
+    let (sender, receiver) =
+        mpsc::sync_channel::<(usize, usize, Extracted)>(4 * rayon::current_num_threads());
     std::thread::scope(|scope| -> Result<()> {
         let worker_bar = bar.clone();
+        let order = &order;
         scope.spawn(move || {
-            inputs
-                .par_iter()
-                .enumerate()
-                .for_each_with(sender, |sender, (i, input)| {
-                    let kn = extract_input(lex, input);
+            order.iter().enumerate().par_bridge().for_each_with(
+                sender,
+                |sender, (position, &i)| {
+                    let input = inputs[i];
+                    let kn = extract_input(lex, input).map(|kn| {
+                        let part = with_parts.then(|| summary::FilePart::of(&kn));
+                        (kn, part)
+                    });
                     worker_bar.inc(input_len(input));
                     // The receiver only goes away when loading failed;
                     // that error is reported below.
-                    let _ = sender.send((i, kn));
-                });
+                    let _ = sender.send((position, i, kn));
+                },
+            );
         });
         let mut loader = store.bulk_loader().with_max_memory_size_in_megabytes(1024);
         let mut written = 0usize;
@@ -390,8 +455,11 @@ fn load_extracted(
         let mut statistics = 0usize;
         // The iterator owns the receiver: when the loader stops early, the
         // receiver goes with it and the workers' sends fail instead of blocking.
-        let quads = receiver.into_iter().flat_map(|(i, kn)| match kn {
-            Ok(kn) => {
+        let quads = receiver.into_iter().flat_map(|(position, i, kn)| match kn {
+            Ok((kn, part)) => {
+                if let Some(builder) = builder.borrow_mut().as_mut() {
+                    builder.add(position, part);
+                }
                 bytes += kn.sources.iter().map(|s| s.byte_len).sum::<usize>();
                 articles += kn.articles.len();
                 statistics += kn.statistics.len();
@@ -406,11 +474,29 @@ fn load_extracted(
                 quads
             }
             Err(e) => {
+                if let Some(builder) = builder.borrow_mut().as_mut() {
+                    builder.add(position, None);
+                }
                 failed.push((i, e));
                 Vec::new()
             }
         });
-        loader.load_quads(quads).context("the bulk loader failed")?;
+        // In the same load: a second bulk load into the freshly loaded store
+        // took longer to commit than the summary took to aggregate.
+        let tail = std::iter::once(()).flat_map(|()| {
+            let built = builder.borrow_mut().take().and_then(|b| b.finish());
+            built
+                .map(|built| {
+                    let (quads, left) = built.into_quads();
+                    *dirty.borrow_mut() = Some(left);
+                    quads
+                })
+                .into_iter()
+                .flatten()
+        });
+        loader
+            .load_quads(quads.chain(tail))
+            .context("the bulk loader failed")?;
         loader.commit().context("cannot commit the bulk load")?;
         report.quads_written = written;
         report.bytes_extracted = bytes;
@@ -429,7 +515,20 @@ fn load_extracted(
         Ok(())
     })?;
     bar.finish_and_clear();
-    Ok(())
+    Ok(dirty.into_inner())
+}
+
+/// The name an input's articles will carry (`jd:sourceFile`), as reading
+/// it sets it: the order files are extracted in when the summary is filled
+/// during the build. (Only an order: the builder checks the names it gets.)
+fn source_name(input: &Input) -> String {
+    let path = match &input.data {
+        crate::pipeline::InputData::File(path) => path.as_path(),
+        crate::pipeline::InputData::Embedded(_) => std::path::Path::new(&input.id),
+    };
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.to_string_lossy().into_owned())
 }
 
 /// One file's quads: its knowledge and its file record in the default

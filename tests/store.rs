@@ -174,9 +174,9 @@ fn the_summary_of_incremental_builds_and_removals_equals_a_fresh_builds() {
         std::fs::rename(corpus.join(name), aside.join(name)).unwrap();
     }
     let store = work.path().join("store");
-    // Without being asked, a build adds no summary; an unchanged build that
-    // asks for it adds it.
-    build(&corpus, &store, &[]);
+    // With --no-summary, a fresh build adds no summary, nor does a later
+    // build that does not ask; an unchanged build that asks for it adds it.
+    build(&corpus, &store, &["--no-summary"]);
     assert!(
         summary_lines(&store).is_empty(),
         "a summary nobody asked for"
@@ -216,6 +216,83 @@ fn the_summary_of_incremental_builds_and_removals_equals_a_fresh_builds() {
     );
 }
 
+/// A fresh build fills the summary as it loads; it must be the summary the
+/// recount from the store gives (build without, then `--summary`), for any
+/// thread count: whole dumps compared byte for byte.
+fn assert_fresh_summary_is_the_recount(corpus: &Path, work: &Path, what: &str) {
+    let recounted = work.join(format!("{what}-recounted"));
+    build(corpus, &recounted, &["--no-summary"]);
+    assert!(summary_lines(&recounted).is_empty(), "{what}: --no-summary");
+    let out = build(corpus, &recounted, &["--summary"]);
+    assert!(out.contains("summary updated"), "{out}");
+    let expected = dump(&recounted);
+    assert!(
+        String::from_utf8_lossy(&expected).contains("jindu/graph/summary> ."),
+        "{what}: no summary"
+    );
+    for threads in ["1", "2"] {
+        let fresh = work.join(format!("{what}-fresh-{threads}"));
+        let out = build(corpus, &fresh, &["--threads", threads]);
+        assert!(out.contains("summary updated"), "{out}");
+        let got = dump(&fresh);
+        if got != expected {
+            let (a, b) = (summary_lines(&fresh), summary_lines(&recounted));
+            let first = a.iter().zip(&b).find(|(x, y)| x != y);
+            panic!(
+                "{what}, {threads} threads: the fresh build's summary differs from the recount \
+                 ({} and {} lines; first difference {first:?})",
+                a.len(),
+                b.len()
+            );
+        }
+    }
+}
+
+/// Copies that make evidence order hard: identical bytes under another name
+/// (shared articles, two `jd:sourceFile`s), identical bytes under the same
+/// name in a subfolder, and other bytes under a name already used.
+fn add_tricky_copies(corpus: &Path, a: &str, b: &str) {
+    std::fs::copy(corpus.join(a), corpus.join(format!("zz_copy_of_{a}"))).unwrap();
+    std::fs::copy(corpus.join(a), corpus.join(format!("0_copy_of_{a}"))).unwrap();
+    for (folder, from) in [("same", a), ("other", b)] {
+        let sub = corpus.join(folder);
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::copy(corpus.join(from), sub.join(a)).unwrap();
+    }
+}
+
+#[test]
+fn a_fresh_builds_summary_is_the_recount_on_seeds_and_gold_extra() {
+    let work = tempfile::tempdir().unwrap();
+    let seeds: Vec<String> = names(&repo("seeds"));
+    let extra: Vec<String> = names(&repo("tests/gold-extra"));
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    let corpus = corpus(work.path(), &seeds, &extra);
+    assert_fresh_summary_is_the_recount(&corpus, work.path(), "plain");
+    add_tricky_copies(&corpus, EXTRA_A, EXTRA_B);
+    assert_fresh_summary_is_the_recount(&corpus, work.path(), "copies");
+}
+
+#[test]
+fn a_fresh_builds_summary_is_the_recount_on_a_generated_corpus() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = work.path().join("generated");
+    ok(jindu(&[
+        "make-corpus",
+        "--size",
+        "1MB",
+        "--seed",
+        "3",
+        corpus.to_str().unwrap(),
+    ]));
+    let pages = corpus.join("pages");
+    let mut files = names(&pages);
+    files.sort();
+    add_tricky_copies(&pages, &files[0], &files[1]);
+    assert_fresh_summary_is_the_recount(&pages, work.path(), "generated");
+}
+
 /// The text files of a folder.
 fn names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -250,8 +327,10 @@ fn a_fact_read_in_two_files_stays_until_both_are_gone() {
     let rest = String::from_utf8(dump(&store)).unwrap();
     assert!(!rest.contains(fact), "{rest}");
     assert!(
-        !rest.lines().any(|l| !l.contains("graph/ontology")),
-        "only the ontology should remain"
+        !rest
+            .lines()
+            .any(|l| !l.contains("graph/ontology") && !is_summary_marker(l)),
+        "only the ontology (and the summary's markers) should remain"
     );
     let none = jindu(&["remove", "c.txt", "--store", s]);
     assert_eq!(none.status.code(), Some(2));
@@ -309,10 +388,12 @@ fn the_same_bytes_at_two_paths_keep_their_content_until_both_are_gone() {
     ok(jindu(&["remove", SEED_A, "--store", s]));
     let rest = String::from_utf8(dump(&store)).unwrap();
     assert!(
-        !rest.lines().any(|l| !l.contains("graph/ontology")),
-        "only the ontology should remain: {}",
+        !rest
+            .lines()
+            .any(|l| !l.contains("graph/ontology") && !is_summary_marker(l)),
+        "only the ontology (and the summary's markers) should remain: {}",
         rest.lines()
-            .find(|l| !l.contains("graph/ontology"))
+            .find(|l| !l.contains("graph/ontology") && !is_summary_marker(l))
             .unwrap()
     );
 }
@@ -454,4 +535,10 @@ fn the_seeds_conform_to_the_shapes_and_broken_data_does_not() {
         text.contains("sh:ValidationReport") && text.contains("sh:conforms false"),
         "{text}"
     );
+}
+
+/// A dump line of the summary graph's own markers (what it keeps, its
+/// layout), which stay when every file is removed.
+fn is_summary_marker(line: &str) -> bool {
+    line.starts_with("<https://w3id.org/jindu/graph/summary> ")
 }
