@@ -422,7 +422,8 @@ fn load_extracted(
     }
     // Taken out by the tail of the quad stream once every file is merged.
     let builder = RefCell::new(summary);
-    let dirty: RefCell<Option<Vec<summary::RelationKey>>> = RefCell::new(None);
+    let dirty: RefCell<Option<std::rc::Rc<RefCell<Vec<summary::RelationKey>>>>> =
+        RefCell::new(None);
     type Extracted = Result<(Knowledge, Option<summary::FilePart>), ReadError>;
     let (sender, receiver) =
         mpsc::sync_channel::<(usize, usize, Extracted)>(4 * rayon::current_num_threads());
@@ -515,7 +516,9 @@ fn load_extracted(
         Ok(())
     })?;
     bar.finish_and_clear();
-    Ok(dirty.into_inner())
+    // Read after the load: relations whose kept records could not be read
+    // back are added while the summary's quads are made.
+    Ok(dirty.into_inner().map(|left| left.take()))
 }
 
 /// The name an input's articles will carry (`jd:sourceFile`), as reading
