@@ -112,6 +112,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             mentions: Vec::new(),
             home_city: None,
             seen_statistics: &mut seen_statistics,
+            body_starts: Vec::new(),
         };
         resolver.run();
     }
@@ -314,6 +315,10 @@ struct ArticleResolver<'a> {
     /// the page already reported is not reported again. Kept across the
     /// articles so that no article has to rebuild it.
     seen_statistics: &'a mut HashSet<(String, String)>,
+    /// Where each sentence of the article starts after its dateline (see
+    /// [`dateline_len`]), for the linking passes; the passes take it in turn
+    /// and put it back.
+    body_starts: Vec<usize>,
 }
 
 impl<'a> ArticleResolver<'a> {
@@ -364,6 +369,14 @@ impl<'a> ArticleResolver<'a> {
         // Statistics first: a sentence that reports aggregate figures is not
         // one that describes a single case.
         self.statistics();
+        // Both linking passes read each sentence without its dateline.
+        let text = self.text();
+        self.body_starts = self
+            .article
+            .sentences
+            .iter()
+            .map(|&(ss, se)| ss + dateline_len(&text[ss..se]))
+            .collect();
         self.link_relations();
         self.case_paragraph_links();
     }
@@ -1589,8 +1602,8 @@ impl<'a> ArticleResolver<'a> {
         // the paragraph they were in: a sentence without an agency of its
         // own continues its paragraph's subject (该局…; 号召群众参与禁种铲毒).
         let mut carried: Option<(usize, Vec<Mention>)> = None;
-        for &(ss, se) in &article.sentences {
-            let ss = ss + dateline_len(&text[ss..se]);
+        let body_starts = std::mem::take(&mut self.body_starts);
+        for (&(_, se), &ss) in article.sentences.iter().zip(&body_starts) {
             let in_sentence = mentions_within(&self.mentions, ss, se);
             let agencies: Vec<&Mention> = in_sentence
                 .iter()
@@ -1803,6 +1816,7 @@ impl<'a> ArticleResolver<'a> {
                 }
             }
         }
+        self.body_starts = body_starts;
     }
 
     /// True when the text right after an agency says it supervised or
@@ -1822,9 +1836,10 @@ impl<'a> ArticleResolver<'a> {
         let text: &'a str = &self.clean.text;
         // The case named last, the sentences since, and its paragraph.
         let mut current: Option<(EntityId, usize, usize)> = None;
-        for &(ss, se) in &article.sentences {
+        let body_starts = std::mem::take(&mut self.body_starts);
+        for (&(ss, se), &body_start) in article.sentences.iter().zip(&body_starts) {
             let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
-            let ss = ss + dateline_len(&text[ss..se]);
+            let ss = body_start;
             let in_sentence = mentions_within(&self.mentions, ss, se);
             if let Some(case) = in_sentence
                 .iter()
