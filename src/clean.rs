@@ -240,56 +240,83 @@ fn push_line(out: &mut CleanText, line: &Line) {
 
 /// Splits into lines, folds chars and drops spaces that sit next to Chinese
 /// text, trimming each line. Also returns the original's length in chars.
+///
+/// One pass: a run of spaces is held back (as the origin of its first
+/// space) until the char after it shows whether it stays, so no line is
+/// built twice.
 fn fold_lines(original: &str) -> (Vec<Line>, u32) {
     let mut lines = Vec::new();
-    let mut raw: Vec<(char, u32)> = Vec::new();
-    let flush = |raw: &mut Vec<(char, u32)>, lines: &mut Vec<Line>| {
-        lines.push(drop_spaces(raw));
-        raw.clear();
-    };
+    let mut line = LineBuilder::default();
+    // A line folds to at most the bytes up to the next \n (folding never
+    // lengthens a char): sized so, its buffers never grow.
+    let line_bytes = |from: usize| original[from..].find('\n').unwrap_or(original.len() - from);
+    line.reserve(line_bytes(0));
     let mut count = 0u32;
-    for (idx, c) in original.chars().enumerate() {
-        count = idx as u32 + 1;
+    for (idx, (byte, c)) in original.char_indices().enumerate() {
+        let idx = idx as u32;
+        count = idx + 1;
         match c {
-            '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => flush(&mut raw, &mut lines),
+            '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => {
+                lines.push(line.finish());
+                line.reserve(line_bytes(byte + c.len_utf8()));
+            }
             '\r' => {}
-            '\t' => raw.push((' ', idx as u32)),
+            '\t' => line.push(' ', idx),
             c if c.is_control() || c == '\u{FEFF}' || c == '\u{200B}' => {}
-            c => raw.push((fold_char(c), idx as u32)),
+            c => line.push(fold_char(c), idx),
         }
     }
-    flush(&mut raw, &mut lines);
+    lines.push(line.finish());
     (lines, count)
 }
 
-/// Removes runs of spaces at both ends and those touching Chinese text on
-/// either side; a run between two non-Chinese chars becomes one space.
-fn drop_spaces(raw: &[(char, u32)]) -> Line {
-    let mut text = String::with_capacity(raw.len() * 3);
-    let mut origins: Vec<u32> = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i].0 == ' ' {
-            let start = i;
-            while i < raw.len() && raw[i].0 == ' ' {
-                i += 1;
-            }
-            let before = text.chars().next_back();
-            let after = raw.get(i).map(|c| c.0);
-            if let (Some(b), Some(a)) = (before, after)
-                && !is_cjk(b)
-                && !is_cjk(a)
-            {
-                text.push(' ');
-                origins.push(raw[start].1);
-            }
-        } else {
-            text.push(raw[i].0);
-            origins.push(raw[i].1);
-            i += 1;
+/// A line being folded: runs of spaces at both ends and those touching
+/// Chinese text on either side are removed; a run between two non-Chinese
+/// chars becomes one space (at the origin of the run's first space).
+#[derive(Default)]
+struct LineBuilder {
+    text: String,
+    origins: Vec<u32>,
+    /// The last char kept, when there is one.
+    last: Option<char>,
+    /// The origin of the first space of the run of spaces just read.
+    pending_space: Option<u32>,
+}
+
+impl LineBuilder {
+    fn push(&mut self, c: char, origin: u32) {
+        if c == ' ' {
+            self.pending_space.get_or_insert(origin);
+            return;
         }
+        if let Some(space) = self.pending_space.take()
+            && let Some(before) = self.last
+            && !is_cjk(before)
+            && !is_cjk(c)
+        {
+            self.text.push(' ');
+            self.origins.push(space);
+        }
+        self.text.push(c);
+        self.origins.push(origin);
+        self.last = Some(c);
     }
-    Line { text, origins }
+
+    fn reserve(&mut self, bytes: usize) {
+        self.text.reserve(bytes);
+        self.origins.reserve(bytes);
+    }
+
+    /// The line so far (a trailing run of spaces dropped); starts the next.
+    fn finish(&mut self) -> Line {
+        let line = Line {
+            text: std::mem::take(&mut self.text),
+            origins: std::mem::take(&mut self.origins),
+        };
+        self.last = None;
+        self.pending_space = None;
+        line
+    }
 }
 
 /// The width of a wrapped column: the most common line length, when enough
@@ -365,6 +392,85 @@ fn should_join(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two-pass folding `fold_lines` replaced: chars with origins
+    /// first, then the spaces dropped from each line.
+    fn fold_lines_two_pass(original: &str) -> (Vec<Line>, u32) {
+        fn drop_spaces(raw: &[(char, u32)]) -> Line {
+            let mut text = String::new();
+            let mut origins: Vec<u32> = Vec::new();
+            let mut i = 0;
+            while i < raw.len() {
+                if raw[i].0 == ' ' {
+                    let start = i;
+                    while i < raw.len() && raw[i].0 == ' ' {
+                        i += 1;
+                    }
+                    let before = text.chars().next_back();
+                    let after = raw.get(i).map(|c| c.0);
+                    if let (Some(b), Some(a)) = (before, after)
+                        && !is_cjk(b)
+                        && !is_cjk(a)
+                    {
+                        text.push(' ');
+                        origins.push(raw[start].1);
+                    }
+                } else {
+                    text.push(raw[i].0);
+                    origins.push(raw[i].1);
+                    i += 1;
+                }
+            }
+            Line { text, origins }
+        }
+        let mut lines = Vec::new();
+        let mut raw: Vec<(char, u32)> = Vec::new();
+        let mut count = 0u32;
+        for (idx, c) in original.chars().enumerate() {
+            count = idx as u32 + 1;
+            match c {
+                '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => {
+                    lines.push(drop_spaces(&raw));
+                    raw.clear();
+                }
+                '\r' => {}
+                '\t' => raw.push((' ', idx as u32)),
+                c if c.is_control() || c == '\u{FEFF}' || c == '\u{200B}' => {}
+                c => raw.push((fold_char(c), idx as u32)),
+            }
+        }
+        lines.push(drop_spaces(&raw));
+        (lines, count)
+    }
+
+    #[test]
+    fn one_pass_folding_is_the_two_pass_folding() {
+        let mut texts: Vec<String> = [
+            "",
+            " ",
+            "\n\n",
+            "  整 治 违 规  \n  ab  cd  \n\t中\t文\t",
+            "a \r b\u{3000}\u{3000}c 中 d\u{00A0}e ，f",
+            " x\u{FEFF} \u{200B} y \u{0B}z\u{2028} w \u{2029}",
+            "Ｈｅｌｌｏ　Ｗｏｒｌｄ ・ 呼和浩特讯 2024 年\r\n禁毒 大队 ",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        for (_, page) in crate::pipeline::SEEDS {
+            texts.push(String::from_utf8_lossy(page).into_owned());
+        }
+        for text in &texts {
+            let (one, n1) = fold_lines(text);
+            let (two, n2) = fold_lines_two_pass(text);
+            assert_eq!(n1, n2);
+            assert_eq!(one.len(), two.len(), "{text:?}");
+            for (a, b) in one.iter().zip(&two) {
+                assert_eq!(a.text, b.text, "{text:?}");
+                assert_eq!(a.origins, b.origins, "{text:?}");
+            }
+        }
+    }
 
     #[test]
     fn joins_broken_lines_and_maps_offsets_back() {
