@@ -498,10 +498,7 @@ mod tests {
 
     #[test]
     fn every_byte_maps_as_the_search_through_char_starts() {
-        let mut texts = vec![
-            String::new(),
-            "自治区\n公安厅 ab  cd\n\n中 文".to_string(),
-        ];
+        let mut texts = vec![String::new(), "自治区\n公安厅 ab  cd\n\n中 文".to_string()];
         for (_, page) in crate::pipeline::SEEDS {
             texts.push(String::from_utf8_lossy(page).into_owned());
         }

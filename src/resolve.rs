@@ -2097,40 +2097,38 @@ impl<'a> ArticleResolver<'a> {
                     continue;
                 }
                 let abs_clause = ss + clause_start;
+                // The mentions (sorted by start) that start within `from..=to`:
+                // those before cannot lie within a span starting at `from`,
+                // those after cannot end by `to`; the first mention a search
+                // finds among them is the one a search through all finds.
+                let mentions: &[Mention] = &self.mentions;
+                let starting_within = |from: usize, to: usize| {
+                    let first = mentions.partition_point(|m| m.start < from);
+                    mentions[first..].iter().take_while(move |m| m.start <= to)
+                };
                 let drug = if clause.contains("折算") {
                     None
                 } else {
-                    self.mentions
-                        .iter()
-                        .find(|m| {
-                            m.id.class == EntityClass::Drug
-                                && m.start >= abs_clause
-                                && m.end <= fig.end
-                        })
+                    starting_within(abs_clause, fig.end)
+                        .find(|m| m.id.class == EntityClass::Drug && m.end <= fig.end)
                         .map(|m| m.id.clone())
                 };
                 // Whose figure: the agency the sentence names before it, else
                 // the place it names (全市共查获…), else the agency the
                 // paragraph is about (the first it names).
                 let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
-                let before_figure = |m: &&Mention| m.start >= ss && m.end <= fig.start;
-                let reported_by = self
-                    .mentions
-                    .iter()
+                let before_figure = |m: &&Mention| m.end <= fig.start;
+                let reported_by = starting_within(ss, fig.start)
                     .filter(before_figure)
                     .find(|m| m.id.class == EntityClass::Agency && !m.partial)
                     .or_else(|| {
-                        self.mentions
-                            .iter()
+                        starting_within(ss, fig.start)
                             .filter(before_figure)
                             .find(|m| m.id.class == EntityClass::Region && !m.in_agency)
                     })
                     .or_else(|| {
-                        self.mentions.iter().find(|m| {
-                            m.start >= paragraph
-                                && m.end <= ss
-                                && m.id.class == EntityClass::Agency
-                                && !m.partial
+                        starting_within(paragraph, ss).find(|m| {
+                            m.end <= ss && m.id.class == EntityClass::Agency && !m.partial
                         })
                     })
                     .map(|m| m.id.clone());
