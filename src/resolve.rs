@@ -215,7 +215,7 @@ impl PageContext {
     fn new(lex: &Lexicon, clean: &CleanText, tokens: &[Token]) -> PageContext {
         let mut anchors = HashMap::default();
         for token in tokens {
-            for index in strong_region(lex, token) {
+            if let Some(index) = strong_region(lex, token) {
                 *anchors.entry(index).or_insert(0) += 1;
                 for a in lex.ancestors(index) {
                     *anchors.entry(a).or_insert(0) += 1;
@@ -260,25 +260,17 @@ fn tokens_in(tokens: &[Token], start: usize, end: usize) -> &[Token] {
 }
 
 /// The single region an unambiguous, always-trusted token names.
-fn strong_region(lex: &Lexicon, token: &Token) -> Vec<usize> {
-    let regions: Vec<(usize, FormKind)> = token
-        .meanings(lex)
-        .iter()
-        .filter_map(|m| match m {
-            Meaning::Region { index, form } => Some((*index, *form)),
-            _ => None,
-        })
-        .collect();
-    if regions.len() != 1 || token.meanings(lex).len() != 1 {
-        return Vec::new();
-    }
-    let (index, form) = regions[0];
+fn strong_region(lex: &Lexicon, token: &Token) -> Option<usize> {
+    // The token's only meaning is a region.
+    let &[Meaning::Region { index, form }] = token.meanings(lex) else {
+        return None;
+    };
     let trusted = match form {
         FormKind::Full | FormKind::Former | FormKind::Banner | FormKind::Literary => true,
         FormKind::Short => lex.regions[index].level != Level::County,
         FormKind::Abbrev | FormKind::Group | FormKind::Township => false,
     };
-    if trusted { vec![index] } else { Vec::new() }
+    trusted.then_some(index)
 }
 
 /// One element of an agency name.
@@ -385,7 +377,7 @@ impl<'a> ArticleResolver<'a> {
     fn article_anchors(&self, tokens: &[Token]) -> HashMap<usize, usize> {
         let mut anchors = HashMap::default();
         for token in tokens {
-            for index in strong_region(self.lex, token) {
+            if let Some(index) = strong_region(self.lex, token) {
                 *anchors.entry(index).or_insert(0) += 3;
                 for a in self.lex.ancestors(index) {
                     *anchors.entry(a).or_insert(0) += 1;
@@ -977,14 +969,16 @@ impl<'a> ArticleResolver<'a> {
         class: EntityClass,
         label: &str,
         (start, end): (usize, usize),
-        kind: Option<String>,
+        kind: Option<&str>,
         code: Option<String>,
     ) -> EntityId {
         let id = EntityId::new(class, label);
         let surface = self.surface(start, end);
         if let Some(existing) = self.kn.entities.get_mut(&id) {
             // What `upsert_entity` does, without building a new entity for
-            // every mention of a known one (most mentions).
+            // every mention of a known one (most mentions). The kind is
+            // taken only by an entity without one: copied only then.
+            let kind = kind.filter(|_| existing.kind.is_none()).map(str::to_string);
             existing.note_mention(surface, self.article_index, kind, code);
         } else {
             self.kn.upsert_entity(Entity {
@@ -993,7 +987,7 @@ impl<'a> ArticleResolver<'a> {
                 alt_labels: [surface].into(),
                 mentioned_in: [self.article_index].into(),
                 admin_code: None,
-                kind,
+                kind: kind.map(str::to_string),
                 code,
             });
         }
@@ -1022,26 +1016,26 @@ impl<'a> ArticleResolver<'a> {
             EntityClass::Agency,
             label,
             (start, end),
-            (!kind.is_empty()).then(|| kind.to_string()),
+            (!kind.is_empty()).then_some(kind),
             None,
         );
-        let evidence = self.evidence(start, end, rule);
+        // The evidence of the relations below: read only when there is one,
+        // copied only when there are two.
+        let mut evidence =
+            (located.is_some() || parent.is_some()).then(|| self.evidence(start, end, rule));
         if let Some(region) = located {
             let region_id = self.region_entity(region, None);
-            self.kn.add_relation(
-                id.clone(),
-                Property::LocatedIn,
-                region_id,
-                Some(evidence.clone()),
-            );
+            let ev = if parent.is_some() {
+                evidence.clone()
+            } else {
+                evidence.take()
+            };
+            self.kn
+                .add_relation(id.clone(), Property::LocatedIn, region_id, ev);
         }
-        if let Some(p) = &parent {
-            self.kn.add_relation(
-                id.clone(),
-                Property::SubOrganizationOf,
-                p.clone(),
-                Some(evidence),
-            );
+        if let Some(p) = parent {
+            self.kn
+                .add_relation(id.clone(), Property::SubOrganizationOf, p, evidence);
         }
         id
     }
@@ -1059,11 +1053,12 @@ impl<'a> ArticleResolver<'a> {
     }
 
     /// Makes sure a region entity and its ancestors exist (with partOf links);
-    /// records the mention when `span` is given.
+    /// records a mention in this article when its `surface` is given.
     fn region_entity(&mut self, index: usize, surface: Option<String>) -> EntityId {
         let lex = self.lex;
         let region = &lex.regions[index];
         let id = region_id(lex, index);
+        let mentioned = surface.is_some();
         // Known already: its ancestors and partOf links came with it.
         if let Some(existing) = self.kn.entities.get_mut(&id) {
             if let Some(s) = surface
@@ -1071,17 +1066,24 @@ impl<'a> ArticleResolver<'a> {
             {
                 existing.alt_labels.insert(s);
             }
+            if mentioned {
+                existing.mentioned_in.insert(self.article_index);
+            }
             return id;
         }
         let mut alt = BTreeSet::new();
         if let Some(s) = surface {
             alt.insert(s);
         }
+        let mut mentioned_in = BTreeSet::new();
+        if mentioned {
+            mentioned_in.insert(self.article_index);
+        }
         self.kn.upsert_entity(Entity {
             id: id.clone(),
             label: region.name.clone(),
             alt_labels: alt,
-            mentioned_in: BTreeSet::new(),
+            mentioned_in,
             // Townships' 9-digit statistical codes are not GB/T 2260 codes.
             admin_code: region.code.clone().filter(|c| c.len() == 6),
             kind: Some(region.level.name().to_string()),
@@ -1098,9 +1100,6 @@ impl<'a> ArticleResolver<'a> {
     fn add_region_mention(&mut self, index: usize, start: usize, end: usize, in_agency: bool) {
         let surface = self.surface(start, end);
         let id = self.region_entity(index, Some(surface));
-        if let Some(e) = self.kn.entities.get_mut(&id) {
-            e.mentioned_in.insert(self.article_index);
-        }
         self.mentions.push(Mention {
             start,
             end,
@@ -1150,7 +1149,7 @@ impl<'a> ArticleResolver<'a> {
                         EntityClass::Drug,
                         &entry.label,
                         (token.start, token.end),
-                        Some(entry.kind.clone()),
+                        Some(&entry.kind),
                         None,
                     );
                     return;
@@ -2133,7 +2132,7 @@ impl<'a> ArticleResolver<'a> {
                     })
                     .map(|m| m.id.clone());
                 let (period_start, period_end, period_text) = self.period(&text[ss..fig.start]);
-                let ev = self.evidence(fig.start, fig.end, &format!("statistic-{}", rule.metric));
+                let ev = self.evidence(fig.start, fig.end, &["statistic-", &rule.metric].concat());
                 self.kn.statistics.push(Statistic {
                     metric: rule.metric.clone(),
                     value,
@@ -2286,7 +2285,7 @@ pub fn format_decimal(v: f64) -> String {
     // value rounded to thousandths has at most three decimals. (`{:.3}`
     // would give the same digits through a much slower exact formatter.)
     if rounded.fract() == 0.0 && rounded.abs() < 9.0e15 {
-        return format!("{}", rounded as i64);
+        return (rounded as i64).to_string();
     }
     format!("{rounded}")
 }
