@@ -801,7 +801,7 @@ impl<'a> ArticleResolver<'a> {
             .collect();
         let mut label;
         let mut located: Option<usize> = None;
-        let mut kind = String::new();
+        let mut kind: &str = "";
         let mut rest_start = leading.len();
         if let Some(&lowest) = leading.last() {
             let followed_by_free = matches!(parts.get(leading.len()), Some((_, _, Part::Free(_))));
@@ -828,7 +828,7 @@ impl<'a> ArticleResolver<'a> {
                 }
                 Part::National(n) => {
                     label = lex.national[*n].label.clone();
-                    kind = lex.national[*n].kind.clone();
+                    kind = &lex.national[*n].kind;
                 }
                 Part::Existing(id) => {
                     label = id.key.clone();
@@ -861,7 +861,7 @@ impl<'a> ArticleResolver<'a> {
         if head_is_national {
             let id = self.add_agency(
                 &label,
-                &kind,
+                kind,
                 None,
                 parts[0].0,
                 parts[0].1,
@@ -900,19 +900,19 @@ impl<'a> ArticleResolver<'a> {
                         // bureau (武汉江汉警方 → 武汉市公安局江汉分局).
                         match located.map(|r| &lex.regions[r]) {
                             Some(r) if r.level == Level::Province && !r.name.ends_with('市') => {
-                                "公安厅".to_string()
+                                "公安厅"
                             }
-                            Some(r) if r.level == Level::Country => "警察局".to_string(),
+                            Some(r) if r.level == Level::Country => "警察局",
                             Some(r) if r.level == Level::County && r.name.ends_with('区') => {
                                 match r.parent.map(|p| &lex.regions[p]) {
                                     Some(city) if city.level != Level::Province => {
                                         label = self.district_branch_label(&city.name, &r.name);
-                                        "分局".to_string()
+                                        "分局"
                                     }
-                                    _ => "公安局".to_string(),
+                                    _ => "公安局",
                                 }
                             }
-                            _ => "公安局".to_string(),
+                            _ => "公安局",
                         }
                     } else if spec.term == "法院"
                         && unit_prefix.is_empty()
@@ -920,16 +920,16 @@ impl<'a> ArticleResolver<'a> {
                     {
                         // There is no province-level 人民法院: 安徽法院, 全省法院
                         // are the province's courts as a whole.
-                        kind = "collective".to_string();
-                        "法院".to_string()
+                        kind = "collective";
+                        "法院"
                     } else {
-                        spec.canonical.clone()
+                        spec.canonical.as_str()
                     };
                     label.push_str(&unit_prefix);
-                    label.push_str(&body);
+                    label.push_str(body);
                     unit_prefix.clear();
                     if kind != "collective" {
-                        kind = spec.kind.clone();
+                        kind = &spec.kind;
                     }
                     let rule = if parent.is_some() {
                         "agency-unit-chain"
@@ -938,7 +938,7 @@ impl<'a> ArticleResolver<'a> {
                     };
                     let id = self.add_agency(
                         &label,
-                        &kind,
+                        kind,
                         located,
                         surface_start,
                         *e,
