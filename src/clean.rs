@@ -12,22 +12,19 @@
 pub struct CleanText {
     /// The cleaned text: paragraphs separated by a single `\n`.
     pub text: String,
-    /// For each char of `text`, its byte offset in `text`; one extra entry at the end.
-    char_bytes: Vec<u32>,
-    /// For each char of `text`, the Unicode-scalar offset of the char it came from
-    /// in the original; one extra entry at the end (the original's length).
-    orig_chars: Vec<u32>,
+    /// For each byte of `text`, the Unicode-scalar offset in the original of
+    /// the char starting there (of the char after it, for a byte inside a
+    /// char); one extra entry at the end (the original's length). A table
+    /// by byte rather than a search through the char starts: spans are
+    /// mapped back for every name and every fact.
+    byte_origins: Vec<u32>,
 }
 
 impl CleanText {
     /// The original char offset of the cleaned byte offset `byte` (a char
     /// boundary of `text`, or its end).
     pub fn orig_offset(&self, byte: usize) -> usize {
-        let idx = match self.char_bytes.binary_search(&(byte as u32)) {
-            Ok(i) => i,
-            Err(i) => i.min(self.char_bytes.len() - 1),
-        };
-        self.orig_chars[idx] as usize
+        self.byte_origins[byte.min(self.byte_origins.len() - 1)] as usize
     }
 
     /// The original char span `[start, end)` of the cleaned byte span.
@@ -160,14 +157,14 @@ pub fn is_dateline(line: &str) -> bool {
 pub fn clean(original: &str) -> CleanText {
     let (lines, total_chars) = fold_lines(original);
     let width = wrap_width(&lines);
-    // The cleaned text is at most the original plus a separator a line:
-    // sized once, the three buffers never grow.
+    // Sized once (the text plus a separator a line): the buffers never grow.
+    let bytes: usize = lines.iter().map(|l| l.text.len() + 1).sum();
     let chars: usize = lines.iter().map(|l| l.len() + 1).sum();
     let mut out = CleanText {
-        text: String::with_capacity(original.len() + lines.len()),
-        char_bytes: Vec::with_capacity(chars + 1),
-        orig_chars: Vec::with_capacity(chars + 1),
+        text: String::with_capacity(bytes),
+        byte_origins: Vec::new(),
     };
+    let mut char_origins: Vec<u32> = Vec::with_capacity(chars);
 
     let mut i = 0;
     let mut paragraph_open = false;
@@ -178,9 +175,9 @@ pub fn clean(original: &str) -> CleanText {
             continue;
         }
         if paragraph_open {
-            out.push('\n', line.origins[0]);
+            push(&mut out, &mut char_origins, '\n', line.origins[0]);
         }
-        push_line(&mut out, line);
+        push_line(&mut out, &mut char_origins, line);
         paragraph_open = true;
         // Join the following lines into this paragraph while the break is an
         // OCR wrap rather than the end of a paragraph.
@@ -206,9 +203,9 @@ pub fn clean(original: &str) -> CleanText {
                 let prev_last = lines[current].last().unwrap_or(' ');
                 let (next_first, next_origin) = lines[next].first().unwrap_or((' ', 0));
                 if !is_cjk(prev_last) && !is_cjk(next_first) {
-                    out.push(' ', next_origin);
+                    push(&mut out, &mut char_origins, ' ', next_origin);
                 }
-                push_line(&mut out, &lines[next]);
+                push_line(&mut out, &mut char_origins, &lines[next]);
                 current = next;
             } else {
                 i = next;
@@ -216,80 +213,118 @@ pub fn clean(original: &str) -> CleanText {
             }
         }
     }
-    let end = out.text.len() as u32;
-    out.char_bytes.push(end);
-    out.orig_chars.push(total_chars);
+    out.byte_origins = byte_origins(&out.text, &char_origins, total_chars);
     out
 }
 
-impl CleanText {
-    fn push(&mut self, c: char, orig: u32) {
-        self.char_bytes.push(self.text.len() as u32);
-        self.orig_chars.push(orig);
-        self.text.push(c);
+/// The table of [`CleanText::byte_origins`] from the origin of every char.
+/// Read backwards, the inner bytes of a char come before its start, while
+/// the origin of the char after it is still at hand.
+fn byte_origins(text: &str, char_origins: &[u32], total_chars: u32) -> Vec<u32> {
+    let mut table = vec![0; text.len() + 1];
+    table[text.len()] = total_chars;
+    let mut origins = char_origins.iter().rev();
+    let mut next = total_chars;
+    for (entry, &byte) in table.iter_mut().zip(text.as_bytes()).rev() {
+        // Not a UTF-8 continuation byte (0b10xxxxxx): a char starts here.
+        if (byte as i8) >= -0x40 {
+            next = *origins.next().expect("one origin a char");
+        }
+        *entry = next;
     }
+    table
 }
 
-fn push_line(out: &mut CleanText, line: &Line) {
-    let base = out.text.len() as u32;
-    out.char_bytes
-        .extend(line.text.char_indices().map(|(i, _)| base + i as u32));
-    out.orig_chars.extend_from_slice(&line.origins);
+/// Appends a char and its origin.
+fn push(out: &mut CleanText, char_origins: &mut Vec<u32>, c: char, orig: u32) {
+    out.text.push(c);
+    char_origins.push(orig);
+}
+
+fn push_line(out: &mut CleanText, char_origins: &mut Vec<u32>, line: &Line) {
     out.text.push_str(&line.text);
+    char_origins.extend_from_slice(&line.origins);
 }
 
 /// Splits into lines, folds chars and drops spaces that sit next to Chinese
 /// text, trimming each line. Also returns the original's length in chars.
+///
+/// One pass: a run of spaces is held back (as the origin of its first
+/// space) until the char after it shows whether it stays, so no line is
+/// built twice.
 fn fold_lines(original: &str) -> (Vec<Line>, u32) {
     let mut lines = Vec::new();
-    let mut raw: Vec<(char, u32)> = Vec::new();
-    let flush = |raw: &mut Vec<(char, u32)>, lines: &mut Vec<Line>| {
-        lines.push(drop_spaces(raw));
-        raw.clear();
-    };
+    let mut line = LineBuilder::default();
+    // A line folds to at most the bytes up to the next \n (folding never
+    // lengthens a char): sized so, its buffers never grow.
+    let line_bytes = |from: usize| original[from..].find('\n').unwrap_or(original.len() - from);
+    line.reserve(line_bytes(0));
     let mut count = 0u32;
-    for (idx, c) in original.chars().enumerate() {
-        count = idx as u32 + 1;
+    for (idx, (byte, c)) in original.char_indices().enumerate() {
+        let idx = idx as u32;
+        count = idx + 1;
         match c {
-            '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => flush(&mut raw, &mut lines),
+            '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => {
+                lines.push(line.finish());
+                line.reserve(line_bytes(byte + c.len_utf8()));
+            }
             '\r' => {}
-            '\t' => raw.push((' ', idx as u32)),
+            '\t' => line.push(' ', idx),
             c if c.is_control() || c == '\u{FEFF}' || c == '\u{200B}' => {}
-            c => raw.push((fold_char(c), idx as u32)),
+            c => line.push(fold_char(c), idx),
         }
     }
-    flush(&mut raw, &mut lines);
+    lines.push(line.finish());
     (lines, count)
 }
 
-/// Removes runs of spaces at both ends and those touching Chinese text on
-/// either side; a run between two non-Chinese chars becomes one space.
-fn drop_spaces(raw: &[(char, u32)]) -> Line {
-    let mut text = String::with_capacity(raw.len() * 3);
-    let mut origins: Vec<u32> = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i].0 == ' ' {
-            let start = i;
-            while i < raw.len() && raw[i].0 == ' ' {
-                i += 1;
-            }
-            let before = text.chars().next_back();
-            let after = raw.get(i).map(|c| c.0);
-            if let (Some(b), Some(a)) = (before, after)
-                && !is_cjk(b)
-                && !is_cjk(a)
-            {
-                text.push(' ');
-                origins.push(raw[start].1);
-            }
-        } else {
-            text.push(raw[i].0);
-            origins.push(raw[i].1);
-            i += 1;
+/// A line being folded: runs of spaces at both ends and those touching
+/// Chinese text on either side are removed; a run between two non-Chinese
+/// chars becomes one space (at the origin of the run's first space).
+#[derive(Default)]
+struct LineBuilder {
+    text: String,
+    origins: Vec<u32>,
+    /// The last char kept, when there is one.
+    last: Option<char>,
+    /// The origin of the first space of the run of spaces just read.
+    pending_space: Option<u32>,
+}
+
+impl LineBuilder {
+    fn push(&mut self, c: char, origin: u32) {
+        if c == ' ' {
+            self.pending_space.get_or_insert(origin);
+            return;
         }
+        if let Some(space) = self.pending_space.take()
+            && let Some(before) = self.last
+            && !is_cjk(before)
+            && !is_cjk(c)
+        {
+            self.text.push(' ');
+            self.origins.push(space);
+        }
+        self.text.push(c);
+        self.origins.push(origin);
+        self.last = Some(c);
     }
-    Line { text, origins }
+
+    fn reserve(&mut self, bytes: usize) {
+        self.text.reserve(bytes);
+        self.origins.reserve(bytes);
+    }
+
+    /// The line so far (a trailing run of spaces dropped); starts the next.
+    fn finish(&mut self) -> Line {
+        let line = Line {
+            text: std::mem::take(&mut self.text),
+            origins: std::mem::take(&mut self.origins),
+        };
+        self.last = None;
+        self.pending_space = None;
+        line
+    }
 }
 
 /// The width of a wrapped column: the most common line length, when enough
@@ -365,6 +400,124 @@ fn should_join(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The two-pass folding `fold_lines` replaced: chars with origins
+    /// first, then the spaces dropped from each line.
+    fn fold_lines_two_pass(original: &str) -> (Vec<Line>, u32) {
+        fn drop_spaces(raw: &[(char, u32)]) -> Line {
+            let mut text = String::new();
+            let mut origins: Vec<u32> = Vec::new();
+            let mut i = 0;
+            while i < raw.len() {
+                if raw[i].0 == ' ' {
+                    let start = i;
+                    while i < raw.len() && raw[i].0 == ' ' {
+                        i += 1;
+                    }
+                    let before = text.chars().next_back();
+                    let after = raw.get(i).map(|c| c.0);
+                    if let (Some(b), Some(a)) = (before, after)
+                        && !is_cjk(b)
+                        && !is_cjk(a)
+                    {
+                        text.push(' ');
+                        origins.push(raw[start].1);
+                    }
+                } else {
+                    text.push(raw[i].0);
+                    origins.push(raw[i].1);
+                    i += 1;
+                }
+            }
+            Line { text, origins }
+        }
+        let mut lines = Vec::new();
+        let mut raw: Vec<(char, u32)> = Vec::new();
+        let mut count = 0u32;
+        for (idx, c) in original.chars().enumerate() {
+            count = idx as u32 + 1;
+            match c {
+                '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => {
+                    lines.push(drop_spaces(&raw));
+                    raw.clear();
+                }
+                '\r' => {}
+                '\t' => raw.push((' ', idx as u32)),
+                c if c.is_control() || c == '\u{FEFF}' || c == '\u{200B}' => {}
+                c => raw.push((fold_char(c), idx as u32)),
+            }
+        }
+        lines.push(drop_spaces(&raw));
+        (lines, count)
+    }
+
+    #[test]
+    fn one_pass_folding_is_the_two_pass_folding() {
+        let mut texts: Vec<String> = [
+            "",
+            " ",
+            "\n\n",
+            "  整 治 违 规  \n  ab  cd  \n\t中\t文\t",
+            "a \r b\u{3000}\u{3000}c 中 d\u{00A0}e ，f",
+            " x\u{FEFF} \u{200B} y \u{0B}z\u{2028} w \u{2029}",
+            "Ｈｅｌｌｏ　Ｗｏｒｌｄ ・ 呼和浩特讯 2024 年\r\n禁毒 大队 ",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        for (_, page) in crate::pipeline::SEEDS {
+            texts.push(String::from_utf8_lossy(page).into_owned());
+        }
+        for text in &texts {
+            let (one, n1) = fold_lines(text);
+            let (two, n2) = fold_lines_two_pass(text);
+            assert_eq!(n1, n2);
+            assert_eq!(one.len(), two.len(), "{text:?}");
+            for (a, b) in one.iter().zip(&two) {
+                assert_eq!(a.text, b.text, "{text:?}");
+                assert_eq!(a.origins, b.origins, "{text:?}");
+            }
+        }
+    }
+
+    /// What the table replaced: a search through the char starts, a byte
+    /// inside a char reading as the char after it.
+    fn orig_offset_by_search(clean: &CleanText, byte: usize) -> usize {
+        let mut starts: Vec<u32> = clean.text.char_indices().map(|(i, _)| i as u32).collect();
+        starts.push(clean.text.len() as u32);
+        let origins: Vec<u32> = starts
+            .iter()
+            .map(|&b| clean.byte_origins[b as usize])
+            .collect();
+        let idx = match starts.binary_search(&(byte as u32)) {
+            Ok(i) => i,
+            Err(i) => i.min(starts.len() - 1),
+        };
+        origins[idx] as usize
+    }
+
+    #[test]
+    fn every_byte_maps_as_the_search_through_char_starts() {
+        let mut texts = vec![String::new(), "自治区\n公安厅 ab  cd\n\n中 文".to_string()];
+        for (_, page) in crate::pipeline::SEEDS {
+            texts.push(String::from_utf8_lossy(page).into_owned());
+        }
+        for text in &texts {
+            let cleaned = clean(text);
+            assert_eq!(cleaned.byte_origins.len(), cleaned.text.len() + 1);
+            assert_eq!(
+                cleaned.orig_offset(cleaned.text.len()),
+                text.chars().count()
+            );
+            for byte in 0..=cleaned.text.len() + 2 {
+                assert_eq!(
+                    cleaned.orig_offset(byte),
+                    orig_offset_by_search(&cleaned, byte),
+                    "byte {byte}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn joins_broken_lines_and_maps_offsets_back() {

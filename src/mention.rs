@@ -189,6 +189,14 @@ pub fn split_edition(name: &str) -> (&str, Option<u32>) {
     if !name.chars().next_back().is_some_and(char::is_numeric) {
         return (name, None);
     }
+    // A year of ASCII digits (nearly all) is read without the capture
+    // engine; other digits `\d` takes in are left to the regex.
+    if let Some((base, year)) = ascii_edition(name) {
+        if base.chars().count() >= 2 {
+            return (base, Some(year));
+        }
+        return (name, None);
+    }
     if let Some(c) = EDITION.captures(name) {
         let base = c.get(1).expect("group").as_str();
         if base.chars().count() >= 2 {
@@ -196,6 +204,31 @@ pub fn split_edition(name: &str) -> (&str, Option<u32>) {
         }
     }
     (name, None)
+}
+
+/// What `^(.+?)[—\-–·]?((?:19|20)\d\d)$` captures of a name ending in an
+/// ASCII year: the name before the year (and before one dash or dot
+/// between them, which the lazy group leaves to the class) and the year.
+/// None when the name does not end in four ASCII digits of a year, or
+/// when the regex would not match (a line break before the year).
+fn ascii_edition(name: &str) -> Option<(&str, u32)> {
+    let year_at = name.len().checked_sub(4)?;
+    let year = name.get(year_at..)?;
+    if !(year.starts_with("19") || year.starts_with("20"))
+        || !year.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let before = &name[..year_at];
+    let base = match before.strip_suffix(['—', '-', '–', '·']) {
+        Some(shorter) if !shorter.is_empty() => shorter,
+        _ => before,
+    };
+    // `.` takes no line break, and the group takes at least one char.
+    if base.is_empty() || base.contains('\n') {
+        return None;
+    }
+    Some((base, year.parse().ok()?))
 }
 
 /// A named criminal case.
@@ -552,6 +585,56 @@ mod tests {
                 "张某等3人贩卖毒品案"
             ]
         );
+    }
+
+    #[test]
+    fn ascii_editions_are_the_regex_captures() {
+        let edition = Regex::new(r"^(.+?)[—\-–·]?((?:19|20)\d\d)$").unwrap();
+        let names = [
+            "清源断流—2023",
+            "清源断流-2023",
+            "清源断流–2023",
+            "清源断流·2023",
+            "清源断流2023",
+            "清源断流——2023",
+            "清源断流—-2023",
+            "净边2019",
+            "—2023",
+            "-2023",
+            "a-2023",
+            "ab2023",
+            "2023",
+            "12023",
+            "x1999",
+            "x2100",
+            "x1899",
+            "雷霆\n2023",
+            "雷霆\n—2023",
+            "\n2023",
+            "\n-2023",
+            "清源断流 2023",
+            "清源2023年",
+            "清源20２3",
+            "清源２０23",
+            "清源断流—20２3",
+        ];
+        for name in names {
+            let by_regex = edition.captures(name).map(|c| {
+                (
+                    c.get(1).unwrap().as_str(),
+                    c[2].parse::<u32>().unwrap_or(u32::MAX),
+                )
+            });
+            match ascii_edition(name) {
+                Some(read) => assert_eq!(Some(read), by_regex, "{name:?}"),
+                // Left to the regex: then not four ASCII digits of a year,
+                // or no match.
+                None => assert!(
+                    by_regex.is_none_or(|(_, year)| year == u32::MAX),
+                    "{name:?}: {by_regex:?}"
+                ),
+            }
+        }
     }
 
     #[test]

@@ -332,18 +332,23 @@ impl Knowledge {
             property,
             object,
         };
-        let relation = self
-            .relations
-            .entry(key.clone())
-            .or_insert_with(|| Relation {
-                key,
-                evidence: Vec::new(),
-            });
-        if let Some(ev) = evidence
-            && !relation.evidence.contains(&ev)
-        {
-            relation.evidence.push(ev);
-            relation.evidence.sort();
+        // Most calls find the relation already there (a place named again):
+        // look it up before cloning the key for an insertion.
+        match self.relations.get_mut(&key) {
+            Some(relation) => {
+                if let Some(ev) = evidence {
+                    insert_sorted_unique(&mut relation.evidence, ev);
+                }
+            }
+            None => {
+                self.relations.insert(
+                    key.clone(),
+                    Relation {
+                        key,
+                        evidence: evidence.into_iter().collect(),
+                    },
+                );
+            }
         }
     }
 
@@ -371,6 +376,16 @@ impl Knowledge {
 
 /// Serialises a map by its values (JSON keys must be strings; the values
 /// carry their keys).
+/// Inserts `item` into `sorted` (ascending, without duplicates) where it
+/// belongs, unless it is there already: what pushing, sorting and skipping
+/// duplicates gives, without sorting the whole list on every insertion (a
+/// relation read in many sentences collects many records).
+pub fn insert_sorted_unique<T: Ord>(sorted: &mut Vec<T>, item: T) {
+    if let Err(at) = sorted.binary_search(&item) {
+        sorted.insert(at, item);
+    }
+}
+
 fn values_only<K, V: Serialize, S: serde::Serializer>(
     map: &BTreeMap<K, V>,
     serializer: S,
@@ -398,6 +413,21 @@ mod tests {
         assert_eq!(entity.alt_labels, ["開魯縣公安局".to_string()].into());
         assert_eq!(entity.mentioned_in, [1, 2, 3].into());
         assert_eq!(entity.kind.as_deref(), Some("公安"));
+    }
+
+    #[test]
+    fn sorted_insertion_is_push_sort_and_skip_duplicates() {
+        let items = [5, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3, 2];
+        let mut inserted = Vec::new();
+        let mut pushed: Vec<i32> = Vec::new();
+        for item in items {
+            insert_sorted_unique(&mut inserted, item);
+            if !pushed.contains(&item) {
+                pushed.push(item);
+                pushed.sort();
+            }
+            assert_eq!(inserted, pushed);
+        }
     }
 
     #[test]

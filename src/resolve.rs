@@ -112,6 +112,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             mentions: Vec::new(),
             home_city: None,
             seen_statistics: &mut seen_statistics,
+            body_starts: Vec::new(),
         };
         resolver.run();
     }
@@ -214,7 +215,7 @@ impl PageContext {
     fn new(lex: &Lexicon, clean: &CleanText, tokens: &[Token]) -> PageContext {
         let mut anchors = HashMap::default();
         for token in tokens {
-            for index in strong_region(lex, token) {
+            if let Some(index) = strong_region(lex, token) {
                 *anchors.entry(index).or_insert(0) += 1;
                 for a in lex.ancestors(index) {
                     *anchors.entry(a).or_insert(0) += 1;
@@ -259,25 +260,17 @@ fn tokens_in(tokens: &[Token], start: usize, end: usize) -> &[Token] {
 }
 
 /// The single region an unambiguous, always-trusted token names.
-fn strong_region(lex: &Lexicon, token: &Token) -> Vec<usize> {
-    let regions: Vec<(usize, FormKind)> = token
-        .meanings(lex)
-        .iter()
-        .filter_map(|m| match m {
-            Meaning::Region { index, form } => Some((*index, *form)),
-            _ => None,
-        })
-        .collect();
-    if regions.len() != 1 || token.meanings(lex).len() != 1 {
-        return Vec::new();
-    }
-    let (index, form) = regions[0];
+fn strong_region(lex: &Lexicon, token: &Token) -> Option<usize> {
+    // The token's only meaning is a region.
+    let &[Meaning::Region { index, form }] = token.meanings(lex) else {
+        return None;
+    };
     let trusted = match form {
         FormKind::Full | FormKind::Former | FormKind::Banner | FormKind::Literary => true,
         FormKind::Short => lex.regions[index].level != Level::County,
         FormKind::Abbrev | FormKind::Group | FormKind::Township => false,
     };
-    if trusted { vec![index] } else { Vec::new() }
+    trusted.then_some(index)
 }
 
 /// One element of an agency name.
@@ -314,6 +307,10 @@ struct ArticleResolver<'a> {
     /// the page already reported is not reported again. Kept across the
     /// articles so that no article has to rebuild it.
     seen_statistics: &'a mut HashSet<(String, String)>,
+    /// Where each sentence of the article starts after its dateline (see
+    /// [`dateline_len`]), for the linking passes; the passes take it in turn
+    /// and put it back.
+    body_starts: Vec<usize>,
 }
 
 impl<'a> ArticleResolver<'a> {
@@ -364,6 +361,14 @@ impl<'a> ArticleResolver<'a> {
         // Statistics first: a sentence that reports aggregate figures is not
         // one that describes a single case.
         self.statistics();
+        // Both linking passes read each sentence without its dateline.
+        let text = self.text();
+        self.body_starts = self
+            .article
+            .sentences
+            .iter()
+            .map(|&(ss, se)| ss + dateline_len(&text[ss..se]))
+            .collect();
         self.link_relations();
         self.case_paragraph_links();
     }
@@ -372,7 +377,7 @@ impl<'a> ArticleResolver<'a> {
     fn article_anchors(&self, tokens: &[Token]) -> HashMap<usize, usize> {
         let mut anchors = HashMap::default();
         for token in tokens {
-            for index in strong_region(self.lex, token) {
+            if let Some(index) = strong_region(self.lex, token) {
                 *anchors.entry(index).or_insert(0) += 3;
                 for a in self.lex.ancestors(index) {
                     *anchors.entry(a).or_insert(0) += 1;
@@ -796,7 +801,7 @@ impl<'a> ArticleResolver<'a> {
             .collect();
         let mut label;
         let mut located: Option<usize> = None;
-        let mut kind = String::new();
+        let mut kind: &str = "";
         let mut rest_start = leading.len();
         if let Some(&lowest) = leading.last() {
             let followed_by_free = matches!(parts.get(leading.len()), Some((_, _, Part::Free(_))));
@@ -823,7 +828,7 @@ impl<'a> ArticleResolver<'a> {
                 }
                 Part::National(n) => {
                     label = lex.national[*n].label.clone();
-                    kind = lex.national[*n].kind.clone();
+                    kind = &lex.national[*n].kind;
                 }
                 Part::Existing(id) => {
                     label = id.key.clone();
@@ -856,7 +861,7 @@ impl<'a> ArticleResolver<'a> {
         if head_is_national {
             let id = self.add_agency(
                 &label,
-                &kind,
+                kind,
                 None,
                 parts[0].0,
                 parts[0].1,
@@ -895,19 +900,19 @@ impl<'a> ArticleResolver<'a> {
                         // bureau (武汉江汉警方 → 武汉市公安局江汉分局).
                         match located.map(|r| &lex.regions[r]) {
                             Some(r) if r.level == Level::Province && !r.name.ends_with('市') => {
-                                "公安厅".to_string()
+                                "公安厅"
                             }
-                            Some(r) if r.level == Level::Country => "警察局".to_string(),
+                            Some(r) if r.level == Level::Country => "警察局",
                             Some(r) if r.level == Level::County && r.name.ends_with('区') => {
                                 match r.parent.map(|p| &lex.regions[p]) {
                                     Some(city) if city.level != Level::Province => {
                                         label = self.district_branch_label(&city.name, &r.name);
-                                        "分局".to_string()
+                                        "分局"
                                     }
-                                    _ => "公安局".to_string(),
+                                    _ => "公安局",
                                 }
                             }
-                            _ => "公安局".to_string(),
+                            _ => "公安局",
                         }
                     } else if spec.term == "法院"
                         && unit_prefix.is_empty()
@@ -915,16 +920,16 @@ impl<'a> ArticleResolver<'a> {
                     {
                         // There is no province-level 人民法院: 安徽法院, 全省法院
                         // are the province's courts as a whole.
-                        kind = "collective".to_string();
-                        "法院".to_string()
+                        kind = "collective";
+                        "法院"
                     } else {
-                        spec.canonical.clone()
+                        spec.canonical.as_str()
                     };
                     label.push_str(&unit_prefix);
-                    label.push_str(&body);
+                    label.push_str(body);
                     unit_prefix.clear();
                     if kind != "collective" {
-                        kind = spec.kind.clone();
+                        kind = &spec.kind;
                     }
                     let rule = if parent.is_some() {
                         "agency-unit-chain"
@@ -933,7 +938,7 @@ impl<'a> ArticleResolver<'a> {
                     };
                     let id = self.add_agency(
                         &label,
-                        &kind,
+                        kind,
                         located,
                         surface_start,
                         *e,
@@ -964,14 +969,16 @@ impl<'a> ArticleResolver<'a> {
         class: EntityClass,
         label: &str,
         (start, end): (usize, usize),
-        kind: Option<String>,
+        kind: Option<&str>,
         code: Option<String>,
     ) -> EntityId {
         let id = EntityId::new(class, label);
         let surface = self.surface(start, end);
         if let Some(existing) = self.kn.entities.get_mut(&id) {
             // What `upsert_entity` does, without building a new entity for
-            // every mention of a known one (most mentions).
+            // every mention of a known one (most mentions). The kind is
+            // taken only by an entity without one: copied only then.
+            let kind = kind.filter(|_| existing.kind.is_none()).map(str::to_string);
             existing.note_mention(surface, self.article_index, kind, code);
         } else {
             self.kn.upsert_entity(Entity {
@@ -980,7 +987,7 @@ impl<'a> ArticleResolver<'a> {
                 alt_labels: [surface].into(),
                 mentioned_in: [self.article_index].into(),
                 admin_code: None,
-                kind,
+                kind: kind.map(str::to_string),
                 code,
             });
         }
@@ -1009,26 +1016,26 @@ impl<'a> ArticleResolver<'a> {
             EntityClass::Agency,
             label,
             (start, end),
-            (!kind.is_empty()).then(|| kind.to_string()),
+            (!kind.is_empty()).then_some(kind),
             None,
         );
-        let evidence = self.evidence(start, end, rule);
+        // The evidence of the relations below: read only when there is one,
+        // copied only when there are two.
+        let mut evidence =
+            (located.is_some() || parent.is_some()).then(|| self.evidence(start, end, rule));
         if let Some(region) = located {
             let region_id = self.region_entity(region, None);
-            self.kn.add_relation(
-                id.clone(),
-                Property::LocatedIn,
-                region_id,
-                Some(evidence.clone()),
-            );
+            let ev = if parent.is_some() {
+                evidence.clone()
+            } else {
+                evidence.take()
+            };
+            self.kn
+                .add_relation(id.clone(), Property::LocatedIn, region_id, ev);
         }
-        if let Some(p) = &parent {
-            self.kn.add_relation(
-                id.clone(),
-                Property::SubOrganizationOf,
-                p.clone(),
-                Some(evidence),
-            );
+        if let Some(p) = parent {
+            self.kn
+                .add_relation(id.clone(), Property::SubOrganizationOf, p, evidence);
         }
         id
     }
@@ -1037,18 +1044,21 @@ impl<'a> ArticleResolver<'a> {
     /// Traditional form is kept), without line breaks and spaces.
     fn surface(&self, start: usize, end: usize) -> String {
         let (s, e) = self.clean.orig_span(start, end);
-        self.original[s..e.min(self.original.len())]
-            .iter()
-            .filter(|c| !c.is_whitespace())
-            .collect()
+        let chars = &self.original[s..e.min(self.original.len())];
+        // Sized for all the chars: collecting through the filter would grow
+        // the string from nothing, two or three times for every name.
+        let mut surface = String::with_capacity(chars.iter().map(|c| c.len_utf8()).sum());
+        surface.extend(chars.iter().filter(|c| !c.is_whitespace()));
+        surface
     }
 
     /// Makes sure a region entity and its ancestors exist (with partOf links);
-    /// records the mention when `span` is given.
+    /// records a mention in this article when its `surface` is given.
     fn region_entity(&mut self, index: usize, surface: Option<String>) -> EntityId {
         let lex = self.lex;
         let region = &lex.regions[index];
         let id = region_id(lex, index);
+        let mentioned = surface.is_some();
         // Known already: its ancestors and partOf links came with it.
         if let Some(existing) = self.kn.entities.get_mut(&id) {
             if let Some(s) = surface
@@ -1056,17 +1066,24 @@ impl<'a> ArticleResolver<'a> {
             {
                 existing.alt_labels.insert(s);
             }
+            if mentioned {
+                existing.mentioned_in.insert(self.article_index);
+            }
             return id;
         }
         let mut alt = BTreeSet::new();
         if let Some(s) = surface {
             alt.insert(s);
         }
+        let mut mentioned_in = BTreeSet::new();
+        if mentioned {
+            mentioned_in.insert(self.article_index);
+        }
         self.kn.upsert_entity(Entity {
             id: id.clone(),
             label: region.name.clone(),
             alt_labels: alt,
-            mentioned_in: BTreeSet::new(),
+            mentioned_in,
             // Townships' 9-digit statistical codes are not GB/T 2260 codes.
             admin_code: region.code.clone().filter(|c| c.len() == 6),
             kind: Some(region.level.name().to_string()),
@@ -1083,9 +1100,6 @@ impl<'a> ArticleResolver<'a> {
     fn add_region_mention(&mut self, index: usize, start: usize, end: usize, in_agency: bool) {
         let surface = self.surface(start, end);
         let id = self.region_entity(index, Some(surface));
-        if let Some(e) = self.kn.entities.get_mut(&id) {
-            e.mentioned_in.insert(self.article_index);
-        }
         self.mentions.push(Mention {
             start,
             end,
@@ -1135,7 +1149,7 @@ impl<'a> ArticleResolver<'a> {
                         EntityClass::Drug,
                         &entry.label,
                         (token.start, token.end),
-                        Some(entry.kind.clone()),
+                        Some(&entry.kind),
                         None,
                     );
                     return;
@@ -1589,8 +1603,8 @@ impl<'a> ArticleResolver<'a> {
         // the paragraph they were in: a sentence without an agency of its
         // own continues its paragraph's subject (该局…; 号召群众参与禁种铲毒).
         let mut carried: Option<(usize, Vec<Mention>)> = None;
-        for &(ss, se) in &article.sentences {
-            let ss = ss + dateline_len(&text[ss..se]);
+        let body_starts = std::mem::take(&mut self.body_starts);
+        for (&(_, se), &ss) in article.sentences.iter().zip(&body_starts) {
             let in_sentence = mentions_within(&self.mentions, ss, se);
             let agencies: Vec<&Mention> = in_sentence
                 .iter()
@@ -1803,6 +1817,7 @@ impl<'a> ArticleResolver<'a> {
                 }
             }
         }
+        self.body_starts = body_starts;
     }
 
     /// True when the text right after an agency says it supervised or
@@ -1822,9 +1837,10 @@ impl<'a> ArticleResolver<'a> {
         let text: &'a str = &self.clean.text;
         // The case named last, the sentences since, and its paragraph.
         let mut current: Option<(EntityId, usize, usize)> = None;
-        for &(ss, se) in &article.sentences {
+        let body_starts = std::mem::take(&mut self.body_starts);
+        for (&(ss, se), &body_start) in article.sentences.iter().zip(&body_starts) {
             let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
-            let ss = ss + dateline_len(&text[ss..se]);
+            let ss = body_start;
             let in_sentence = mentions_within(&self.mentions, ss, se);
             if let Some(case) = in_sentence
                 .iter()
@@ -2080,45 +2096,43 @@ impl<'a> ArticleResolver<'a> {
                     continue;
                 }
                 let abs_clause = ss + clause_start;
+                // The mentions (sorted by start) that start within `from..=to`:
+                // those before cannot lie within a span starting at `from`,
+                // those after cannot end by `to`; the first mention a search
+                // finds among them is the one a search through all finds.
+                let mentions: &[Mention] = &self.mentions;
+                let starting_within = |from: usize, to: usize| {
+                    let first = mentions.partition_point(|m| m.start < from);
+                    mentions[first..].iter().take_while(move |m| m.start <= to)
+                };
                 let drug = if clause.contains("折算") {
                     None
                 } else {
-                    self.mentions
-                        .iter()
-                        .find(|m| {
-                            m.id.class == EntityClass::Drug
-                                && m.start >= abs_clause
-                                && m.end <= fig.end
-                        })
+                    starting_within(abs_clause, fig.end)
+                        .find(|m| m.id.class == EntityClass::Drug && m.end <= fig.end)
                         .map(|m| m.id.clone())
                 };
                 // Whose figure: the agency the sentence names before it, else
                 // the place it names (全市共查获…), else the agency the
                 // paragraph is about (the first it names).
                 let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
-                let before_figure = |m: &&Mention| m.start >= ss && m.end <= fig.start;
-                let reported_by = self
-                    .mentions
-                    .iter()
+                let before_figure = |m: &&Mention| m.end <= fig.start;
+                let reported_by = starting_within(ss, fig.start)
                     .filter(before_figure)
                     .find(|m| m.id.class == EntityClass::Agency && !m.partial)
                     .or_else(|| {
-                        self.mentions
-                            .iter()
+                        starting_within(ss, fig.start)
                             .filter(before_figure)
                             .find(|m| m.id.class == EntityClass::Region && !m.in_agency)
                     })
                     .or_else(|| {
-                        self.mentions.iter().find(|m| {
-                            m.start >= paragraph
-                                && m.end <= ss
-                                && m.id.class == EntityClass::Agency
-                                && !m.partial
+                        starting_within(paragraph, ss).find(|m| {
+                            m.end <= ss && m.id.class == EntityClass::Agency && !m.partial
                         })
                     })
                     .map(|m| m.id.clone());
                 let (period_start, period_end, period_text) = self.period(&text[ss..fig.start]);
-                let ev = self.evidence(fig.start, fig.end, &format!("statistic-{}", rule.metric));
+                let ev = self.evidence(fig.start, fig.end, &["statistic-", &rule.metric].concat());
                 self.kn.statistics.push(Statistic {
                     metric: rule.metric.clone(),
                     value,
@@ -2223,29 +2237,20 @@ fn mentions_within(mentions: &[Mention], start: usize, end: usize) -> Cow<'_, [M
     }
 }
 
+static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:本报|新华社|新华网|人民网|中新网)?\p{Han}{0,8}?(?:\d{1,2}月\d{1,2}日)?(?:电|讯)(?:\([^)]{0,30}\))?",
+    )
+    .expect("valid regex")
+});
+
 /// The length of a dateline at the start of a sentence (本报毕节9月12日电
 /// (通讯员 罗敏), 呼和浩特讯): places there say where the report was filed.
 fn dateline_len(sentence: &str) -> usize {
-    static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(
-            r"^(?:本报|新华社|新华网|人民网|中新网)?\p{Han}{0,8}?(?:\d{1,2}月\d{1,2}日)?(?:电|讯)(?:\([^)]{0,30}\))?",
-        )
-        .expect("valid regex")
-    });
     // The pattern's 电 or 讯 comes within its first 18 chars (3 + 8 + 6 + 1):
-    // most sentences are no dateline, and this says so without the regex.
-    // 18 chars take at most 72 bytes; searching for each char as a string
-    // is a byte search, dearer only when one is found.
-    let mut window = sentence.len().min(72);
-    while !sentence.is_char_boundary(window) {
-        window -= 1;
-    }
-    let head = &sentence[..window];
-    let first = [head.find('电'), head.find('讯')]
-        .into_iter()
-        .flatten()
-        .min();
-    if first.is_none_or(|pos| head[..pos].chars().count() >= 18) {
+    // most sentences are no dateline, and this says so without the regex
+    // (reading 18 chars costs less than setting up two substring searches).
+    if !sentence.chars().take(18).any(|c| c == '电' || c == '讯') {
         return 0;
     }
     DATELINE.find(sentence).map_or(0, |m| m.end())
@@ -2280,7 +2285,7 @@ pub fn format_decimal(v: f64) -> String {
     // value rounded to thousandths has at most three decimals. (`{:.3}`
     // would give the same digits through a much slower exact formatter.)
     if rounded.fract() == 0.0 && rounded.abs() < 9.0e15 {
-        return format!("{}", rounded as i64);
+        return (rounded as i64).to_string();
     }
     format!("{rounded}")
 }
@@ -2381,6 +2386,34 @@ mod tests {
                 let expected = (&caps[1], caps.get(2).map(|w| w.as_str()));
                 assert_eq!(year_parts(m), Some(expected), "{m}");
             }
+        }
+    }
+
+    #[test]
+    fn datelines_are_the_regex_matches() {
+        let sentences = [
+            "本报毕节9月12日电(通讯员 罗敏)禁毒大队破获案件。",
+            "呼和浩特讯 近日,市公安局破获一起案件。",
+            "新华社昆明5月3日电",
+            "新华社北京电",
+            "中新网云南德宏州芒市瑞丽市陇川县12月31日电记者",
+            "云南德宏州芒市瑞丽市陇川县盈江12月31日电",
+            "云南德宏州芒市瑞丽市陇川县盈江梁12月31日电",
+            "一二三四五六七八九十一二三四五六七电",
+            "一二三四五六七八九十一二三四五六七八电",
+            "一二三四五六七八九十一二三四五六七八九电",
+            "据介绍,该局来电称",
+            "电话",
+            "讯",
+            "",
+            "2024年6月1日电",
+        ];
+        for sentence in sentences {
+            assert_eq!(
+                dateline_len(sentence),
+                DATELINE.find(sentence).map_or(0, |m| m.end()),
+                "{sentence}"
+            );
         }
     }
 
