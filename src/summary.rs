@@ -30,6 +30,7 @@
 //! `jindu load`), when one pass over all records is cheaper.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use oxigraph::model::vocab::{rdf, xsd};
@@ -511,7 +512,10 @@ pub struct SummaryBuilder {
     group: Vec<FilePart>,
     /// Content keys merged, with the file name they were merged under.
     seen: HashMap<String, String>,
-    relations: HashMap<RelationKey, Aggregate>,
+    /// Keyed by interned IRIs: the entities recur across relations, and
+    /// the map is the one part of the builder that grows with the corpus.
+    relations: HashMap<SharedKey, Aggregate>,
+    names: HashSet<Arc<str>>,
     mentions: HashMap<String, usize>,
     /// The kept records, written out as they are decided: held in memory
     /// they grew with the number of relations (about 1.6 KB each, 300 MB
@@ -525,6 +529,19 @@ pub struct SummaryBuilder {
     /// The parts did not come in name order (or a part was not one file's):
     /// the summary is recounted from the store instead.
     broken: bool,
+}
+
+/// A [`RelationKey`] whose IRIs are shared with the other keys naming them.
+type SharedKey = (Arc<str>, Arc<str>, Arc<str>);
+
+/// The shared copy of `name` (made on first use).
+fn intern(names: &mut HashSet<Arc<str>>, name: &str) -> Arc<str> {
+    if let Some(shared) = names.get(name) {
+        return shared.clone();
+    }
+    let shared: Arc<str> = Arc::from(name);
+    names.insert(shared.clone());
+    shared
 }
 
 /// A relation's counts while the parts are merged, and where its kept
@@ -668,7 +685,12 @@ impl SummaryBuilder {
             }
         }
         for (key, from) in records {
-            let summary = self.relations.entry(key.clone()).or_default();
+            let shared = (
+                intern(&mut self.names, &key.0),
+                intern(&mut self.names, &key.1),
+                intern(&mut self.names, &key.2),
+            );
+            let summary = self.relations.entry(shared).or_default();
             let mut rows: Vec<(&FilePart, &PartRecord)> = Vec::new();
             for (part, relation) in &from {
                 summary.support += relation.support;
@@ -761,9 +783,10 @@ impl SummaryBuilder {
             }
         };
         let mut relations = BTreeMap::new();
-        for (key, summary) in self.relations {
+        for ((s, p, o), summary) in self.relations {
+            let key = (s.to_string(), p.to_string(), o.to_string());
             if !self.dirty.contains(&key) {
-                relations.insert(key, summary);
+                relations.insert((s, p, o), summary);
             }
         }
         Some(BuiltSummary {
@@ -777,7 +800,7 @@ impl SummaryBuilder {
 
 /// A summary aggregated by a [`SummaryBuilder`].
 pub struct BuiltSummary {
-    relations: BTreeMap<RelationKey, Aggregate>,
+    relations: BTreeMap<SharedKey, Aggregate>,
     mentions: BTreeMap<String, usize>,
     /// Relations left to recount from the store.
     dirty: BTreeSet<RelationKey>,
@@ -803,7 +826,8 @@ impl BuiltSummary {
         ));
         let unreadable = left.clone();
         let mut spill = self.spill;
-        let relations = self.relations.into_iter().flat_map(move |(key, agg)| {
+        let relations = self.relations.into_iter().flat_map(move |((s, p, o), agg)| {
+            let key = (s.to_string(), p.to_string(), o.to_string());
             let mut kept = Vec::with_capacity(agg.kept.len());
             for at in agg.kept {
                 match spill.as_mut().map(|spill| spill.read(at)) {
