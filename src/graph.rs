@@ -325,46 +325,24 @@ impl KnowledgeGraph {
             node.alt_labels.dedup();
         }
 
+        // Relations: the direct triples between known entities, one scan
+        // per property.
+        let mut edges: BTreeMap<(String, Property, String), Edge> = BTreeMap::new();
+        for property in Property::ALL {
+            for (subject, object) in scan(store, jd(property.name()).as_ref(), None)? {
+                let Term::NamedNode(object) = object else {
+                    continue;
+                };
+                let object = object.into_string();
+                if nodes.contains_key(&subject) && nodes.contains_key(&object) {
+                    edges.insert((subject, property, object), Edge::new(property));
+                }
+            }
+        }
         let property_by_iri: HashMap<String, Property> = Property::ALL
             .into_iter()
             .map(|p| (jd(p.name()).into_string(), p))
             .collect();
-        let summarised =
-            kept.is_some() && matches!(detail, EvidenceDetail::Articles | EvidenceDetail::First(_));
-        // Relations: the direct triples between known entities; with a
-        // summary, read with their entries (see summary::read_facts).
-        let mut edges: BTreeMap<(String, Property, String), Edge> = BTreeMap::new();
-        let mut entries = Vec::new();
-        if summarised {
-            let properties: Vec<String> = property_by_iri.keys().cloned().collect();
-            let (limit, drug_only) = match detail {
-                EvidenceDetail::First(n) => (n, options.drug_evidence),
-                _ => (0, false),
-            };
-            let (packed, bare) = crate::summary::read_facts(store, &properties, limit, drug_only)?;
-            for key in packed.iter().map(|(key, _)| key).chain(&bare) {
-                let (s, p, o) = key;
-                if let Some(&property) = property_by_iri.get(p)
-                    && nodes.contains_key(s)
-                    && nodes.contains_key(o)
-                {
-                    edges.insert((s.clone(), property, o.clone()), Edge::new(property));
-                }
-            }
-            entries = packed;
-        } else {
-            for property in Property::ALL {
-                for (subject, object) in scan(store, jd(property.name()).as_ref(), None)? {
-                    let Term::NamedNode(object) = object else {
-                        continue;
-                    };
-                    let object = object.into_string();
-                    if nodes.contains_key(&subject) && nodes.contains_key(&object) {
-                        edges.insert((subject, property, object), Edge::new(property));
-                    }
-                }
-            }
-        }
 
         match detail {
             EvidenceDetail::Articles | EvidenceDetail::First(_) if kept.is_some() => {
@@ -379,6 +357,25 @@ impl KnowledgeGraph {
                         edge.drug_evidence_total = Some(0);
                     }
                 }
+                // Without evidence, the counts alone (one lookup per
+                // relation, for its node); with it, the packs (one too).
+                let entries: Vec<(crate::summary::RelationKey, _)> = match first {
+                    Some(n) => crate::summary::read_packed(store, n, options.drug_evidence)?,
+                    None => {
+                        let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
+                            .keys()
+                            .map(|(s, p, o)| {
+                                let p = jd(p.name()).into_string();
+                                let node = crate::summary::relation_iri(s, &p, o);
+                                (node.into_string(), (s.clone(), p, o.clone()))
+                            })
+                            .collect();
+                        crate::summary::read_relation_counts(store)?
+                            .into_iter()
+                            .filter_map(|(node, c)| key_of_node.get(&node).map(|k| (k.clone(), c)))
+                            .collect()
+                    }
+                };
                 for ((s, p, o), summary) in entries {
                     let Some(&property) = property_by_iri.get(&p) else {
                         continue;

@@ -5,7 +5,7 @@
 //! gathered from the store before a removal and after a load); or, during a
 //! fresh build, each extracted file's [`Knowledge`]. Out: the named
 //! graph `<https://w3id.org/jindu/graph/summary>` brought up to date, and
-//! readers for it ([`read_facts`], [`read_mentions`]).
+//! readers for it ([`read_packed`], [`read_relation_counts`], [`read_mentions`]).
 //!
 //! What grows with the text (provenance records, mentions) is what made the
 //! graph commands and exports slow: counting or reading it costs a term
@@ -826,32 +826,29 @@ impl BuiltSummary {
         ));
         let unreadable = left.clone();
         let mut spill = self.spill;
-        let relations = self
-            .relations
-            .into_iter()
-            .flat_map(move |((s, p, o), agg)| {
-                let key = (s.to_string(), p.to_string(), o.to_string());
-                let mut kept = Vec::with_capacity(agg.kept.len());
-                for at in agg.kept {
-                    match spill.as_mut().map(|spill| spill.read(at)) {
-                        Some(Ok(record)) => kept.push(record),
-                        _ => {
-                            // Its entry is left out here and recounted from
-                            // the store after the load.
-                            unreadable.borrow_mut().push(key);
-                            return Vec::new();
-                        }
+        let relations = self.relations.into_iter().flat_map(move |((s, p, o), agg)| {
+            let key = (s.to_string(), p.to_string(), o.to_string());
+            let mut kept = Vec::with_capacity(agg.kept.len());
+            for at in agg.kept {
+                match spill.as_mut().map(|spill| spill.read(at)) {
+                    Some(Ok(record)) => kept.push(record),
+                    _ => {
+                        // Its entry is left out here and recounted from
+                        // the store after the load.
+                        unreadable.borrow_mut().push(key);
+                        return Vec::new();
                     }
                 }
-                let summary = RelationSummary {
-                    support: agg.support,
-                    drug_support: agg.drug_support,
-                    evidence_count: agg.evidence_count,
-                    drug_evidence_count: agg.drug_evidence_count,
-                    kept,
-                };
-                relation_entry_quads(&key, &summary, &g)
-            });
+            }
+            let summary = RelationSummary {
+                support: agg.support,
+                drug_support: agg.drug_support,
+                evidence_count: agg.evidence_count,
+                drug_evidence_count: agg.drug_evidence_count,
+                kept,
+            };
+            relation_entry_quads(&key, &summary, &g)
+        });
         let mentions = self
             .mentions
             .into_iter()
@@ -1369,99 +1366,62 @@ struct PackedEvidence {
     sentence: String,
 }
 
-/// What [`read_facts`] reads: the facts with a summary entry (key and
-/// entry), and the facts without one (key).
-pub type SummarisedFacts = (Vec<(RelationKey, RelationSummary)>, Vec<RelationKey>);
-
-/// The facts of `properties` (full IRIs) in the default graph: those with
-/// a summary entry as its unpacked pack (kept evidence up to
-/// `limit` per relation, as [`unpack`] gives it), and those without one (region parents from the
-/// gazetteer) by key. The facts are matched to their entries inside the
-/// store, by hash joins over the encoded terms, so that only the packs and
-/// the few facts without one are decoded: a decoded IRI or long literal is
-/// one lookup in the store's string table, and reading every fact's
-/// subject and object cost two per edge more than the pack.
-pub fn read_facts(
+/// Every relation of the summary from its packs, with the kept evidence up
+/// to `limit` per relation (at most [`EVIDENCE_KEPT`]): the first by rank,
+/// or with `drug_only` the first among the records from articles about
+/// drugs. The store's summary must be current ([`is_current`]).
+pub fn read_packed(
     store: &Store,
-    properties: &[String],
     limit: usize,
     drug_only: bool,
-) -> Result<SummarisedFacts> {
-    let values = properties
-        .iter()
-        .map(|p| term(p))
-        .collect::<Result<Vec<_>>>()?
-        .join(" ");
-    let facts = format!("{{ SELECT ?s ?p ?o WHERE {{ VALUES ?p {{ {values} }} ?s ?p ?o }} }}");
-    let keys = format!(
-        "{{ SELECT ?x ?p WHERE {{ GRAPH <{SUMMARY_GRAPH}> {{ ?x <{}> ?p }} }} }} \
-         {{ SELECT ?x ?s WHERE {{ GRAPH <{SUMMARY_GRAPH}> {{ ?x <{}> ?s }} }} }} \
-         {{ SELECT ?x ?o WHERE {{ GRAPH <{SUMMARY_GRAPH}> {{ ?x <{}> ?o }} }} }}",
-        rdf::PREDICATE.as_str(),
-        rdf::SUBJECT.as_str(),
-        rdf::OBJECT.as_str()
-    );
-    let packed_query = format!(
-        "SELECT ?pack WHERE {{ {keys} {facts} \
-           {{ SELECT ?x ?pack WHERE {{ GRAPH <{SUMMARY_GRAPH}> {{ ?x <{JD}evidencePack> ?pack }} }} }} }}"
-    );
-    let mut packed = Vec::new();
-    for row in select(store, &packed_query)? {
+) -> Result<Vec<(RelationKey, RelationSummary)>> {
+    // Only the packs are returned (the relation's key is inside): one term,
+    // so one string lookup, per relation.
+    let query =
+        format!("SELECT ?pack FROM <{SUMMARY_GRAPH}> WHERE {{ ?x <{JD}evidencePack> ?pack }}");
+    let mut out = Vec::new();
+    for row in select(store, &query)? {
         let row = row.context("cannot read the store")?;
-        if let Some(Term::Literal(pack)) = row.get("pack") {
-            packed.push(unpack(pack.value(), limit, drug_only)?);
-        }
+        let Some(Term::Literal(pack)) = row.get("pack") else {
+            continue;
+        };
+        let packed: PackedRelation = serde_json::from_str(pack.value()).with_context(|| {
+            format!(
+                "bad jd:evidencePack in the summary graph: {}",
+                pack.value().chars().take(120).collect::<String>()
+            )
+        })?;
+        let kept = packed
+            .evidence
+            .into_iter()
+            .filter(|e| {
+                let rank = if drug_only { e.drug_rank } else { Some(e.rank) };
+                rank.is_some_and(|r| r <= limit)
+            })
+            .map(|e| KeptEvidence {
+                record: String::new(),
+                file: e.file,
+                start: e.start,
+                end: e.end,
+                article: e.article,
+                sentence: e.sentence,
+                rule: e.rule,
+                rank: e.rank,
+                drug_rank: e.drug_rank,
+            })
+            .collect();
+        out.push((
+            (packed.subject, packed.predicate, packed.object),
+            RelationSummary {
+                support: packed.support,
+                drug_support: packed.drug_support,
+                evidence_count: packed.evidence_count,
+                drug_evidence_count: packed.drug_evidence_count,
+                kept,
+            },
+        ));
     }
-    let bare_query = format!("SELECT ?s ?p ?o WHERE {{ {facts} MINUS {{ {keys} }} }}");
-    let mut bare = Vec::new();
-    for row in select(store, &bare_query)? {
-        let row = row.context("cannot read the store")?;
-        if let (Some(s), Some(p), Some(o)) = (iri(&row, "s"), iri(&row, "p"), iri(&row, "o")) {
-            bare.push((s, p, o));
-        }
-    }
-    Ok((packed, bare))
-}
-
-/// A relation's key and summary from its pack, with the kept evidence up to
-/// `limit` (by rank, or with `drug_only` by rank among the records from
-/// articles about drugs).
-fn unpack(pack: &str, limit: usize, drug_only: bool) -> Result<(RelationKey, RelationSummary)> {
-    let packed: PackedRelation = serde_json::from_str(pack).with_context(|| {
-        format!(
-            "bad jd:evidencePack in the summary graph: {}",
-            pack.chars().take(120).collect::<String>()
-        )
-    })?;
-    let kept = packed
-        .evidence
-        .into_iter()
-        .filter(|e| {
-            let rank = if drug_only { e.drug_rank } else { Some(e.rank) };
-            rank.is_some_and(|r| r <= limit)
-        })
-        .map(|e| KeptEvidence {
-            record: String::new(),
-            file: e.file,
-            start: e.start,
-            end: e.end,
-            article: e.article,
-            sentence: e.sentence,
-            rule: e.rule,
-            rank: e.rank,
-            drug_rank: e.drug_rank,
-        })
-        .collect();
-    Ok((
-        (packed.subject, packed.predicate, packed.object),
-        RelationSummary {
-            support: packed.support,
-            drug_support: packed.drug_support,
-            evidence_count: packed.evidence_count,
-            drug_evidence_count: packed.drug_evidence_count,
-            kept,
-        },
-    ))
+    Ok(out)
 }
 
 fn mention_quads(mentions: &BTreeMap<String, usize>, graph: &NamedNode) -> Vec<Quad> {
@@ -1502,6 +1462,25 @@ pub fn read_relations(store: &Store) -> Result<Vec<(RelationKey, RelationSummary
             continue;
         };
         out.push(((s, p, o), counts_of(&row)));
+    }
+    Ok(out)
+}
+
+/// The counts of every relation in the summary, by the relation's summary
+/// node ([`relation_iri`]). Readers that know their relations look them up
+/// by node: every term a result carries costs a store lookup, and the node is
+/// one term where the key is three.
+pub fn read_relation_counts(store: &Store) -> Result<Vec<(String, RelationSummary)>> {
+    let query = format!(
+        "SELECT ?x ?n ?nd ?ne ?nde FROM <{SUMMARY_GRAPH}> WHERE {{ {} }}",
+        count_joins()
+    );
+    let mut out = Vec::new();
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        if let Some(x) = iri(&row, "x") {
+            out.push((x, counts_of(&row)));
+        }
     }
     Ok(out)
 }
@@ -1775,13 +1754,8 @@ mod tests {
             .1;
         assert_eq!(located.support, 11);
         assert_eq!(located.drug_support, 1 + 4);
-        let all: Vec<String> = Property::ALL
-            .iter()
-            .map(|p| jd(p.name()).into_string())
-            .collect();
-        let kept: usize = read_facts(&store, &all, 5, false)
+        let kept: usize = read_packed(&store, 5, false)
             .unwrap()
-            .0
             .iter()
             .map(|(_, r)| r.kept.len())
             .sum();
@@ -1826,11 +1800,11 @@ mod tests {
 
         // The pack holds what the triples hold: counts, and the first
         // EVIDENCE_KEPT records (fewer when asked for fewer).
-        let by_triples = read_relations(&store).unwrap();
-        let (packed, bare) = read_facts(&store, &[located_in()], EVIDENCE_KEPT, false).unwrap();
-        assert!(bare.is_empty());
+        let by_triples = read_relation_counts(&store).unwrap();
+        let packed = read_packed(&store, EVIDENCE_KEPT, false).unwrap();
         assert_eq!(packed.len(), 1);
-        assert_eq!(packed[0].0, by_triples[0].0);
+        let (s, p, o) = &packed[0].0;
+        assert_eq!(relation_iri(s, p, o).into_string(), by_triples[0].0);
         assert_eq!(packed[0].1.evidence_count, 7);
         assert_eq!(
             (packed[0].1.support, packed[0].1.evidence_count),
@@ -1838,8 +1812,7 @@ mod tests {
         );
         let ranks: Vec<usize> = packed[0].1.kept.iter().map(|k| k.rank).collect();
         assert_eq!(ranks, (1..=EVIDENCE_KEPT).collect::<Vec<_>>());
-        let first_two = read_facts(&store, &[located_in()], 2, false).unwrap().0;
-        assert_eq!(first_two[0].1.kept.len(), 2);
+        assert_eq!(read_packed(&store, 2, false).unwrap()[0].1.kept.len(), 2);
 
         // A summary written before the packs (no format marker, no packs)
         // is not current; the next refresh recounts it whole.
@@ -1863,9 +1836,5 @@ mod tests {
         refresh(&store, AffectedKeys::default()).unwrap();
         assert!(is_current(&store).unwrap());
         assert_eq!(summary_lines(&store), reference);
-    }
-
-    fn located_in() -> String {
-        jd(Property::LocatedIn.name()).into_string()
     }
 }
