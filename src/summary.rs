@@ -826,29 +826,32 @@ impl BuiltSummary {
         ));
         let unreadable = left.clone();
         let mut spill = self.spill;
-        let relations = self.relations.into_iter().flat_map(move |((s, p, o), agg)| {
-            let key = (s.to_string(), p.to_string(), o.to_string());
-            let mut kept = Vec::with_capacity(agg.kept.len());
-            for at in agg.kept {
-                match spill.as_mut().map(|spill| spill.read(at)) {
-                    Some(Ok(record)) => kept.push(record),
-                    _ => {
-                        // Its entry is left out here and recounted from
-                        // the store after the load.
-                        unreadable.borrow_mut().push(key);
-                        return Vec::new();
+        let relations = self
+            .relations
+            .into_iter()
+            .flat_map(move |((s, p, o), agg)| {
+                let key = (s.to_string(), p.to_string(), o.to_string());
+                let mut kept = Vec::with_capacity(agg.kept.len());
+                for at in agg.kept {
+                    match spill.as_mut().map(|spill| spill.read(at)) {
+                        Some(Ok(record)) => kept.push(record),
+                        _ => {
+                            // Its entry is left out here and recounted from
+                            // the store after the load.
+                            unreadable.borrow_mut().push(key);
+                            return Vec::new();
+                        }
                     }
                 }
-            }
-            let summary = RelationSummary {
-                support: agg.support,
-                drug_support: agg.drug_support,
-                evidence_count: agg.evidence_count,
-                drug_evidence_count: agg.drug_evidence_count,
-                kept,
-            };
-            relation_entry_quads(&key, &summary, &g)
-        });
+                let summary = RelationSummary {
+                    support: agg.support,
+                    drug_support: agg.drug_support,
+                    evidence_count: agg.evidence_count,
+                    drug_evidence_count: agg.drug_evidence_count,
+                    kept,
+                };
+                relation_entry_quads(&key, &summary, &g)
+            });
         let mentions = self
             .mentions
             .into_iter()
@@ -1631,18 +1634,6 @@ mod tests {
 
     #[test]
     fn the_builder_gives_the_summary_of_a_full_recount() {
-        let relate = |kn: &mut Knowledge, n: usize| {
-            let agency = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
-            let county = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
-            for i in 0..n {
-                kn.add_relation(
-                    agency.clone(),
-                    Property::LocatedIn,
-                    county.clone(),
-                    Some(evidence(i)),
-                );
-            }
-        };
         let mut a = file("aaaaaaaaaaaaaaaa0000", "a.txt", 8);
         relate(&mut a, 8);
         let mut b = file("bbbbbbbbbbbbbbbb0000", "b.txt", 8);
@@ -1700,16 +1691,7 @@ mod tests {
         // Two files sharing a relation, a third with identical bytes to the
         // second under another name (so they share articles).
         let mut a = file("aaaaaaaaaaaaaaaa0000", "a.txt", 3);
-        let agency = a.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
-        let county = a.upsert_entity(entity(EntityClass::Region, "开鲁县"));
-        for i in 0..3 {
-            a.add_relation(
-                agency.clone(),
-                Property::LocatedIn,
-                county.clone(),
-                Some(evidence(i)),
-            );
-        }
+        relate(&mut a, 3);
         let file_b = |name: &str| {
             let mut b = file("bbbbbbbbbbbbbbbb0000", name, 8);
             let agency = b.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
@@ -1783,16 +1765,7 @@ mod tests {
     #[test]
     fn packs_agree_with_the_triples_and_an_older_layout_is_recounted() {
         let mut kn = file("cccccccccccccccc0000", "c.txt", 7);
-        let agency = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
-        let county = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
-        for i in 0..7 {
-            kn.add_relation(
-                agency.clone(),
-                Property::LocatedIn,
-                county.clone(),
-                Some(evidence(i)),
-            );
-        }
+        relate(&mut kn, 7);
         let store = store_of(&[(&kn, "c.txt")]);
         refresh_all_at_once(&store).unwrap();
         assert!(is_current(&store).unwrap());
@@ -1836,5 +1809,19 @@ mod tests {
         refresh(&store, AffectedKeys::default()).unwrap();
         assert!(is_current(&store).unwrap());
         assert_eq!(summary_lines(&store), reference);
+    }
+
+    /// `n` records of 开鲁县公安局 locatedIn 开鲁县, from articles 0..n.
+    fn relate(kn: &mut Knowledge, n: usize) {
+        let agency = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+        let county = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+        for i in 0..n {
+            kn.add_relation(
+                agency.clone(),
+                Property::LocatedIn,
+                county.clone(),
+                Some(evidence(i)),
+            );
+        }
     }
 }

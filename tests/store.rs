@@ -19,6 +19,15 @@ fn ok(out: Output) -> String {
 }
 
 /// A corpus folder with copies of some seed pages and gold-extra pages.
+/// A corpus of every seed and gold-extra page.
+fn every_page(dir: &Path) -> PathBuf {
+    let seeds: Vec<String> = names(&repo("seeds"));
+    let extra: Vec<String> = names(&repo("tests/gold-extra"));
+    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+    corpus(dir, &seeds, &extra)
+}
+
 fn corpus(dir: &Path, seeds: &[&str], extra: &[&str]) -> PathBuf {
     let corpus = dir.join("corpus");
     std::fs::create_dir_all(&corpus).unwrap();
@@ -161,11 +170,7 @@ fn the_summary_of_incremental_builds_and_removals_equals_a_fresh_builds() {
     // Every seed and gold-extra page, plus a copy of one under another name
     // (identical bytes: the two share their articles).
     let work = tempfile::tempdir().unwrap();
-    let seeds: Vec<String> = names(&repo("seeds"));
-    let extra: Vec<String> = names(&repo("tests/gold-extra"));
-    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
-    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    let corpus = corpus(work.path(), &seeds, &extra);
+    let corpus = every_page(work.path());
     std::fs::copy(corpus.join(EXTRA_A), corpus.join("copy_of_a.txt")).unwrap();
     let aside = work.path().join("aside");
     std::fs::create_dir_all(&aside).unwrap();
@@ -264,11 +269,7 @@ fn add_tricky_copies(corpus: &Path, a: &str, b: &str) {
 #[test]
 fn a_fresh_builds_summary_is_the_recount_on_seeds_and_gold_extra() {
     let work = tempfile::tempdir().unwrap();
-    let seeds: Vec<String> = names(&repo("seeds"));
-    let extra: Vec<String> = names(&repo("tests/gold-extra"));
-    let seeds: Vec<&str> = seeds.iter().map(String::as_str).collect();
-    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
-    let corpus = corpus(work.path(), &seeds, &extra);
+    let corpus = every_page(work.path());
     assert_fresh_summary_is_the_recount(&corpus, work.path(), "plain");
     add_tricky_copies(&corpus, EXTRA_A, EXTRA_B);
     assert_fresh_summary_is_the_recount(&corpus, work.path(), "copies");
