@@ -259,23 +259,38 @@ fn fold_lines(original: &str) -> (Vec<Line>, u32) {
     // lengthens a char): sized so, its buffers never grow.
     let line_bytes = |from: usize| original[from..].find('\n').unwrap_or(original.len() - from);
     line.reserve(line_bytes(0));
-    let mut count = 0u32;
-    for (idx, (byte, c)) in original.char_indices().enumerate() {
-        let idx = idx as u32;
-        count = idx + 1;
+    let bytes = original.as_bytes();
+    let mut pos = 0;
+    let mut idx = 0u32;
+    while pos < bytes.len() {
+        // Most of a Chinese page is runs of common ideographs (U+5000 to
+        // U+9FFF, the three-byte chars whose lead byte is E5 to E9): never
+        // folded, never controls, always Chinese. They are copied a run at
+        // a time instead of char by char.
+        let run_start = pos;
+        while pos < bytes.len() && (0xE5..=0xE9).contains(&bytes[pos]) {
+            pos += 3;
+        }
+        if pos > run_start {
+            idx += line.push_ideographs(&original[run_start..pos], idx);
+            continue;
+        }
+        let c = original[pos..].chars().next().expect("a char starts here");
+        pos += c.len_utf8();
         match c {
             '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => {
                 lines.push(line.finish());
-                line.reserve(line_bytes(byte + c.len_utf8()));
+                line.reserve(line_bytes(pos));
             }
             '\r' => {}
             '\t' => line.push(' ', idx),
             c if c.is_control() || c == '\u{FEFF}' || c == '\u{200B}' => {}
             c => line.push(fold_char(c), idx),
         }
+        idx += 1;
     }
     lines.push(line.finish());
-    (lines, count)
+    (lines, idx)
 }
 
 /// A line being folded: runs of spaces at both ends and those touching
@@ -308,6 +323,18 @@ impl LineBuilder {
         self.text.push(c);
         self.origins.push(origin);
         self.last = Some(c);
+    }
+
+    /// Appends a run of chars that are all Chinese and fold to themselves,
+    /// the first at origin `first`; returns their number. A space held back
+    /// before the run is dropped (it touches Chinese text).
+    fn push_ideographs(&mut self, run: &str, first: u32) -> u32 {
+        self.pending_space = None;
+        let n = (run.len() / 3) as u32;
+        self.text.push_str(run);
+        self.origins.extend(first..first + n);
+        self.last = run.chars().next_back();
+        n
     }
 
     fn reserve(&mut self, bytes: usize) {
@@ -461,6 +488,10 @@ mod tests {
             "a \r b\u{3000}\u{3000}c 中 d\u{00A0}e ，f",
             " x\u{FEFF} \u{200B} y \u{0B}z\u{2028} w \u{2029}",
             "Ｈｅｌｌｏ　Ｗｏｒｌｄ ・ 呼和浩特讯 2024 年\r\n禁毒 大队 ",
+            // Runs of common ideographs next to spaces, Latin, rarer CJK
+            // (U+4E00, extension A), hexagrams (not Chinese) and the last
+            // ideograph U+9FFF, at the ends of lines.
+            "a 禁毒 b 一丁 ䷀ 㐀 c龥 鿿\n 禁毒大队 \n x 禁毒",
         ]
         .iter()
         .map(|t| t.to_string())
