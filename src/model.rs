@@ -5,6 +5,7 @@
 //! the evaluator) reads. It knows nothing of petgraph or RDF.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -124,11 +125,13 @@ impl Property {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct EntityId {
     pub class: EntityClass,
-    pub key: String,
+    /// Shared: an id is cloned into every mention, relation key and
+    /// statistic that names the entity, and a clone must not copy the text.
+    pub key: Arc<str>,
 }
 
 impl EntityId {
-    pub fn new(class: EntityClass, key: impl Into<String>) -> EntityId {
+    pub fn new(class: EntityClass, key: impl Into<Arc<str>>) -> EntityId {
         EntityId {
             class,
             key: key.into(),

@@ -831,7 +831,7 @@ impl<'a> ArticleResolver<'a> {
                     kind = &lex.national[*n].kind;
                 }
                 Part::Existing(id) => {
-                    label = id.key.clone();
+                    label = id.key.to_string();
                     located = self.located_in(id);
                 }
                 _ => return None,
@@ -1313,7 +1313,7 @@ impl<'a> ArticleResolver<'a> {
             }
             let parent = agencies
                 .iter()
-                .filter(|p| p.key.len() < unit.key.len() && unit.key.starts_with(&p.key))
+                .filter(|p| p.key.len() < unit.key.len() && unit.key.starts_with(&*p.key))
                 .max_by_key(|p| p.key.len());
             if let Some(parent) = parent {
                 let first = self
@@ -1461,7 +1461,7 @@ impl<'a> ArticleResolver<'a> {
             .relations
             .keys()
             .find(|k| k.property == Property::LocatedIn && &k.subject == id)?;
-        match &key.object.key {
+        match &*key.object.key {
             code if self.lex.region_by_code.contains_key(code) => {
                 self.lex.region_by_code.get(code).copied()
             }
@@ -2038,7 +2038,7 @@ impl<'a> ArticleResolver<'a> {
                 object: y.clone(),
             })
         };
-        a.key.starts_with(&b.key) || b.key.starts_with(&a.key) || chain(a, b) || chain(b, a)
+        a.key.starts_with(&*b.key) || b.key.starts_with(&*a.key) || chain(a, b) || chain(b, a)
     }
 
     /// Figures of the contract's metrics, with drug, reporter and period.
