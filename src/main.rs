@@ -19,6 +19,10 @@ use jindu::sync::{BuildOptions, SyncReport, read_time_now, remove_files, sync};
 
 // jindu allocates many small strings and maps per article; mimalloc's
 // thread-local free lists make that about a fifth cheaper than glibc's malloc.
+// It also replaces malloc for the C and C++ code (the "override" feature):
+// oxigraph frees RocksDB's error messages, which RocksDB allocates with
+// malloc, through Rust's allocator, so the two must be the same or every
+// store error (a corrupt store, a full disk) ends in a segfault.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -281,6 +281,31 @@ fn missing_store_is_a_clear_error() {
     assert!(stderr(&out).contains("jindu build"), "{}", stderr(&out));
 }
 
+#[test]
+fn a_corrupt_store_is_a_clear_error_not_a_crash() {
+    // RocksDB reports the corruption with a message allocated in C; the
+    // process must print it and exit 1 (it once died freeing that message).
+    let work = tempfile::tempdir().unwrap();
+    let store = work.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::write(store.join("CURRENT"), "not a manifest name").unwrap();
+    for args in [
+        vec!["stats", "--store"],
+        vec!["query", "sources", "--store"],
+        vec!["graph", "stats", "--store"],
+    ] {
+        let mut args = args.clone();
+        args.push(store.to_str().unwrap());
+        let out = jindu(&args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {:?}", out.status);
+        let err = stderr(&out);
+        assert!(
+            err.contains("cannot open the store") && err.contains("Corruption"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 fn f1(score: &serde_json::Value) -> f64 {
     let tp = score["tp"].as_f64().unwrap();
     let fp = score["fp"].as_f64().unwrap();
