@@ -764,7 +764,7 @@ pub(crate) fn select(
 }
 
 /// The value of a count in a solution.
-fn count_of(term: &Term) -> usize {
+pub(crate) fn count_of(term: &Term) -> usize {
     match term {
         Term::Literal(l) => l.value().parse().unwrap_or(0),
         _ => 0,

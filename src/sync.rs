@@ -385,12 +385,14 @@ fn all_recorded(
         "SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s <{}> ?id }} }}",
         file_path.as_str()
     );
+    // An unreadable count reads as 0, which never equals the (non-empty)
+    // inputs: the full comparison then decides.
     let recorded = match crate::graph::select(store, &count)?.next() {
-        Some(solution) => match solution.context("cannot read the store")?.get("n") {
-            Some(Term::Literal(n)) => n.value().parse::<usize>().unwrap_or(usize::MAX),
-            _ => usize::MAX,
-        },
-        None => usize::MAX,
+        Some(solution) => solution
+            .context("cannot read the store")?
+            .get("n")
+            .map_or(0, crate::graph::count_of),
+        None => 0,
     };
     Ok(recorded == inputs.len())
 }
