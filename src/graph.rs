@@ -240,7 +240,7 @@ impl KnowledgeGraph {
         // The summary graph (kept by the build) holds the counts and the
         // first evidence records; a store built before it existed is read
         // the slow way.
-        let kept = if crate::summary::is_current(store)? {
+        let kept = if crate::summary::is_readable(store)? {
             crate::summary::evidence_kept(store)?
         } else {
             note_missing_summary(crate::summary::evidence_kept(store)?.is_some());
@@ -326,16 +326,33 @@ impl KnowledgeGraph {
         }
 
         // Relations: the direct triples between known entities, one scan
-        // per property.
+        // per property; as pairs of node keys when the summary has them.
+        let node_keys = match kept {
+            Some(_) => node_keys(store, &nodes)?,
+            None => None,
+        };
         let mut edges: BTreeMap<(String, Property, String), Edge> = BTreeMap::new();
-        for property in Property::ALL {
-            for (subject, object) in scan(store, jd(property.name()).as_ref(), None)? {
-                let Term::NamedNode(object) = object else {
-                    continue;
-                };
-                let object = object.into_string();
-                if nodes.contains_key(&subject) && nodes.contains_key(&object) {
-                    edges.insert((subject, property, object), Edge::new(property));
+        match &node_keys {
+            Some(keys) => {
+                for (s, property, o) in keyed_relations(store)? {
+                    if let (Some(s), Some(o)) = (keys.get(&s), keys.get(&o)) {
+                        if nodes.contains_key(s) && nodes.contains_key(o) {
+                            edges.insert((s.clone(), property, o.clone()), Edge::new(property));
+                        }
+                    }
+                }
+            }
+            None => {
+                for property in Property::ALL {
+                    for (subject, object) in scan(store, jd(property.name()).as_ref(), None)? {
+                        let Term::NamedNode(object) = object else {
+                            continue;
+                        };
+                        let object = object.into_string();
+                        if nodes.contains_key(&subject) && nodes.contains_key(&object) {
+                            edges.insert((subject, property, object), Edge::new(property));
+                        }
+                    }
                 }
             }
         }
@@ -359,9 +376,20 @@ impl KnowledgeGraph {
                 }
                 // Without evidence, the counts alone (one lookup per
                 // relation, for its node); with it, the packs (one too).
-                let entries: Vec<(crate::summary::RelationKey, _)> = match first {
-                    Some(n) => crate::summary::read_packed(store, n, options.drug_evidence)?,
-                    None => {
+                let entries: Vec<(crate::summary::RelationKey, _)> = match (first, &node_keys) {
+                    (Some(n), _) => crate::summary::read_packed(store, n, options.drug_evidence)?,
+                    (None, Some(keys)) => crate::summary::read_keyed_counts(store)?
+                        .into_iter()
+                        .filter_map(|((s, p, o), c)| {
+                            let key = (
+                                keys.get(&s)?.clone(),
+                                jd(p.name()).into_string(),
+                                keys.get(&o)?.clone(),
+                            );
+                            Some((key, c))
+                        })
+                        .collect(),
+                    (None, None) => {
                         let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
                             .keys()
                             .map(|(s, p, o)| {
@@ -931,6 +959,65 @@ fn read_full_evidence(
     Ok(())
 }
 
+/// The entity IRIs by node key (see [`crate::summary::node_key`]) when the
+/// summary keys every node and no two keys it holds are equal; `None`
+/// otherwise (an older summary, or a collision), and the IRIs are read.
+fn node_keys(
+    store: &Store,
+    nodes: &BTreeMap<String, Node>,
+) -> Result<Option<HashMap<i64, String>>> {
+    let mut by_key = HashMap::with_capacity(nodes.len());
+    let mut keyed_nodes = 0;
+    for (iri, key) in crate::summary::read_node_keys(store)? {
+        if key != crate::summary::node_key(&iri) {
+            return Ok(None);
+        }
+        keyed_nodes += usize::from(nodes.contains_key(&iri));
+        if by_key.insert(key, iri).is_some() {
+            return Ok(None);
+        }
+    }
+    Ok((keyed_nodes == nodes.len()).then_some(by_key))
+}
+
+/// The relations of the default graph as (subject key, property, object
+/// key), for subjects and objects with a node key: one query per property
+/// whose results are integers stored inside the quads, so that nothing is
+/// looked up in the store's string table (two lookups per relation when
+/// read as IRIs, which dominated loading a large store).
+fn keyed_relations(store: &Store) -> Result<Vec<crate::summary::KeyedRelation>> {
+    let summary = crate::summary::SUMMARY_GRAPH;
+    let key = jd("nodeKey");
+    let mut out = Vec::new();
+    for property in Property::ALL {
+        // Sub-selects, so that the keys are hash-joined to the relations
+        // rather than looked up once per relation.
+        let query = format!(
+            "SELECT ?sk ?ok WHERE {{ \
+               {{ SELECT ?s ?o WHERE {{ ?s {p} ?o }} }} \
+               {{ SELECT ?s ?sk WHERE {{ GRAPH <{summary}> {{ ?s {key} ?sk }} }} }} \
+               {{ SELECT ?o ?ok WHERE {{ GRAPH <{summary}> {{ ?o {key} ?ok }} }} }} \
+             }}",
+            p = jd(property.name()),
+        );
+        for row in select(store, &query)? {
+            let row = row.context("cannot read the store")?;
+            if let (Some(s), Some(o)) = (integer_of(&row, "sk"), integer_of(&row, "ok")) {
+                out.push((s, property, o));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// An integer binding of a query row.
+pub(crate) fn integer_of(row: &oxigraph::sparql::QuerySolution, name: &str) -> Option<i64> {
+    match row.get(name) {
+        Some(Term::Literal(l)) => l.value().parse().ok(),
+        _ => None,
+    }
+}
+
 /// The (named subject, object) pairs of a predicate in the default graph,
 /// optionally with a fixed object.
 fn scan(
@@ -1186,6 +1273,33 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(located.evidence.len(), 1);
         assert_eq!(located.evidence_total, Some(2));
+        // Those reads went by node keys (every node has one) …
+        let mut by_iri = BTreeMap::new();
+        for n in read.graph.node_weights() {
+            by_iri.insert(n.iri.clone(), n.clone());
+        }
+        assert!(node_keys(&store, &by_iri).unwrap().is_some());
+        // … and without the keys (an older summary) the IRIs are read, to
+        // the same graph.
+        drop((store, first, light, one));
+        {
+            let rw = Store::open(dir.path().join("store")).unwrap();
+            let keys: Vec<_> = rw
+                .quads_for_pattern(None, Some(jd("nodeKey").as_ref()), None, None)
+                .map(|q| q.unwrap())
+                .collect();
+            assert_eq!(keys.len(), by_iri.len());
+            for quad in &keys {
+                rw.remove(quad).unwrap();
+            }
+            rw.flush().unwrap();
+        }
+        let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
+        assert!(node_keys(&store, &by_iri).unwrap().is_none());
+        let first = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(5)).unwrap();
+        assert_eq!(edges(&first), edges(&read));
+        let light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
+        assert_eq!(supports(&light), supports(&read));
     }
 
     #[test]
