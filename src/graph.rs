@@ -378,17 +378,26 @@ impl KnowledgeGraph {
                 // relation, for its node); with it, the packs (one too).
                 let entries: Vec<(crate::summary::RelationKey, _)> = match (first, &node_keys) {
                     (Some(n), _) => crate::summary::read_packed(store, n, options.drug_evidence)?,
-                    (None, Some(keys)) => crate::summary::read_keyed_counts(store)?
-                        .into_iter()
-                        .filter_map(|((s, p, o), c)| {
-                            let key = (
-                                keys.get(&s)?.clone(),
-                                jd(p.name()).into_string(),
-                                keys.get(&o)?.clone(),
-                            );
-                            Some((key, c))
-                        })
-                        .collect(),
+                    (None, Some(keys)) => match crate::summary::read_subject_counts(store)? {
+                        Some(rows) => rows
+                            .into_iter()
+                            .filter_map(|(s, p, o, c)| {
+                                let key = (s, jd(p.name()).into_string(), keys.get(&o)?.clone());
+                                Some((key, c))
+                            })
+                            .collect(),
+                        None => crate::summary::read_keyed_counts(store)?
+                            .into_iter()
+                            .filter_map(|((s, p, o), c)| {
+                                let key = (
+                                    keys.get(&s)?.clone(),
+                                    jd(p.name()).into_string(),
+                                    keys.get(&o)?.clone(),
+                                );
+                                Some((key, c))
+                            })
+                            .collect(),
+                    },
                     (None, None) => {
                         let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
                             .keys()
@@ -1279,21 +1288,39 @@ pub(crate) mod tests {
             by_iri.insert(n.iri.clone(), n.clone());
         }
         assert!(node_keys(&store, &by_iri).unwrap().is_some());
-        // … and without the keys (an older summary) the IRIs are read, to
-        // the same graph.
+        assert!(
+            crate::summary::read_subject_counts(&store)
+                .unwrap()
+                .is_some()
+        );
+        // … without the per-subject counts, the counts are joined to the
+        // keys in the store …
         drop((store, first, light, one));
-        {
+        let remove = |predicate: &str| {
             let rw = Store::open(dir.path().join("store")).unwrap();
-            let keys: Vec<_> = rw
-                .quads_for_pattern(None, Some(jd("nodeKey").as_ref()), None, None)
+            let quads: Vec<_> = rw
+                .quads_for_pattern(None, Some(jd(predicate).as_ref()), None, None)
                 .map(|q| q.unwrap())
                 .collect();
-            assert_eq!(keys.len(), by_iri.len());
-            for quad in &keys {
+            for quad in &quads {
                 rw.remove(quad).unwrap();
             }
             rw.flush().unwrap();
-        }
+            quads.len()
+        };
+        assert!(remove("relationCounts") > 0);
+        let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
+        assert!(
+            crate::summary::read_subject_counts(&store)
+                .unwrap()
+                .is_none()
+        );
+        let light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
+        assert_eq!(supports(&light), supports(&read));
+        // … and without the keys (an older summary) the IRIs are read, to
+        // the same graph.
+        drop((store, light));
+        assert_eq!(remove("nodeKey"), by_iri.len());
         let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
         assert!(node_keys(&store, &by_iri).unwrap().is_none());
         let first = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(5)).unwrap();

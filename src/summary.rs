@@ -57,12 +57,15 @@ pub const EVIDENCE_KEPT: usize = 5;
 /// whose summary has another (or none) is recounted by the next build that
 /// keeps it, and read the slow way until then. 2: each relation also has
 /// its counts and kept evidence packed in one `jd:evidencePack`. 3: each
-/// entity also has its `jd:nodeKey` ([`node_key`]); a format-2 summary is
-/// brought to 3 by adding them ([`refresh`]), and read as before until then.
-pub const SUMMARY_FORMAT: usize = 3;
+/// entity also has its `jd:nodeKey` ([`node_key`]). 4: each subject of a
+/// relation also has its `jd:relationCounts`. A summary of format 2 or 3
+/// is brought to 4 by adding what it lacks ([`refresh`]), without a
+/// recount, and read as before until then.
+pub const SUMMARY_FORMAT: usize = 4;
 
-/// The oldest layout the readers take: format 2 lacks only the node keys,
-/// whose absence the graph loader notices and reads the IRIs instead.
+/// The oldest layout the readers take: format 2 lacks only the node keys
+/// and per-subject counts, whose absence the graph loader notices (and
+/// reads the IRIs or joins the counts instead).
 const READABLE_FROM: usize = 2;
 
 const PROV_WAS_DERIVED_FROM: &str = "http://www.w3.org/ns/prov#wasDerivedFrom";
@@ -180,17 +183,32 @@ pub fn refresh(store: &Store, keys: AffectedKeys) -> Result<()> {
     if global {
         return refresh_all(store);
     }
+    refresh_some(store, keys)
+}
+
+/// Recounts the entries of `keys`, then the per-subject counts of their
+/// relations' subjects, then the node keys.
+fn refresh_some(store: &Store, keys: AffectedKeys) -> Result<()> {
+    let subjects = subjects_of(&keys.relations);
     refresh_keys(store, keys)?;
+    update_relation_counts(store, Some(&subjects))?;
     // The entities a change touches include some no article mentions
     // (regions the gazetteer adds as parents): the keys are compared whole.
     sync_node_keys(store)
 }
 
-/// Brings a format-2 summary (counts and packs as now, no node keys) to
-/// this format by adding the keys: a recount would read every record.
+fn subjects_of<'a>(relations: impl IntoIterator<Item = &'a RelationKey>) -> BTreeSet<String> {
+    relations.into_iter().map(|(s, _, _)| s.clone()).collect()
+}
+
+/// Brings a format-2 or -3 summary (entries and packs as now) to this
+/// format by adding the node keys and the per-subject counts: a recount
+/// would read every record.
 fn upgrade(store: &Store) -> Result<()> {
-    if format(store)? == Some(2) && evidence_kept(store)? == Some(EVIDENCE_KEPT) {
+    let old = format(store)?.is_some_and(|f| (READABLE_FROM..SUMMARY_FORMAT).contains(&f));
+    if old && evidence_kept(store)? == Some(EVIDENCE_KEPT) {
         sync_node_keys(store)?;
+        update_relation_counts(store, None)?;
         write_markers(store)?;
     }
     Ok(())
@@ -261,6 +279,158 @@ pub fn sync_node_keys(store: &Store) -> Result<()> {
         old.push(quad.context("cannot read the store")?);
     }
     write_difference(store, old, new)
+}
+
+/// One relation in its subject's `jd:relationCounts`: the property's local
+/// name, the object's [`node_key`], the support, the drug support, the
+/// evidence count and the drug evidence count.
+type CountRow = (String, i64, usize, usize, usize, usize);
+
+fn count_row(property: &str, object: &str, summary: &RelationSummary) -> CountRow {
+    (
+        property.strip_prefix(JD).unwrap_or(property).to_string(),
+        node_key(object),
+        summary.support,
+        summary.drug_support,
+        summary.evidence_count,
+        summary.drug_evidence_count,
+    )
+}
+
+/// The `jd:relationCounts` quads of the subjects of `rows` (subject IRI and
+/// row, in any order).
+fn relation_counts_quads(
+    rows: impl IntoIterator<Item = (String, CountRow)>,
+    graph: &NamedNode,
+) -> Vec<Quad> {
+    let mut by_subject: BTreeMap<String, Vec<CountRow>> = BTreeMap::new();
+    for (subject, row) in rows {
+        by_subject.entry(subject).or_default().push(row);
+    }
+    by_subject
+        .into_iter()
+        .map(|(subject, mut rows)| {
+            rows.sort();
+            let json = serde_json::to_string(&rows).expect("counts serialise");
+            Quad::new(
+                NamedNode::new_unchecked(subject),
+                jd("relationCounts"),
+                Literal::new_typed_literal(json, NamedNode::new_unchecked(RDF_JSON)),
+                GraphName::NamedNode(graph.clone()),
+            )
+        })
+        .collect()
+}
+
+/// Subjects whose `jd:relationCounts` are rewritten per query.
+const SUBJECTS_PER_QUERY: usize = 256;
+
+/// Rewrites the `jd:relationCounts` of `subjects` (all when `None`) from
+/// their relations' entries in the summary, which must be up to date.
+fn update_relation_counts(store: &Store, subjects: Option<&BTreeSet<String>>) -> Result<()> {
+    let graph = summary_graph();
+    let counts = jd("relationCounts");
+    let mut old = Vec::new();
+    let mut rows = Vec::new();
+    match subjects {
+        None => {
+            for quad in store.quads_for_pattern(
+                None,
+                Some(counts.as_ref()),
+                None,
+                Some(GraphNameRef::NamedNode(graph.as_ref())),
+            ) {
+                old.push(quad.context("cannot read the store")?);
+            }
+            for ((s, p, o), summary) in read_relations(store)? {
+                let row = count_row(&p, &o, &summary);
+                rows.push((s, row));
+            }
+        }
+        Some(subjects) => {
+            let subjects: Vec<&String> = subjects.iter().collect();
+            for chunk in subjects.chunks(SUBJECTS_PER_QUERY) {
+                let mut values = Vec::with_capacity(chunk.len());
+                for subject in chunk {
+                    values.push(term(subject)?);
+                    let node = NamedNode::new_unchecked(subject.as_str());
+                    for quad in in_summary(store, node.as_ref(), Some(counts.as_ref())) {
+                        old.push(quad?);
+                    }
+                }
+                let query = format!(
+                    "SELECT ?s ?p ?o ?n ?nd ?ne ?nde FROM <{SUMMARY_GRAPH}> WHERE {{ \
+                       VALUES ?s {{ {} }} \
+                       ?x <{}> ?s ; <{}> ?p ; <{}> ?o ; <{JD}support> ?n ; \
+                          <{JD}drugSupport> ?nd ; <{JD}evidenceCount> ?ne ; \
+                          <{JD}drugEvidenceCount> ?nde }}",
+                    values.join(" "),
+                    rdf::SUBJECT.as_str(),
+                    rdf::PREDICATE.as_str(),
+                    rdf::OBJECT.as_str(),
+                );
+                for row in select(store, &query)? {
+                    let row = row.context("cannot read the store")?;
+                    if let (Some(s), Some(p), Some(o)) =
+                        (iri(&row, "s"), iri(&row, "p"), iri(&row, "o"))
+                    {
+                        let summary = counts_of(&row);
+                        rows.push((s, count_row(&p, &o, &summary)));
+                    }
+                }
+            }
+        }
+    }
+    write_difference(store, old, relation_counts_quads(rows, &graph))
+}
+
+/// A relation's counts by (subject IRI, property, object's node key).
+pub type SubjectCount = (String, Property, i64, RelationSummary);
+
+/// The counts of every relation in the summary from the subjects'
+/// `jd:relationCounts`, as (subject IRI, property, object's node key): one
+/// lookup per subject instead of a hash join of every relation with its
+/// keys and counts. `None` when the entries they hold are not as many as
+/// the summary's relations (a summary written before them, or damaged);
+/// [`read_keyed_counts`] then serves.
+pub fn read_subject_counts(store: &Store) -> Result<Option<Vec<SubjectCount>>> {
+    let by_name: HashMap<&str, Property> = Property::ALL.iter().map(|p| (p.name(), *p)).collect();
+    let query =
+        format!("SELECT ?s ?c FROM <{SUMMARY_GRAPH}> WHERE {{ ?s <{JD}relationCounts> ?c }}");
+    let mut out = Vec::new();
+    let mut entries = 0;
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        let (Some(s), Some(Term::Literal(c))) = (iri(&row, "s"), row.get("c")) else {
+            continue;
+        };
+        let rows: Vec<CountRow> = serde_json::from_str(c.value()).with_context(|| {
+            format!(
+                "bad jd:relationCounts in the summary graph: {}",
+                c.value().chars().take(120).collect::<String>()
+            )
+        })?;
+        entries += rows.len();
+        for (p, o, n, nd, ne, nde) in rows {
+            if let Some(&property) = by_name.get(p.as_str()) {
+                let summary = RelationSummary {
+                    support: n,
+                    drug_support: nd,
+                    evidence_count: ne,
+                    drug_evidence_count: nde,
+                    kept: Vec::new(),
+                };
+                out.push((s.clone(), property, o, summary));
+            }
+        }
+    }
+    let relations = count(
+        store,
+        &format!(
+            "SELECT (COUNT(*) AS ?n) FROM <{SUMMARY_GRAPH}> WHERE {{ ?x a <{JD}RelationSummary> }}"
+        ),
+    )?;
+    Ok((entries == relations).then_some(out))
 }
 
 /// Every `jd:nodeKey` of the summary, by entity IRI.
@@ -407,6 +577,7 @@ pub fn refresh_all(store: &Store) -> Result<()> {
             },
         )?;
     }
+    update_relation_counts(store, None)?;
     sync_node_keys(store)
 }
 
@@ -420,6 +591,12 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
     let mut quads = marker_quads();
     quads.extend(relation_quads(&summaries, &graph));
     quads.extend(mention_quads(&mentions, &graph));
+    quads.extend(relation_counts_quads(
+        summaries
+            .iter()
+            .map(|((s, p, o), summary)| (s.clone(), count_row(p, o, summary))),
+        &graph,
+    ));
     for class in EntityClass::ALL {
         let c = jd(class.name());
         for quad in store.quads_for_pattern(
@@ -942,6 +1119,20 @@ impl BuiltSummary {
     ) {
         let graph = summary_graph();
         let g = graph.clone();
+        let counts = relation_counts_quads(
+            self.relations.iter().map(|((s, p, o), agg)| {
+                let row = (
+                    p.strip_prefix(JD).unwrap_or(p).to_string(),
+                    node_key(o),
+                    agg.support,
+                    agg.drug_support,
+                    agg.evidence_count,
+                    agg.drug_evidence_count,
+                );
+                (s.to_string(), row)
+            }),
+            &graph,
+        );
         let left = std::rc::Rc::new(std::cell::RefCell::new(
             self.dirty.into_iter().collect::<Vec<_>>(),
         ));
@@ -987,7 +1178,8 @@ impl BuiltSummary {
                 .into_iter()
                 .chain(relations)
                 .chain(mentions)
-                .chain(keys),
+                .chain(keys)
+                .chain(counts),
             left,
         )
     }
@@ -996,6 +1188,10 @@ impl BuiltSummary {
 /// Recounts from the store the relations a [`SummaryBuilder`] could not
 /// order (its summary loaded already).
 pub fn recount(store: &Store, relations: Vec<RelationKey>) -> Result<()> {
+    if relations.is_empty() {
+        return Ok(());
+    }
+    let subjects = subjects_of(&relations);
     for chunk in relations.chunks(KEYS_PER_BATCH) {
         refresh_keys(
             store,
@@ -1006,7 +1202,7 @@ pub fn recount(store: &Store, relations: Vec<RelationKey>) -> Result<()> {
             },
         )?;
     }
-    Ok(())
+    update_relation_counts(store, Some(&subjects))
 }
 
 /// Whether the store's summary graph is empty but for its markers.
@@ -1916,8 +2112,7 @@ mod tests {
                 .unwrap();
             let keys = gather_keys(&store, &[id.to_string()]).unwrap();
             assert!(!keys.all && !keys.relations.is_empty());
-            refresh_keys(&store, keys).unwrap();
-            sync_node_keys(&store).unwrap();
+            refresh_some(&store, keys).unwrap();
         }
         let fresh = store_of(&[(&a, "a.txt"), (&b, "b.txt"), (&b_copy, "copy.txt")]);
         refresh_all_at_once(&fresh).unwrap();
@@ -1945,8 +2140,7 @@ mod tests {
         ] {
             let keys = gather_keys(&store, &[id.to_string()]).unwrap();
             crate::sync::remove_graphs(&store, &[crate::sync::file_graph(id)]).unwrap();
-            refresh_keys(&store, keys).unwrap();
-            sync_node_keys(&store).unwrap();
+            refresh_some(&store, keys).unwrap();
             let fresh = store_of(&left);
             refresh_all_at_once(&fresh).unwrap();
             assert_eq!(
@@ -2005,14 +2199,20 @@ mod tests {
         assert!(is_current(&store).unwrap());
         assert_eq!(summary_lines(&store), reference);
 
-        // A format-2 summary (no node keys) is still read, and the next
-        // refresh adds the keys without recounting: an entry changed by
-        // hand stays as it is.
+        // A format-2 summary (no node keys, no per-subject counts) is still
+        // read, and the next refresh adds them without recounting: an
+        // entry changed by hand stays as it is (and its subject's counts
+        // follow it).
         let keys: Vec<Quad> = store
-            .quads_for_pattern(None, Some(jd("nodeKey").as_ref()), None, None)
+            .quads_for_pattern(None, None, None, None)
             .map(|q| q.unwrap())
+            .filter(|q| q.predicate == jd("nodeKey") || q.predicate == jd("relationCounts"))
             .collect();
-        assert_eq!(keys.len(), 2, "the agency and the county");
+        assert_eq!(
+            keys.len(),
+            3,
+            "the agency's and the county's keys, the agency's counts"
+        );
         for quad in &keys {
             store.remove(quad).unwrap();
         }
@@ -2043,11 +2243,12 @@ mod tests {
         assert!(is_current(&store).unwrap());
         let upgraded = summary_lines(&store);
         assert_eq!(upgraded.len(), reference.len());
-        assert_eq!(
-            upgraded.iter().filter(|l| !reference.contains(l)).count(),
-            1,
-            "only the hand-made support differs"
-        );
+        let differing: Vec<&String> = upgraded.iter().filter(|l| !reference.contains(l)).collect();
+        assert_eq!(differing.len(), 2, "{differing:?}");
+        assert!(differing.iter().all(|l| l.contains("99")), "{differing:?}");
+        let counts = read_subject_counts(&store).unwrap().expect("complete");
+        assert_eq!(counts.len(), 1);
+        assert_eq!((counts[0].3.support, counts[0].3.evidence_count), (99, 7));
         for (entity, key) in read_node_keys(&store).unwrap() {
             assert_eq!(key, node_key(&entity));
             assert!(key >= 0);
