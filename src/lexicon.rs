@@ -247,18 +247,38 @@ pub enum Meaning {
 #[derive(Debug, Clone)]
 pub struct WordSet {
     matcher: AhoCorasick,
+    /// The same words for [`WordSet::any_in`]: leftmost matching lets the
+    /// automaton skip through a text with a literal prefilter, which the
+    /// overlapping kind of `matcher` cannot have.
+    any: AhoCorasick,
+}
+
+/// An automaton that tells whether a text holds any of `words` (leftmost
+/// matching, so that it searches with a literal prefilter); it finds a
+/// match exactly when an overlapping search of the same words finds one.
+pub fn any_word_matcher<I, P>(
+    words: I,
+) -> std::result::Result<AhoCorasick, aho_corasick::BuildError>
+where
+    I: IntoIterator<Item = P>,
+    P: AsRef<[u8]>,
+{
+    AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(words)
 }
 
 impl WordSet {
     pub fn new(file: &str, words: Vec<String>) -> Result<WordSet> {
         let matcher =
             AhoCorasick::new(&words).with_context(|| format!("{file}: word automaton"))?;
-        Ok(WordSet { matcher })
+        let any = any_word_matcher(&words).with_context(|| format!("{file}: word automaton"))?;
+        Ok(WordSet { matcher, any })
     }
 
     /// True when `text` contains any of the words.
     pub fn any_in(&self, text: &str) -> bool {
-        self.matcher.is_match(text)
+        self.any.is_match(text)
     }
 
     /// Occurrences of the words in `text`, overlapping ones included (each
@@ -301,6 +321,9 @@ pub struct Lexicon {
     /// The cooperation words as a sentence is searched for them (`与建立`
     /// as 建立), pattern i standing for `cooperation_words[i]`.
     pub cooperation_matcher: AhoCorasick,
+    /// The same search words, to tell at the cost of a literal prefilter
+    /// whether a sentence holds any (see [`any_word_matcher`]).
+    pub cooperation_any: AhoCorasick,
     pub supervision_words: WordSet,
     pub enumeration_cues: Vec<String>,
     pub campaign_blockers: Vec<String>,
@@ -786,6 +809,10 @@ impl Lexicon {
             units,
             topic_words,
             cooperation_matcher: AhoCorasick::new(
+                cooperation_words.iter().map(|w| cooperation_search_word(w)),
+            )
+            .map_err(|e| anyhow::anyhow!("cooperation_words.txt: {e}"))?,
+            cooperation_any: any_word_matcher(
                 cooperation_words.iter().map(|w| cooperation_search_word(w)),
             )
             .map_err(|e| anyhow::anyhow!("cooperation_words.txt: {e}"))?,

@@ -1744,8 +1744,8 @@ impl<'a> ArticleResolver<'a> {
                 }
             }
             // Cooperation: agencies in the clause of a cooperation word
-            // (none without an agency in the sentence).
-            if agencies.is_empty() {
+            // (none without an agency in the sentence, nor without a word).
+            if agencies.is_empty() || !self.lex.cooperation_any.is_match(&text[ss..se]) {
                 continue;
             }
             for found in self
