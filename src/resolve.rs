@@ -83,7 +83,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         let in_heading = provinces(heading);
         !in_heading.is_empty() && in_heading.is_disjoint(&provinces(so_far))
     });
-    let original: Vec<char> = source.text.chars().collect();
+    let original = Original::new(&source.text);
     let page = PageContext::new(lex, &cleaned, &page_tokens);
     let mut seen_statistics = HashSet::default();
     for article in &articles {
@@ -121,18 +121,88 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
 
 /// The headline as the source writes it (the cleaned one has lost the
 /// spaces between its phrases): line breaks dropped, spaces folded to one.
-fn original_title(clean: &CleanText, original: &[char], article: &Article) -> Option<String> {
+fn original_title(clean: &CleanText, original: &Original, article: &Article) -> Option<String> {
     let parts: Vec<String> = article
         .title_spans
         .iter()
         .map(|&(s, e)| {
             let (os, oe) = clean.orig_span(s, e);
-            let raw: String = original[os..oe.min(original.len())].iter().collect();
+            let raw = original.span(os, oe);
             raw.split_whitespace().collect::<Vec<_>>().join(" ")
         })
         .filter(|t| !t.is_empty())
         .collect();
     (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// The decoded source text, addressed by char offsets (the offsets of
+/// [`CleanText::orig_span`]) without a copy of its chars.
+struct Original<'a> {
+    text: &'a str,
+    /// The byte offset of each char, and the text's length after them.
+    char_starts: Vec<u32>,
+}
+
+impl<'a> Original<'a> {
+    fn new(text: &'a str) -> Original<'a> {
+        let mut char_starts: Vec<u32> = Vec::with_capacity(text.chars().count() + 1);
+        char_starts.extend(text.char_indices().map(|(i, _)| i as u32));
+        char_starts.push(text.len() as u32);
+        Original { text, char_starts }
+    }
+
+    /// The chars `start..end` (an end past the text stops at its end).
+    fn span(&self, start: usize, end: usize) -> &'a str {
+        let chars = self.char_starts.len() - 1;
+        let (s, e) = (self.char_starts[start], self.char_starts[end.min(chars)]);
+        &self.text[s as usize..e as usize]
+    }
+}
+
+/// False for a byte that cannot begin a whitespace char: every char of
+/// Unicode's White_Space is an ASCII space or control, or begins with one
+/// of the lead bytes C2 (U+0085, U+00A0), E1 (U+1680), E2 (U+2000–U+205F)
+/// or E3 (U+3000).
+const fn may_begin_whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r' | 0xC2 | 0xE1 | 0xE2 | 0xE3)
+}
+
+/// For each lead byte, the length of its char, or 0 when the char may be
+/// whitespace (see [`may_begin_whitespace`]).
+static CHAR_STEP: [u8; 256] = {
+    let mut table = [1u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        table[b] = if may_begin_whitespace(byte) {
+            0
+        } else if byte >= 0xF0 {
+            4
+        } else if byte >= 0xE0 {
+            3
+        } else if byte >= 0xC0 {
+            2
+        } else {
+            1
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Whether a text may hold a whitespace char: read a char at a time by
+/// its lead byte.
+fn may_hold_whitespace(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let step = CHAR_STEP[bytes[i] as usize];
+        if step == 0 {
+            return true;
+        }
+        i += step as usize;
+    }
+    false
 }
 
 /// Counts, in a text: the unified ideographs, those of them the T→S table
@@ -240,8 +310,8 @@ impl PageContext {
     /// The first full or partial date in the article's opening, completed
     /// with the page's latest year.
     fn article_date(&self, text: &str) -> Option<String> {
-        let head: String = text.chars().take(200).collect();
-        let c = FULL_DATE.captures(&head)?;
+        let head_end = text.char_indices().nth(200).map_or(text.len(), |(i, _)| i);
+        let c = FULL_DATE.captures(&text[..head_end])?;
         let year: i32 = c
             .get(1)
             .and_then(|y| y.as_str().parse().ok())
@@ -291,7 +361,7 @@ enum Part {
 struct ArticleResolver<'a> {
     lex: &'a Lexicon,
     clean: &'a CleanText,
-    original: &'a [char],
+    original: &'a Original<'a>,
     article: &'a Article,
     article_index: usize,
     page: &'a PageContext,
@@ -1044,11 +1114,15 @@ impl<'a> ArticleResolver<'a> {
     /// Traditional form is kept), without line breaks and spaces.
     fn surface(&self, start: usize, end: usize) -> String {
         let (s, e) = self.clean.orig_span(start, end);
-        let chars = &self.original[s..e.min(self.original.len())];
-        // Sized for all the chars: collecting through the filter would grow
-        // the string from nothing, two or three times for every name.
-        let mut surface = String::with_capacity(chars.iter().map(|c| c.len_utf8()).sum());
-        surface.extend(chars.iter().filter(|c| !c.is_whitespace()));
+        let raw = self.original.span(s, e);
+        // Most names hold no byte a whitespace char can begin with: copied
+        // whole. Else sized for all the chars (collecting through the filter
+        // would grow the string from nothing, two or three times a name).
+        if !may_hold_whitespace(raw) {
+            return raw.to_owned();
+        }
+        let mut surface = String::with_capacity(raw.len());
+        surface.extend(raw.chars().filter(|c| !c.is_whitespace()));
         surface
     }
 
@@ -2363,6 +2437,21 @@ mod tests {
                 && kn.entities[&k.subject].label == s
                 && kn.entities[&k.object].label == o
         })
+    }
+
+    #[test]
+    fn every_whitespace_char_begins_with_a_listed_byte() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            if c.is_whitespace() {
+                let mut buf = [0u8; 4];
+                let first = c.encode_utf8(&mut buf).as_bytes()[0];
+                assert!(may_begin_whitespace(first), "{c:?}");
+            }
+        }
+        assert!(!may_hold_whitespace("开鲁县公安局A1"));
+        assert!(may_hold_whitespace("卡·曼"));
+        assert!(may_hold_whitespace("开鲁县 公安局"));
+        assert!(may_hold_whitespace("开鲁县\u{3000}公安局"));
     }
 
     #[test]
