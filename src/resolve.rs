@@ -86,6 +86,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     let original = Original::new(&source.text);
     let page = PageContext::new(lex, &cleaned, &page_tokens);
     let mut seen_statistics = HashSet::default();
+    let mut region_ids = HashMap::default();
     for article in &articles {
         let index = kn.articles.len();
         let (char_start, char_end) = cleaned.orig_span(article.start, article.end);
@@ -112,6 +113,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             mentions: Vec::new(),
             home_city: None,
             seen_statistics: &mut seen_statistics,
+            region_ids: &mut region_ids,
             body_starts: Vec::new(),
         };
         resolver.run();
@@ -243,6 +245,8 @@ struct PageContext {
     /// Region index → weight, over the whole page (unambiguous mentions).
     anchors: HashMap<usize, usize>,
     year: Option<i32>,
+    /// The byte offsets of the cleaned text's line breaks, in order.
+    newlines: Vec<usize>,
 }
 
 /// A year as pages write it: 2024年, 2025-06, or 2025 before a word
@@ -304,7 +308,21 @@ impl PageContext {
             })
             .filter_map(|(year, _)| year.parse::<i32>().ok())
             .max();
-        PageContext { anchors, year }
+        let newlines = clean.text.match_indices('\n').map(|(i, _)| i).collect();
+        PageContext {
+            anchors,
+            year,
+            newlines,
+        }
+    }
+
+    /// Where the paragraph holding byte `pos` starts: after the last line
+    /// break before `pos`, or at 0.
+    fn paragraph_start(&self, pos: usize) -> usize {
+        match self.newlines.partition_point(|&n| n < pos) {
+            0 => 0,
+            i => self.newlines[i - 1] + 1,
+        }
     }
 
     /// The first full or partial date in the article's opening, completed
@@ -377,6 +395,9 @@ struct ArticleResolver<'a> {
     /// the page already reported is not reported again. Kept across the
     /// articles so that no article has to rebuild it.
     seen_statistics: &'a mut HashSet<(String, String)>,
+    /// The ids of the regions the source named so far, by lexicon index:
+    /// built once, cloned (a shared key) for every later mention.
+    region_ids: &'a mut HashMap<usize, EntityId>,
     /// Where each sentence of the article starts after its dateline (see
     /// [`dateline_len`]), for the linking passes; the passes take it in turn
     /// and put it back.
@@ -1131,7 +1152,11 @@ impl<'a> ArticleResolver<'a> {
     fn region_entity(&mut self, index: usize, surface: Option<String>) -> EntityId {
         let lex = self.lex;
         let region = &lex.regions[index];
-        let id = region_id(lex, index);
+        let id = self
+            .region_ids
+            .entry(index)
+            .or_insert_with(|| region_id(lex, index))
+            .clone();
         let mentioned = surface.is_some();
         // Known already: its ancestors and partOf links came with it.
         if let Some(existing) = self.kn.entities.get_mut(&id) {
@@ -1684,7 +1709,7 @@ impl<'a> ArticleResolver<'a> {
                 .iter()
                 .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
                 .collect();
-            let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
+            let paragraph = self.page.paragraph_start(ss);
             let subject: Vec<Mention> = if agencies.is_empty() {
                 match &carried {
                     Some((p, group)) if *p == paragraph => group.clone(),
@@ -1738,12 +1763,15 @@ impl<'a> ArticleResolver<'a> {
             let paragraph_campaign = if sentence_has_campaign {
                 None
             } else {
-                self.mentions
+                // Mentions are sorted by start: one ending by `ss` starts by
+                // it, and going back, none before one that starts before the
+                // paragraph starts within it.
+                let upto = self.mentions.partition_point(|m| m.start <= ss);
+                self.mentions[..upto]
                     .iter()
                     .rev()
-                    .find(|m| {
-                        m.id.class == EntityClass::Campaign && m.start >= paragraph && m.end <= ss
-                    })
+                    .take_while(|m| m.start >= paragraph)
+                    .find(|m| m.id.class == EntityClass::Campaign && m.end <= ss)
                     .cloned()
             };
             for case in &cases {
@@ -1913,7 +1941,7 @@ impl<'a> ArticleResolver<'a> {
         let mut current: Option<(EntityId, usize, usize)> = None;
         let body_starts = std::mem::take(&mut self.body_starts);
         for (&(ss, se), &body_start) in article.sentences.iter().zip(&body_starts) {
-            let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
+            let paragraph = self.page.paragraph_start(ss);
             let ss = body_start;
             let in_sentence = mentions_within(&self.mentions, ss, se);
             if let Some(case) = in_sentence
@@ -2189,7 +2217,7 @@ impl<'a> ArticleResolver<'a> {
                 // Whose figure: the agency the sentence names before it, else
                 // the place it names (全市共查获…), else the agency the
                 // paragraph is about (the first it names).
-                let paragraph = text[..ss].rfind('\n').map_or(0, |p| p + 1);
+                let paragraph = self.page.paragraph_start(ss);
                 let before_figure = |m: &&Mention| m.end <= fig.start;
                 let reported_by = starting_within(ss, fig.start)
                     .filter(before_figure)
@@ -2347,7 +2375,7 @@ pub fn region_id(lex: &Lexicon, index: usize) -> EntityId {
     let region = &lex.regions[index];
     EntityId::new(
         EntityClass::Region,
-        region.code.clone().unwrap_or_else(|| region.name.clone()),
+        region.code.as_deref().unwrap_or(&region.name),
     )
 }
 
