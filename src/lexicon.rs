@@ -338,6 +338,10 @@ pub struct Lexicon {
     pub t2s: HashMap<char, char>,
     /// The smallest character `t2s` maps: below it no lookup is needed.
     pub t2s_floor: char,
+    /// The keys of `t2s` in the Basic Multilingual Plane as a bit set (bit
+    /// `c % 64` of word `c / 64`): a page's chars are tested for a
+    /// Traditional form without hashing each.
+    pub t2s_bmp: Vec<u64>,
     /// Traditional-table keys that the lexicons use as they are (乾 of 乾县):
     /// left alone in text that reads as Simplified.
     pub t2s_protected: HashSet<char>,
@@ -828,6 +832,16 @@ impl Lexicon {
             context_blockers,
             gap_stopchars,
             t2s_floor: t2s.keys().min().copied().unwrap_or(char::MAX),
+            t2s_bmp: {
+                let mut bits = vec![0u64; 0x10000 / 64];
+                for &c in t2s.keys() {
+                    let u = c as usize;
+                    if u < 0x10000 {
+                        bits[u / 64] |= 1 << (u % 64);
+                    }
+                }
+                bits
+            },
             t2s,
             t2s_protected,
             forms,
@@ -877,6 +891,17 @@ impl Lexicon {
     /// 检查站), leaving those the lexicons use as they are.
     pub fn to_simplified_mixed(&self, text: &str) -> (String, usize) {
         self.convert(text, true)
+    }
+
+    /// Whether the T→S table changes `c` (`t2s.contains_key`, read from the
+    /// bit set below U+10000).
+    pub fn t2s_changes(&self, c: char) -> bool {
+        let u = c as usize;
+        if u < 0x10000 {
+            self.t2s_bmp[u / 64] >> (u % 64) & 1 == 1
+        } else {
+            self.t2s.contains_key(&c)
+        }
     }
 
     fn convert(&self, text: &str, protect: bool) -> (String, usize) {
@@ -963,6 +988,14 @@ pub fn export_defaults(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_t2s_bit_set_holds_exactly_the_table_keys() {
+        let lex = Lexicon::embedded().unwrap();
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(lex.t2s_changes(c), lex.t2s.contains_key(&c), "{c:?}");
+        }
+    }
 
     #[test]
     fn embedded_lexicon_loads_with_known_regions() {

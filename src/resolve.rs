@@ -59,12 +59,13 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         Cow::Owned(lex.to_simplified_mixed(&source.text).0)
     };
     let cleaned = clean(&text);
+    let original = Original::new(&source.text);
     kn.sources.push(SourceInfo {
         name: source.name.clone(),
         path: source.path.to_string_lossy().into_owned(),
         sha256: source.sha256.clone(),
         encoding: source.encoding.to_string(),
-        char_len: source.text.chars().count(),
+        char_len: original.char_starts.len() - 1,
         byte_len: source.byte_len,
     });
     // The page is read by the dictionary automaton once; every later step
@@ -83,7 +84,6 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         let in_heading = provinces(heading);
         !in_heading.is_empty() && in_heading.is_disjoint(&provinces(so_far))
     });
-    let original = Original::new(&source.text);
     let page = PageContext::new(lex, &cleaned, &page_tokens);
     let mut seen_statistics = HashSet::default();
     let mut region_ids = HashMap::default();
@@ -219,7 +219,7 @@ fn traditional_chars(lex: &Lexicon, text: &str) -> (usize, usize, usize) {
         if c < lex.t2s_floor {
             continue;
         }
-        let changes = lex.t2s.contains_key(&c);
+        let changes = lex.t2s_changes(c);
         convertible += changes as usize;
         if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
             cjk += 1;
