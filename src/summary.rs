@@ -5,7 +5,8 @@
 //! gathered from the store before a removal and after a load); or, during a
 //! fresh build, each extracted file's [`Knowledge`]. Out: the named
 //! graph `<https://w3id.org/jindu/graph/summary>` brought up to date, and
-//! readers for it ([`read_packed`], [`read_relation_counts`], [`read_mentions`]).
+//! readers for it ([`read_packed`], [`read_relation_counts`], [`read_mentions`],
+//! and for the graph loader [`read_node_keys`] and [`read_subject_counts`]).
 //!
 //! What grows with the text (provenance records, mentions) is what made the
 //! graph commands and exports slow: counting or reading it costs a term
@@ -13,9 +14,10 @@
 //! object) its support (distinct supporting articles), its support from
 //! articles about drugs, its number of evidence records (all, and from
 //! articles about drugs) and copies of its first [`EVIDENCE_KEPT`] evidence
-//! records (in the graph's evidence order: file, offsets, article), and per
-//! entity its number of mentioning articles; so readers scan one entry per
-//! relation and a few per edge instead of every record. docs/rdf-model.md
+//! records (in the graph's evidence order: file, offsets, article), per
+//! entity its number of mentioning articles and its [`node_key`], and per
+//! subject its relations' counts in one literal; so readers scan one entry
+//! per relation (or per entity) instead of every record. docs/rdf-model.md
 //! describes the RDF.
 //!
 //! A fresh build (no data in the store yet) does not read the store: it
@@ -268,17 +270,22 @@ pub fn sync_node_keys(store: &Store) -> Result<()> {
             }
         }
     }
-    let node_key = jd("nodeKey");
-    let mut old = Vec::new();
-    for quad in store.quads_for_pattern(
-        None,
-        Some(node_key.as_ref()),
-        None,
-        Some(GraphNameRef::NamedNode(graph.as_ref())),
-    ) {
-        old.push(quad.context("cannot read the store")?);
-    }
+    let old = summary_quads_of(store, jd("nodeKey").as_ref())?;
     write_difference(store, old, new)
+}
+
+/// Every quad of the summary graph with this predicate.
+fn summary_quads_of(store: &Store, predicate: NamedNodeRef<'_>) -> Result<Vec<Quad>> {
+    let graph = summary_graph();
+    store
+        .quads_for_pattern(
+            None,
+            Some(predicate),
+            None,
+            Some(GraphNameRef::NamedNode(graph.as_ref())),
+        )
+        .map(|quad| quad.context("cannot read the store"))
+        .collect()
 }
 
 /// One relation in its subject's `jd:relationCounts`: the property's local
@@ -334,14 +341,7 @@ fn update_relation_counts(store: &Store, subjects: Option<&BTreeSet<String>>) ->
     let mut rows = Vec::new();
     match subjects {
         None => {
-            for quad in store.quads_for_pattern(
-                None,
-                Some(counts.as_ref()),
-                None,
-                Some(GraphNameRef::NamedNode(graph.as_ref())),
-            ) {
-                old.push(quad.context("cannot read the store")?);
-            }
+            old = summary_quads_of(store, counts.as_ref())?;
             for ((s, p, o), summary) in read_relations(store)? {
                 let row = count_row(&p, &o, &summary);
                 rows.push((s, row));
