@@ -376,43 +376,42 @@ impl KnowledgeGraph {
                 }
                 // Without evidence, the counts alone (one lookup per
                 // relation, for its node); with it, the packs (one too).
-                let entries: Vec<(crate::summary::RelationKey, _)> = match (first, &node_keys) {
-                    (Some(n), _) => crate::summary::read_packed(store, n, options.drug_evidence)?,
-                    (None, Some(keys)) => match crate::summary::read_subject_counts(store)? {
-                        Some(rows) => rows
+                // With node keys, the per-subject counts (one lookup per
+                // subject) when they are complete; else the entries by
+                // relation node (one lookup per relation).
+                let subject_counts = match (first, &node_keys) {
+                    (None, Some(_)) => crate::summary::read_subject_counts(store)?,
+                    _ => None,
+                };
+                let entries: Vec<(crate::summary::RelationKey, _)> =
+                    match (first, &node_keys, subject_counts) {
+                        (Some(n), _, _) => {
+                            crate::summary::read_packed(store, n, options.drug_evidence)?
+                        }
+                        (None, Some(keys), Some(rows)) => rows
                             .into_iter()
                             .filter_map(|(s, p, o, c)| {
                                 let key = (s, jd(p.name()).into_string(), keys.get(&o)?.clone());
                                 Some((key, c))
                             })
                             .collect(),
-                        None => crate::summary::read_keyed_counts(store)?
-                            .into_iter()
-                            .filter_map(|((s, p, o), c)| {
-                                let key = (
-                                    keys.get(&s)?.clone(),
-                                    jd(p.name()).into_string(),
-                                    keys.get(&o)?.clone(),
-                                );
-                                Some((key, c))
-                            })
-                            .collect(),
-                    },
-                    (None, None) => {
-                        let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
-                            .keys()
-                            .map(|(s, p, o)| {
-                                let p = jd(p.name()).into_string();
-                                let node = crate::summary::relation_iri(s, &p, o);
-                                (node.into_string(), (s.clone(), p, o.clone()))
-                            })
-                            .collect();
-                        crate::summary::read_relation_counts(store)?
-                            .into_iter()
-                            .filter_map(|(node, c)| key_of_node.get(&node).map(|k| (k.clone(), c)))
-                            .collect()
-                    }
-                };
+                        (None, _, _) => {
+                            let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
+                                .keys()
+                                .map(|(s, p, o)| {
+                                    let p = jd(p.name()).into_string();
+                                    let node = crate::summary::relation_iri(s, &p, o);
+                                    (node.into_string(), (s.clone(), p, o.clone()))
+                                })
+                                .collect();
+                            crate::summary::read_relation_counts(store)?
+                                .into_iter()
+                                .filter_map(|(node, c)| {
+                                    key_of_node.get(&node).map(|k| (k.clone(), c))
+                                })
+                                .collect()
+                        }
+                    };
                 for ((s, p, o), summary) in entries {
                     let Some(&property) = property_by_iri.get(&p) else {
                         continue;
@@ -1293,8 +1292,8 @@ pub(crate) mod tests {
                 .unwrap()
                 .is_some()
         );
-        // … without the per-subject counts, the counts are joined to the
-        // keys in the store …
+        // … without the per-subject counts, the counts are read by
+        // relation node …
         drop((store, first, light, one));
         let remove = |predicate: &str| {
             let rw = Store::open(dir.path().join("store")).unwrap();

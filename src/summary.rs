@@ -67,7 +67,7 @@ pub const SUMMARY_FORMAT: usize = 4;
 
 /// The oldest layout the readers take: format 2 lacks only the node keys
 /// and per-subject counts, whose absence the graph loader notices (and
-/// reads the IRIs or joins the counts instead).
+/// reads the IRIs or the entries' counts by relation node instead).
 const READABLE_FROM: usize = 2;
 
 const PROV_WAS_DERIVED_FROM: &str = "http://www.w3.org/ns/prov#wasDerivedFrom";
@@ -293,15 +293,28 @@ fn summary_quads_of(store: &Store, predicate: NamedNodeRef<'_>) -> Result<Vec<Qu
 /// evidence count and the drug evidence count.
 type CountRow = (String, i64, usize, usize, usize, usize);
 
-fn count_row(property: &str, object: &str, summary: &RelationSummary) -> CountRow {
+/// `counts`: support, drug support, evidence count, drug evidence count.
+fn count_row(property: &str, object: &str, counts: [usize; 4]) -> CountRow {
+    let [support, drug_support, evidence, drug_evidence] = counts;
     (
         property.strip_prefix(JD).unwrap_or(property).to_string(),
         node_key(object),
-        summary.support,
-        summary.drug_support,
-        summary.evidence_count,
-        summary.drug_evidence_count,
+        support,
+        drug_support,
+        evidence,
+        drug_evidence,
     )
+}
+
+impl RelationSummary {
+    fn counts(&self) -> [usize; 4] {
+        [
+            self.support,
+            self.drug_support,
+            self.evidence_count,
+            self.drug_evidence_count,
+        ]
+    }
 }
 
 /// The `jd:relationCounts` quads of the subjects of `rows` (subject IRI and
@@ -343,7 +356,7 @@ fn update_relation_counts(store: &Store, subjects: Option<&BTreeSet<String>>) ->
         None => {
             old = summary_quads_of(store, counts.as_ref())?;
             for ((s, p, o), summary) in read_relations(store)? {
-                let row = count_row(&p, &o, &summary);
+                let row = count_row(&p, &o, summary.counts());
                 rows.push((s, row));
             }
         }
@@ -375,7 +388,7 @@ fn update_relation_counts(store: &Store, subjects: Option<&BTreeSet<String>>) ->
                         (iri(&row, "s"), iri(&row, "p"), iri(&row, "o"))
                     {
                         let summary = counts_of(&row);
-                        rows.push((s, count_row(&p, &o, &summary)));
+                        rows.push((s, count_row(&p, &o, summary.counts())));
                     }
                 }
             }
@@ -392,7 +405,7 @@ pub type SubjectCount = (String, Property, i64, RelationSummary);
 /// lookup per subject instead of a hash join of every relation with its
 /// keys and counts. `None` when the entries they hold are not as many as
 /// the summary's relations (a summary written before them, or damaged);
-/// [`read_keyed_counts`] then serves.
+/// [`read_relation_counts`] then serves.
 pub fn read_subject_counts(store: &Store) -> Result<Option<Vec<SubjectCount>>> {
     let by_name: HashMap<&str, Property> = Property::ALL.iter().map(|p| (p.name(), *p)).collect();
     let query =
@@ -594,7 +607,7 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
     quads.extend(relation_counts_quads(
         summaries
             .iter()
-            .map(|((s, p, o), summary)| (s.clone(), count_row(p, o, summary))),
+            .map(|((s, p, o), summary)| (s.clone(), count_row(p, o, summary.counts()))),
         &graph,
     ));
     for class in EntityClass::ALL {
@@ -1121,15 +1134,13 @@ impl BuiltSummary {
         let g = graph.clone();
         let counts = relation_counts_quads(
             self.relations.iter().map(|((s, p, o), agg)| {
-                let row = (
-                    p.strip_prefix(JD).unwrap_or(p).to_string(),
-                    node_key(o),
+                let counts = [
                     agg.support,
                     agg.drug_support,
                     agg.evidence_count,
                     agg.drug_evidence_count,
-                );
-                (s.to_string(), row)
+                ];
+                (s.to_string(), count_row(p, o, counts))
             }),
             &graph,
         );
@@ -1825,53 +1836,6 @@ pub fn read_relation_counts(store: &Store) -> Result<Vec<(String, RelationSummar
         let row = row.context("cannot read the store")?;
         if let Some(x) = iri(&row, "x") {
             out.push((x, counts_of(&row)));
-        }
-    }
-    Ok(out)
-}
-
-/// The support and drug support of every relation in the summary (the
-/// evidence counts are left 0), by (subject's node key, property, object's
-/// node key): the loader's counterpart of [`read_relation_counts`] when
-/// every entity has a key. Every value is an integer stored inside its quad
-/// (the property comes as its position in [`Property::ALL`]), so that
-/// reading it looks nothing up in the store's string table; each count
-/// read is one more hash join over every relation, so only those the
-/// loader needs are read.
-pub fn read_keyed_counts(store: &Store) -> Result<Vec<(KeyedRelation, RelationSummary)>> {
-    let values: Vec<String> = Property::ALL
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("({} {i})", jd(p.name())))
-        .collect();
-    let key = jd("nodeKey");
-    let query = format!(
-        "SELECT ?sk ?pi ?ok ?n ?nd FROM <{SUMMARY_GRAPH}> WHERE {{ \
-           VALUES (?p ?pi) {{ {} }} \
-           {{ SELECT ?x ?p WHERE {{ ?x <{}> ?p }} }} \
-           {{ SELECT ?x ?s WHERE {{ ?x <{}> ?s }} }} \
-           {{ SELECT ?x ?o WHERE {{ ?x <{}> ?o }} }} \
-           {{ SELECT ?s ?sk WHERE {{ ?s {key} ?sk }} }} \
-           {{ SELECT ?o ?ok WHERE {{ ?o {key} ?ok }} }} \
-           {{ SELECT ?x ?n WHERE {{ ?x <{JD}support> ?n }} }} \
-           {{ SELECT ?x ?nd WHERE {{ ?x <{JD}drugSupport> ?nd }} }} \
-         }}",
-        values.join(" "),
-        rdf::PREDICATE.as_str(),
-        rdf::SUBJECT.as_str(),
-        rdf::OBJECT.as_str(),
-    );
-    let integer_of = crate::graph::integer_of;
-    let mut out = Vec::new();
-    for row in select(store, &query)? {
-        let row = row.context("cannot read the store")?;
-        let property = integer_of(&row, "pi")
-            .and_then(|i| usize::try_from(i).ok())
-            .and_then(|i| Property::ALL.get(i).copied());
-        if let (Some(s), Some(p), Some(o)) =
-            (integer_of(&row, "sk"), property, integer_of(&row, "ok"))
-        {
-            out.push(((s, p, o), counts_of(&row)));
         }
     }
     Ok(out)
