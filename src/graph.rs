@@ -374,27 +374,32 @@ impl KnowledgeGraph {
                         edge.drug_evidence_total = Some(0);
                     }
                 }
-                // Without evidence, the counts alone (one lookup per
-                // relation, for its node); with it, the packs (one too).
-                // With node keys, the per-subject counts (one lookup per
-                // subject) when they are complete; else the entries by
-                // relation node (one lookup per relation).
-                let subject_counts = match (first, &node_keys) {
-                    (None, Some(_)) => crate::summary::read_subject_counts(store)?,
+                // With node keys, the per-subject rows (one lookup per
+                // subject) when they are complete: the counts alone, or
+                // with evidence the counts and kept records. Else the
+                // packs for evidence, or the entries' counts by relation
+                // node (one lookup per relation either way).
+                let subject_rows = match (first, &node_keys) {
+                    (first, Some(keys)) => {
+                        let object_iri = |key: i64| keys.get(&key).cloned();
+                        match first {
+                            None => crate::summary::read_subject_counts(store, object_iri)?,
+                            Some(n) => crate::summary::read_subject_evidence(
+                                store,
+                                n,
+                                options.drug_evidence,
+                                object_iri,
+                            )?,
+                        }
+                    }
                     _ => None,
                 };
                 let entries: Vec<(crate::summary::RelationKey, _)> =
-                    match (first, &node_keys, subject_counts) {
+                    match (first, &node_keys, subject_rows) {
+                        (_, _, Some(rows)) => rows,
                         (Some(n), _, _) => {
                             crate::summary::read_packed(store, n, options.drug_evidence)?
                         }
-                        (None, Some(keys), Some(rows)) => rows
-                            .into_iter()
-                            .filter_map(|(s, p, o, c)| {
-                                let key = (s, jd(p.name()).into_string(), keys.get(&o)?.clone());
-                                Some((key, c))
-                            })
-                            .collect(),
                         (None, _, _) => {
                             let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
                                 .keys()
@@ -1281,6 +1286,7 @@ pub(crate) mod tests {
             .unwrap();
         assert_eq!(located.evidence.len(), 1);
         assert_eq!(located.evidence_total, Some(2));
+        let one_edges = edges(&one);
         // Those reads went by node keys (every node has one) …
         let mut by_iri = BTreeMap::new();
         for n in read.graph.node_weights() {
@@ -1288,12 +1294,15 @@ pub(crate) mod tests {
         }
         assert!(node_keys(&store, &by_iri).unwrap().is_some());
         assert!(
-            crate::summary::read_subject_counts(&store)
+            crate::summary::read_subject_counts(&store, |_| None)
                 .unwrap()
                 .is_some()
         );
-        // … without the per-subject counts, the counts are read by
-        // relation node …
+        assert!(
+            crate::summary::read_subject_evidence(&store, 5, false, |_| None)
+                .unwrap()
+                .is_some()
+        );
         drop((store, first, light, one));
         let remove = |predicate: &str| {
             let rw = Store::open(dir.path().join("store")).unwrap();
@@ -1307,10 +1316,26 @@ pub(crate) mod tests {
             rw.flush().unwrap();
             quads.len()
         };
+        // … without the per-subject evidence, the evidence is read from
+        // the relations' packs …
+        assert!(remove("relationEvidence") > 0);
+        let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
+        assert!(
+            crate::summary::read_subject_evidence(&store, 5, false, |_| None)
+                .unwrap()
+                .is_none()
+        );
+        let first = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(5)).unwrap();
+        assert_eq!(edges(&first), edges(&read));
+        let one = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(1)).unwrap();
+        assert_eq!(edges(&one), one_edges);
+        // … without the per-subject counts, the counts are read by
+        // relation node …
+        drop((store, first, one));
         assert!(remove("relationCounts") > 0);
         let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
         assert!(
-            crate::summary::read_subject_counts(&store)
+            crate::summary::read_subject_counts(&store, |_| None)
                 .unwrap()
                 .is_none()
         );

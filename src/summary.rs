@@ -6,7 +6,8 @@
 //! fresh build, each extracted file's [`Knowledge`]. Out: the named
 //! graph `<https://w3id.org/jindu/graph/summary>` brought up to date, and
 //! readers for it ([`read_packed`], [`read_relation_counts`], [`read_mentions`],
-//! and for the graph loader [`read_node_keys`] and [`read_subject_counts`]).
+//! and for the graph loader [`read_node_keys`], [`read_subject_counts`] and
+//! [`read_subject_evidence`]).
 //!
 //! What grows with the text (provenance records, mentions) is what made the
 //! graph commands and exports slow: counting or reading it costs a term
@@ -31,7 +32,9 @@
 //! recounted, unless they are most of the store (a fresh build, `--rebuild`,
 //! `jindu load`), when one pass over all records is cheaper.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -60,10 +63,11 @@ pub const EVIDENCE_KEPT: usize = 5;
 /// keeps it, and read the slow way until then. 2: each relation also has
 /// its counts and kept evidence packed in one `jd:evidencePack`. 3: each
 /// entity also has its `jd:nodeKey` ([`node_key`]). 4: each subject of a
-/// relation also has its `jd:relationCounts`. A summary of format 2 or 3
-/// is brought to 4 by adding what it lacks ([`refresh`]), without a
-/// recount, and read as before until then.
-pub const SUMMARY_FORMAT: usize = 4;
+/// relation also has its `jd:relationCounts`. 5: and its
+/// `jd:relationEvidence`. A summary of format 2 to 4 is brought to 5 by
+/// adding what it lacks ([`refresh`]), without a recount, and read as
+/// before until then.
+pub const SUMMARY_FORMAT: usize = 5;
 
 /// The oldest layout the readers take: format 2 lacks only the node keys
 /// and per-subject counts, whose absence the graph loader notices (and
@@ -188,12 +192,12 @@ pub fn refresh(store: &Store, keys: AffectedKeys) -> Result<()> {
     refresh_some(store, keys)
 }
 
-/// Recounts the entries of `keys`, then the per-subject counts of their
+/// Recounts the entries of `keys`, then the per-subject rows of their
 /// relations' subjects, then the node keys.
 fn refresh_some(store: &Store, keys: AffectedKeys) -> Result<()> {
     let subjects = subjects_of(&keys.relations);
     refresh_keys(store, keys)?;
-    update_relation_counts(store, Some(&subjects))?;
+    update_subject_rows(store, Some(&subjects))?;
     // The entities a change touches include some no article mentions
     // (regions the gazetteer adds as parents): the keys are compared whole.
     sync_node_keys(store)
@@ -203,14 +207,14 @@ fn subjects_of<'a>(relations: impl IntoIterator<Item = &'a RelationKey>) -> BTre
     relations.into_iter().map(|(s, _, _)| s.clone()).collect()
 }
 
-/// Brings a format-2 or -3 summary (entries and packs as now) to this
-/// format by adding the node keys and the per-subject counts: a recount
-/// would read every record.
+/// Brings a format-2 to -4 summary (entries and packs as now) to this
+/// format by adding the node keys and the per-subject rows from the packs:
+/// a recount would read every record.
 fn upgrade(store: &Store) -> Result<()> {
     let old = format(store)?.is_some_and(|f| (READABLE_FROM..SUMMARY_FORMAT).contains(&f));
     if old && evidence_kept(store)? == Some(EVIDENCE_KEPT) {
         sync_node_keys(store)?;
-        update_relation_counts(store, None)?;
+        update_subject_rows(store, None)?;
         write_markers(store)?;
     }
     Ok(())
@@ -317,124 +321,146 @@ impl RelationSummary {
     }
 }
 
-/// The `jd:relationCounts` quads of the subjects of `rows` (subject IRI and
-/// row, in any order).
-fn relation_counts_quads(
-    rows: impl IntoIterator<Item = (String, CountRow)>,
+/// One relation in its subject's `jd:relationEvidence`: a [`CountRow`]'s
+/// fields and the records its pack keeps, as the pack has them.
+type EvidenceRow = (String, i64, usize, usize, usize, usize, Vec<PackedEvidence>);
+
+/// The rows of one relation for its subject's two literals.
+fn subject_rows(
+    property: &str,
+    object: &str,
+    counts: [usize; 4],
+    evidence: Vec<PackedEvidence>,
+) -> (CountRow, EvidenceRow) {
+    let row = count_row(property, object, counts);
+    let evidence = (row.0.clone(), row.1, row.2, row.3, row.4, row.5, evidence);
+    (row, evidence)
+}
+
+/// One `rdf:JSON` literal of `predicate` per subject of `rows` (subject IRI
+/// and row, in any order), its rows sorted.
+fn subject_rows_quads<R: Ord + serde::Serialize>(
+    rows: impl IntoIterator<Item = (String, R)>,
+    predicate: &str,
     graph: &NamedNode,
 ) -> Vec<Quad> {
-    let mut by_subject: BTreeMap<String, Vec<CountRow>> = BTreeMap::new();
+    let mut by_subject: BTreeMap<String, Vec<R>> = BTreeMap::new();
     for (subject, row) in rows {
         by_subject.entry(subject).or_default().push(row);
     }
     by_subject
         .into_iter()
-        .map(|(subject, mut rows)| {
-            rows.sort();
-            let json = serde_json::to_string(&rows).expect("counts serialise");
-            Quad::new(
-                NamedNode::new_unchecked(subject),
-                jd("relationCounts"),
-                Literal::new_typed_literal(json, NamedNode::new_unchecked(RDF_JSON)),
-                GraphName::NamedNode(graph.clone()),
-            )
-        })
+        .map(|(subject, rows)| subject_rows_quad(&subject, rows, predicate, graph))
         .collect()
 }
 
-/// Subjects whose `jd:relationCounts` are rewritten per query.
+fn subject_rows_quad<R: Ord + serde::Serialize>(
+    subject: &str,
+    mut rows: Vec<R>,
+    predicate: &str,
+    graph: &NamedNode,
+) -> Quad {
+    rows.sort();
+    let json = serde_json::to_string(&rows).expect("summary rows serialise");
+    Quad::new(
+        NamedNode::new_unchecked(subject),
+        jd(predicate),
+        Literal::new_typed_literal(json, NamedNode::new_unchecked(RDF_JSON)),
+        GraphName::NamedNode(graph.clone()),
+    )
+}
+
+/// Subjects whose rows are rewritten per query.
 const SUBJECTS_PER_QUERY: usize = 256;
 
-/// Rewrites the `jd:relationCounts` of `subjects` (all when `None`) from
-/// their relations' entries in the summary, which must be up to date.
-fn update_relation_counts(store: &Store, subjects: Option<&BTreeSet<String>>) -> Result<()> {
+/// The two per-subject literals, in the order [`subject_rows`] gives them.
+const SUBJECT_PREDICATES: [&str; 2] = ["relationCounts", "relationEvidence"];
+
+/// Rewrites the `jd:relationCounts` and `jd:relationEvidence` of `subjects`
+/// (all when `None`) from their relations' packs in the summary, which
+/// must be up to date: one term per relation.
+fn update_subject_rows(store: &Store, subjects: Option<&BTreeSet<String>>) -> Result<()> {
     let graph = summary_graph();
-    let counts = jd("relationCounts");
     let mut old = Vec::new();
-    let mut rows = Vec::new();
-    match subjects {
+    let packs = match subjects {
         None => {
-            old = summary_quads_of(store, counts.as_ref())?;
-            for ((s, p, o), summary) in read_relations(store)? {
-                let row = count_row(&p, &o, summary.counts());
-                rows.push((s, row));
+            for predicate in SUBJECT_PREDICATES {
+                old.extend(summary_quads_of(store, jd(predicate).as_ref())?);
             }
+            read_packs(store, "")?
         }
         Some(subjects) => {
             let subjects: Vec<&String> = subjects.iter().collect();
+            let mut packs = Vec::new();
             for chunk in subjects.chunks(SUBJECTS_PER_QUERY) {
                 let mut values = Vec::with_capacity(chunk.len());
                 for subject in chunk {
                     values.push(term(subject)?);
                     let node = NamedNode::new_unchecked(subject.as_str());
-                    for quad in in_summary(store, node.as_ref(), Some(counts.as_ref())) {
-                        old.push(quad?);
+                    for predicate in SUBJECT_PREDICATES {
+                        for quad in in_summary(store, node.as_ref(), Some(jd(predicate).as_ref())) {
+                            old.push(quad?);
+                        }
                     }
                 }
-                let query = format!(
-                    "SELECT ?s ?p ?o ?n ?nd ?ne ?nde FROM <{SUMMARY_GRAPH}> WHERE {{ \
-                       VALUES ?s {{ {} }} \
-                       ?x <{}> ?s ; <{}> ?p ; <{}> ?o ; <{JD}support> ?n ; \
-                          <{JD}drugSupport> ?nd ; <{JD}evidenceCount> ?ne ; \
-                          <{JD}drugEvidenceCount> ?nde }}",
+                let pattern = format!(
+                    "VALUES ?s {{ {} }} ?x <{}> ?s . ",
                     values.join(" "),
-                    rdf::SUBJECT.as_str(),
-                    rdf::PREDICATE.as_str(),
-                    rdf::OBJECT.as_str(),
+                    rdf::SUBJECT.as_str()
                 );
-                for row in select(store, &query)? {
-                    let row = row.context("cannot read the store")?;
-                    if let (Some(s), Some(p), Some(o)) =
-                        (iri(&row, "s"), iri(&row, "p"), iri(&row, "o"))
-                    {
-                        let summary = counts_of(&row);
-                        rows.push((s, count_row(&p, &o, summary.counts())));
-                    }
-                }
+                packs.extend(read_packs(store, &pattern)?);
             }
+            packs
         }
+    };
+    let mut counts = Vec::with_capacity(packs.len());
+    let mut evidence = Vec::with_capacity(packs.len());
+    for packed in packs {
+        let (c, e) = subject_rows(
+            &packed.predicate,
+            &packed.object,
+            [
+                packed.support,
+                packed.drug_support,
+                packed.evidence_count,
+                packed.drug_evidence_count,
+            ],
+            packed.evidence,
+        );
+        counts.push((packed.subject.clone(), c));
+        evidence.push((packed.subject, e));
     }
-    write_difference(store, old, relation_counts_quads(rows, &graph))
+    let [c, e] = SUBJECT_PREDICATES;
+    let mut new = subject_rows_quads(counts, c, &graph);
+    new.extend(subject_rows_quads(evidence, e, &graph));
+    write_difference(store, old, new)
 }
 
-/// A relation's counts by (subject IRI, property, object's node key).
-pub type SubjectCount = (String, Property, i64, RelationSummary);
-
-/// The counts of every relation in the summary from the subjects'
-/// `jd:relationCounts`, as (subject IRI, property, object's node key): one
-/// lookup per subject instead of a hash join of every relation with its
-/// keys and counts. `None` when the entries they hold are not as many as
-/// the summary's relations (a summary written before them, or damaged);
-/// [`read_relation_counts`] then serves.
-pub fn read_subject_counts(store: &Store) -> Result<Option<Vec<SubjectCount>>> {
-    let by_name: HashMap<&str, Property> = Property::ALL.iter().map(|p| (p.name(), *p)).collect();
-    let query =
-        format!("SELECT ?s ?c FROM <{SUMMARY_GRAPH}> WHERE {{ ?s <{JD}relationCounts> ?c }}");
-    let mut out = Vec::new();
+/// Every subject's rows of `predicate` (one lookup per subject), each
+/// taken by `take` as it is read, or `None` when they do not hold as many
+/// relations as the summary has entries (a summary written before them,
+/// or damaged).
+fn read_subject_rows<R: serde::de::DeserializeOwned>(
+    store: &Store,
+    predicate: &str,
+    mut take: impl FnMut(&str, R),
+) -> Result<Option<()>> {
+    let query = format!("SELECT ?s ?c FROM <{SUMMARY_GRAPH}> WHERE {{ ?s <{JD}{predicate}> ?c }}");
     let mut entries = 0;
     for row in select(store, &query)? {
         let row = row.context("cannot read the store")?;
         let (Some(s), Some(Term::Literal(c))) = (iri(&row, "s"), row.get("c")) else {
             continue;
         };
-        let rows: Vec<CountRow> = serde_json::from_str(c.value()).with_context(|| {
+        let rows: Vec<R> = serde_json::from_str(c.value()).with_context(|| {
             format!(
-                "bad jd:relationCounts in the summary graph: {}",
+                "bad jd:{predicate} in the summary graph: {}",
                 c.value().chars().take(120).collect::<String>()
             )
         })?;
         entries += rows.len();
-        for (p, o, n, nd, ne, nde) in rows {
-            if let Some(&property) = by_name.get(p.as_str()) {
-                let summary = RelationSummary {
-                    support: n,
-                    drug_support: nd,
-                    evidence_count: ne,
-                    drug_evidence_count: nde,
-                    kept: Vec::new(),
-                };
-                out.push((s.clone(), property, o, summary));
-            }
+        for r in rows {
+            take(&s, r);
         }
     }
     let relations = count(
@@ -443,7 +469,61 @@ pub fn read_subject_counts(store: &Store) -> Result<Option<Vec<SubjectCount>>> {
             "SELECT (COUNT(*) AS ?n) FROM <{SUMMARY_GRAPH}> WHERE {{ ?x a <{JD}RelationSummary> }}"
         ),
     )?;
-    Ok((entries == relations).then_some(out))
+    Ok((entries == relations).then_some(()))
+}
+
+/// The counts of every relation in the summary from the subjects'
+/// `jd:relationCounts`: one lookup per subject instead of a hash join of
+/// every relation with its keys and counts. `object_iri` gives the IRI of
+/// an object's node key (a row whose key it does not know is left out).
+/// `None` when the rows are incomplete ([`read_relation_counts`] then
+/// serves).
+pub fn read_subject_counts(
+    store: &Store,
+    object_iri: impl Fn(i64) -> Option<String>,
+) -> Result<Option<Vec<(RelationKey, RelationSummary)>>> {
+    let mut out = Vec::new();
+    let complete = read_subject_rows(store, "relationCounts", |s, row: CountRow| {
+        let (p, o, n, nd, ne, nde) = row;
+        if let Some(o) = object_iri(o) {
+            let summary = RelationSummary {
+                support: n,
+                drug_support: nd,
+                evidence_count: ne,
+                drug_evidence_count: nde,
+                kept: Vec::new(),
+            };
+            out.push(((s.to_string(), format!("{JD}{p}"), o), summary));
+        }
+    })?;
+    Ok(complete.map(|()| out))
+}
+
+/// As [`read_packed`], from the subjects' `jd:relationEvidence`: one lookup
+/// per subject, not per relation (on a store larger than memory the
+/// per-relation packs are a random disk read each). `object_iri` as for
+/// [`read_subject_counts`]. `None` when the rows are incomplete.
+pub fn read_subject_evidence(
+    store: &Store,
+    limit: usize,
+    drug_only: bool,
+    object_iri: impl Fn(i64) -> Option<String>,
+) -> Result<Option<Vec<(RelationKey, RelationSummary)>>> {
+    let mut out = Vec::new();
+    let complete = read_subject_rows(store, "relationEvidence", |s, row: EvidenceRow| {
+        let (p, o, n, nd, ne, nde, evidence) = row;
+        if let Some(o) = object_iri(o) {
+            let summary = RelationSummary {
+                support: n,
+                drug_support: nd,
+                evidence_count: ne,
+                drug_evidence_count: nde,
+                kept: kept_of(evidence, limit, drug_only),
+            };
+            out.push(((s.to_string(), format!("{JD}{p}"), o), summary));
+        }
+    })?;
+    Ok(complete.map(|()| out))
 }
 
 /// Every `jd:nodeKey` of the summary, by entity IRI.
@@ -590,7 +670,7 @@ pub fn refresh_all(store: &Store) -> Result<()> {
             },
         )?;
     }
-    update_relation_counts(store, None)?;
+    update_subject_rows(store, None)?;
     sync_node_keys(store)
 }
 
@@ -604,12 +684,16 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
     let mut quads = marker_quads();
     quads.extend(relation_quads(&summaries, &graph));
     quads.extend(mention_quads(&mentions, &graph));
-    quads.extend(relation_counts_quads(
-        summaries
-            .iter()
-            .map(|((s, p, o), summary)| (s.clone(), count_row(p, o, summary.counts()))),
-        &graph,
-    ));
+    let (counts, evidence): (Vec<_>, Vec<_>) = summaries
+        .iter()
+        .map(|((s, p, o), summary)| {
+            let (c, e) = subject_rows(p, o, summary.counts(), packed_evidence(&summary.kept));
+            ((s.clone(), c), (s.clone(), e))
+        })
+        .unzip();
+    let [c, e] = SUBJECT_PREDICATES;
+    quads.extend(subject_rows_quads(counts, c, &graph));
+    quads.extend(subject_rows_quads(evidence, e, &graph));
     for class in EntityClass::ALL {
         let c = jd(class.name());
         for quad in store.quads_for_pattern(
@@ -857,6 +941,17 @@ struct Aggregate {
     evidence_count: usize,
     drug_evidence_count: usize,
     kept: Vec<(u64, u32)>,
+}
+
+impl Aggregate {
+    fn counts(&self) -> [usize; 4] {
+        [
+            self.support,
+            self.drug_support,
+            self.evidence_count,
+            self.drug_evidence_count,
+        ]
+    }
 }
 
 /// An unnamed temporary file of kept records (JSON, one after another),
@@ -1124,45 +1219,54 @@ impl BuiltSummary {
     /// all held at once), and the relations left to [`recount`]: those the
     /// parts could not order, and any whose kept records could not be read
     /// back (added while the quads are made, so read it after them).
-    pub fn into_quads(
-        self,
-    ) -> (
-        impl Iterator<Item = Quad>,
-        std::rc::Rc<std::cell::RefCell<Vec<RelationKey>>>,
-    ) {
+    pub fn into_quads(self) -> (impl Iterator<Item = Quad>, Rc<RefCell<Vec<RelationKey>>>) {
         let graph = summary_graph();
         let g = graph.clone();
-        let counts = relation_counts_quads(
-            self.relations.iter().map(|((s, p, o), agg)| {
-                let counts = [
-                    agg.support,
-                    agg.drug_support,
-                    agg.evidence_count,
-                    agg.drug_evidence_count,
-                ];
-                (s.to_string(), count_row(p, o, counts))
-            }),
+        let [counts_predicate, evidence_predicate] = SUBJECT_PREDICATES;
+        let counts = subject_rows_quads(
+            self.relations
+                .iter()
+                .map(|((s, p, o), agg)| (s.to_string(), count_row(p, o, agg.counts()))),
+            counts_predicate,
             &graph,
         );
-        let left = std::rc::Rc::new(std::cell::RefCell::new(
-            self.dirty.into_iter().collect::<Vec<_>>(),
-        ));
+        let left = Rc::new(RefCell::new(self.dirty.into_iter().collect::<Vec<_>>()));
         let unreadable = left.clone();
         let mut spill = self.spill;
+        // The subjects' evidence rows are made as the relations go by, in
+        // subject order: one subject's rows are held at a time.
+        let pending: Rc<RefCell<(String, Vec<EvidenceRow>)>> = Rc::default();
+        let last_pending = pending.clone();
+        let (evidence_graph, last_graph) = (graph.clone(), graph.clone());
         let relations = self
             .relations
             .into_iter()
             .flat_map(move |((s, p, o), agg)| {
                 let key = (s.to_string(), p.to_string(), o.to_string());
+                let mut out = Vec::new();
+                let mut pending = pending.borrow_mut();
+                if pending.0 != key.0 {
+                    let (subject, rows) =
+                        std::mem::replace(&mut *pending, (key.0.clone(), Vec::new()));
+                    if !rows.is_empty() {
+                        out.push(subject_rows_quad(
+                            &subject,
+                            rows,
+                            evidence_predicate,
+                            &evidence_graph,
+                        ));
+                    }
+                }
                 let mut kept = Vec::with_capacity(agg.kept.len());
-                for at in agg.kept {
+                for &at in &agg.kept {
                     match spill.as_mut().map(|spill| spill.read(at)) {
                         Some(Ok(record)) => kept.push(record),
                         _ => {
-                            // Its entry is left out here and recounted from
-                            // the store after the load.
+                            // Its entry (and its row in its subject's
+                            // evidence) is left out here and recounted
+                            // from the store after the load.
                             unreadable.borrow_mut().push(key);
-                            return Vec::new();
+                            return out;
                         }
                     }
                 }
@@ -1173,8 +1277,22 @@ impl BuiltSummary {
                     drug_evidence_count: agg.drug_evidence_count,
                     kept,
                 };
-                relation_entry_quads(&key, &summary, &g)
+                let (_, row) = subject_rows(
+                    &key.1,
+                    &key.2,
+                    summary.counts(),
+                    packed_evidence(&summary.kept),
+                );
+                pending.1.push(row);
+                out.extend(relation_entry_quads(&key, &summary, &g));
+                out
             });
+        let last_evidence = std::iter::once_with(move || {
+            let (subject, rows) = std::mem::take(&mut *last_pending.borrow_mut());
+            (!rows.is_empty())
+                .then(|| subject_rows_quad(&subject, rows, evidence_predicate, &last_graph))
+        })
+        .flatten();
         let key_graph = graph.clone();
         let mentions = self
             .mentions
@@ -1188,6 +1306,7 @@ impl BuiltSummary {
             marker_quads()
                 .into_iter()
                 .chain(relations)
+                .chain(last_evidence)
                 .chain(mentions)
                 .chain(keys)
                 .chain(counts),
@@ -1213,7 +1332,7 @@ pub fn recount(store: &Store, relations: Vec<RelationKey>) -> Result<()> {
             },
         )?;
     }
-    update_relation_counts(store, Some(&subjects))
+    update_subject_rows(store, Some(&subjects))
 }
 
 /// Whether the store's summary graph is empty but for its markers.
@@ -1673,23 +1792,25 @@ fn pack((s, p, o): (&str, &str, &str), summary: &RelationSummary) -> Term {
         drug_support: summary.drug_support,
         evidence_count: summary.evidence_count,
         drug_evidence_count: summary.drug_evidence_count,
-        evidence: summary
-            .kept
-            .iter()
-            .map(|k| PackedEvidence {
-                rank: k.rank,
-                drug_rank: k.drug_rank,
-                article: k.article.clone(),
-                file: k.file.clone(),
-                start: k.start,
-                end: k.end,
-                rule: k.rule.clone(),
-                sentence: k.sentence.clone(),
-            })
-            .collect(),
+        evidence: packed_evidence(&summary.kept),
     };
     let json = serde_json::to_string(&packed).expect("a summary serialises");
     Literal::new_typed_literal(json, NamedNode::new_unchecked(RDF_JSON)).into()
+}
+
+fn packed_evidence(kept: &[KeptEvidence]) -> Vec<PackedEvidence> {
+    kept.iter()
+        .map(|k| PackedEvidence {
+            rank: k.rank,
+            drug_rank: k.drug_rank,
+            article: k.article.clone(),
+            file: k.file.clone(),
+            start: k.start,
+            end: k.end,
+            rule: k.rule.clone(),
+            sentence: k.sentence.clone(),
+        })
+        .collect()
 }
 
 const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
@@ -1708,7 +1829,7 @@ struct PackedRelation {
     evidence: Vec<PackedEvidence>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PackedEvidence {
     rank: usize,
@@ -1731,53 +1852,67 @@ pub fn read_packed(
     limit: usize,
     drug_only: bool,
 ) -> Result<Vec<(RelationKey, RelationSummary)>> {
-    // Only the packs are returned (the relation's key is inside): one term,
-    // so one string lookup, per relation.
-    let query =
-        format!("SELECT ?pack FROM <{SUMMARY_GRAPH}> WHERE {{ ?x <{JD}evidencePack> ?pack }}");
+    Ok(read_packs(store, "")?
+        .into_iter()
+        .map(|packed| {
+            (
+                (packed.subject, packed.predicate, packed.object),
+                RelationSummary {
+                    support: packed.support,
+                    drug_support: packed.drug_support,
+                    evidence_count: packed.evidence_count,
+                    drug_evidence_count: packed.drug_evidence_count,
+                    kept: kept_of(packed.evidence, limit, drug_only),
+                },
+            )
+        })
+        .collect())
+}
+
+/// The packs of the relation nodes `?x` that `pattern` (SPARQL, empty for
+/// all) selects. Only the packs are returned (the relation's key is
+/// inside): one term, so one string lookup, per relation.
+fn read_packs(store: &Store, pattern: &str) -> Result<Vec<PackedRelation>> {
+    let query = format!(
+        "SELECT ?pack FROM <{SUMMARY_GRAPH}> WHERE {{ {pattern}?x <{JD}evidencePack> ?pack }}"
+    );
     let mut out = Vec::new();
     for row in select(store, &query)? {
         let row = row.context("cannot read the store")?;
         let Some(Term::Literal(pack)) = row.get("pack") else {
             continue;
         };
-        let packed: PackedRelation = serde_json::from_str(pack.value()).with_context(|| {
+        out.push(serde_json::from_str(pack.value()).with_context(|| {
             format!(
                 "bad jd:evidencePack in the summary graph: {}",
                 pack.value().chars().take(120).collect::<String>()
             )
-        })?;
-        let kept = packed
-            .evidence
-            .into_iter()
-            .filter(|e| {
-                let rank = if drug_only { e.drug_rank } else { Some(e.rank) };
-                rank.is_some_and(|r| r <= limit)
-            })
-            .map(|e| KeptEvidence {
-                record: String::new(),
-                file: e.file,
-                start: e.start,
-                end: e.end,
-                article: e.article,
-                sentence: e.sentence,
-                rule: e.rule,
-                rank: e.rank,
-                drug_rank: e.drug_rank,
-            })
-            .collect();
-        out.push((
-            (packed.subject, packed.predicate, packed.object),
-            RelationSummary {
-                support: packed.support,
-                drug_support: packed.drug_support,
-                evidence_count: packed.evidence_count,
-                drug_evidence_count: packed.drug_evidence_count,
-                kept,
-            },
-        ));
+        })?);
     }
     Ok(out)
+}
+
+/// The packed records up to `limit` by rank (or with `drug_only`, by rank
+/// among the records from articles about drugs).
+fn kept_of(evidence: Vec<PackedEvidence>, limit: usize, drug_only: bool) -> Vec<KeptEvidence> {
+    evidence
+        .into_iter()
+        .filter(|e| {
+            let rank = if drug_only { e.drug_rank } else { Some(e.rank) };
+            rank.is_some_and(|r| r <= limit)
+        })
+        .map(|e| KeptEvidence {
+            record: String::new(),
+            file: e.file,
+            start: e.start,
+            end: e.end,
+            article: e.article,
+            sentence: e.sentence,
+            rule: e.rule,
+            rank: e.rank,
+            drug_rank: e.drug_rank,
+        })
+        .collect()
 }
 
 fn mention_quads(mentions: &BTreeMap<String, usize>, graph: &NamedNode) -> Vec<Quad> {
@@ -2170,12 +2305,16 @@ mod tests {
         let keys: Vec<Quad> = store
             .quads_for_pattern(None, None, None, None)
             .map(|q| q.unwrap())
-            .filter(|q| q.predicate == jd("nodeKey") || q.predicate == jd("relationCounts"))
+            .filter(|q| {
+                q.predicate == jd("nodeKey")
+                    || q.predicate == jd("relationCounts")
+                    || q.predicate == jd("relationEvidence")
+            })
             .collect();
         assert_eq!(
             keys.len(),
-            3,
-            "the agency's and the county's keys, the agency's counts"
+            4,
+            "the agency's and the county's keys, the agency's counts and evidence"
         );
         for quad in &keys {
             store.remove(quad).unwrap();
@@ -2192,27 +2331,52 @@ mod tests {
         store.insert(&format(2)).unwrap();
         assert!(!is_current(&store).unwrap());
         assert!(is_readable(&store).unwrap());
-        let support = |n: usize| {
-            let node = relation_iri(s, p, o);
-            Quad::new(
-                node,
-                jd("support"),
-                integer(n),
-                GraphName::NamedNode(graph.clone()),
-            )
-        };
+        // (by hand: the support in the entry's triple and in its pack)
+        let node = relation_iri(s, p, o);
+        let g = GraphName::NamedNode(graph.clone());
+        let support = |n: usize| Quad::new(node.clone(), jd("support"), integer(n), g.clone());
         store.remove(&support(7)).unwrap();
         store.insert(&support(99)).unwrap();
+        let pack = in_summary(&store, node.as_ref(), Some(jd("evidencePack").as_ref()))
+            .next()
+            .unwrap()
+            .unwrap();
+        let Term::Literal(text) = &pack.object else {
+            panic!("a pack is a literal")
+        };
+        let edited = text.value().replace("\"support\":7", "\"support\":99");
+        assert_ne!(edited, text.value());
+        store.remove(&pack).unwrap();
+        let edited = Literal::new_typed_literal(edited, NamedNode::new_unchecked(RDF_JSON));
+        store
+            .insert(&Quad::new(
+                node.clone(),
+                jd("evidencePack"),
+                edited,
+                g.clone(),
+            ))
+            .unwrap();
         refresh(&store, AffectedKeys::default()).unwrap();
         assert!(is_current(&store).unwrap());
         let upgraded = summary_lines(&store);
         assert_eq!(upgraded.len(), reference.len());
         let differing: Vec<&String> = upgraded.iter().filter(|l| !reference.contains(l)).collect();
-        assert_eq!(differing.len(), 2, "{differing:?}");
+        assert_eq!(differing.len(), 4, "{differing:?}");
         assert!(differing.iter().all(|l| l.contains("99")), "{differing:?}");
-        let counts = read_subject_counts(&store).unwrap().expect("complete");
+        let object_iri = |key: i64| (key == node_key(o)).then(|| o.clone());
+        let counts = read_subject_counts(&store, object_iri)
+            .unwrap()
+            .expect("complete");
         assert_eq!(counts.len(), 1);
-        assert_eq!((counts[0].3.support, counts[0].3.evidence_count), (99, 7));
+        assert_eq!(counts[0].0, packed[0].0);
+        assert_eq!((counts[0].1.support, counts[0].1.evidence_count), (99, 7));
+        let evidence = read_subject_evidence(&store, 2, false, object_iri)
+            .unwrap()
+            .expect("complete");
+        assert_eq!(evidence.len(), 1);
+        assert_eq!(evidence[0].0, packed[0].0);
+        assert_eq!((evidence[0].1.support, evidence[0].1.kept.len()), (99, 2));
+        assert_eq!(evidence[0].1.kept, packed[0].1.kept[..2]);
         for (entity, key) in read_node_keys(&store).unwrap() {
             assert_eq!(key, node_key(&entity));
             assert!(key >= 0);
