@@ -2131,6 +2131,26 @@ mod tests {
         relate(&mut b2, 3);
         let mut c = file("dddddddddddddddd0000", "c.txt", 2);
         relate(&mut c, 2);
+        // Subjects before and after the agency, so that the per-subject
+        // evidence is written as the subject changes and at the end.
+        let agency = c.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+        let case = c.upsert_entity(entity(EntityClass::Case, "甲乙贩毒案"));
+        let county = c.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+        let other = c.upsert_entity(entity(EntityClass::Agency, "甲乙县公安局"));
+        for i in 0..2 {
+            c.add_relation(
+                case.clone(),
+                Property::HandledBy,
+                agency.clone(),
+                Some(evidence(i)),
+            );
+            c.add_relation(
+                other.clone(),
+                Property::LocatedIn,
+                county.clone(),
+                Some(evidence(i)),
+            );
+        }
         let files = [
             (&a, "a.txt"),
             (&b, "x/b.txt"),
@@ -2149,6 +2169,11 @@ mod tests {
         let fresh = store_of(&files);
         refresh_all_at_once(&fresh).unwrap();
         assert_eq!(summary_lines(&store), summary_lines(&fresh));
+        let evidence_rows = summary_lines(&store)
+            .iter()
+            .filter(|l| l.contains("relationEvidence"))
+            .count();
+        assert_eq!(evidence_rows, 3, "one per subject");
 
         // The same bytes as a under a later name: the relation is recounted.
         let mut a_copy = file("aaaaaaaaaaaaaaaa0000", "z.txt", 8);
