@@ -49,7 +49,9 @@ struct Mention {
 /// Extracts one source into a knowledge fragment with one source.
 pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     let mut kn = Knowledge::default();
-    let (cjk, traditional, convertible) = traditional_chars(lex, &source.text);
+    // One pass over the source's chars: their offsets and the counts that
+    // tell Traditional text.
+    let (original, (cjk, traditional, convertible)) = Original::with_counts(lex, &source.text);
     let text: Cow<str> = if convertible == 0 {
         // Nothing to convert (most Simplified pages): skip the copy.
         Cow::Borrowed(&source.text)
@@ -59,7 +61,6 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
         Cow::Owned(lex.to_simplified_mixed(&source.text).0)
     };
     let cleaned = clean(&text);
-    let original = Original::new(&source.text);
     kn.sources.push(SourceInfo {
         name: source.name.clone(),
         path: source.path.to_string_lossy().into_owned(),
@@ -146,11 +147,35 @@ struct Original<'a> {
 }
 
 impl<'a> Original<'a> {
-    fn new(text: &'a str) -> Original<'a> {
-        let mut char_starts: Vec<u32> = Vec::with_capacity(text.chars().count() + 1);
-        char_starts.extend(text.char_indices().map(|(i, _)| i as u32));
+    /// The text addressed by char offsets, with counts read in the same
+    /// pass over its chars: the unified ideographs, those of them the T→S
+    /// table changes, and all the chars it changes (of any block).
+    /// Traditional text has many changed ideographs (3 % and more);
+    /// Simplified text has almost none (a few shared chars map to variants
+    /// of themselves).
+    fn with_counts(lex: &Lexicon, text: &'a str) -> (Original<'a>, (usize, usize, usize)) {
+        // A char per byte at most: sized once, never grown.
+        let mut char_starts: Vec<u32> = Vec::with_capacity(text.len() + 1);
+        let mut cjk = 0usize;
+        let mut traditional = 0usize;
+        let mut convertible = 0usize;
+        for (i, c) in text.char_indices() {
+            char_starts.push(i as u32);
+            if c < lex.t2s_floor {
+                continue;
+            }
+            let changes = lex.t2s_changes(c);
+            convertible += changes as usize;
+            if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+                cjk += 1;
+                traditional += changes as usize;
+            }
+        }
         char_starts.push(text.len() as u32);
-        Original { text, char_starts }
+        (
+            Original { text, char_starts },
+            (cjk, traditional, convertible),
+        )
     }
 
     /// The chars `start..end` (an end past the text stops at its end).
@@ -205,28 +230,6 @@ fn may_hold_whitespace(text: &str) -> bool {
         i += step as usize;
     }
     false
-}
-
-/// Counts, in a text: the unified ideographs, those of them the T→S table
-/// changes, and all the chars it changes (of any block). Traditional text
-/// has many changed ideographs (3 % and more); Simplified text has almost
-/// none (a few shared chars map to variants of themselves).
-fn traditional_chars(lex: &Lexicon, text: &str) -> (usize, usize, usize) {
-    let mut cjk = 0usize;
-    let mut traditional = 0usize;
-    let mut convertible = 0usize;
-    for c in text.chars() {
-        if c < lex.t2s_floor {
-            continue;
-        }
-        let changes = lex.t2s_changes(c);
-        convertible += changes as usize;
-        if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
-            cjk += 1;
-            traditional += changes as usize;
-        }
-    }
-    (cjk, traditional, convertible)
 }
 
 fn about_drugs(lex: &Lexicon, text: &str, article: &Article) -> bool {
