@@ -310,6 +310,9 @@ pub struct Figure {
     pub unit: String,
 }
 
+/// The pattern of a figure. Read by [`FigureSpans`] and [`figure_parts`]
+/// without the regex, which the tests hold them to.
+#[cfg(test)]
 static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(约|近|逾|超过|超|达|将近)?([0-9][0-9,]*(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百千]+)(余|多)?(万|亿)?(余|多)?(人次|公斤|千克|万元|亿元|kg|起|宗|件|名|人|个|伙|处|家|株|棵|克|g|吨|元)",
@@ -411,12 +414,214 @@ fn figure_parts(m: &str) -> Option<FigureParts> {
     })
 }
 
+/// The matches of [`FIGURE`] in a text, as `FIGURE.find_iter(text)` gives
+/// their byte spans, read without the regex: a number can only start at an
+/// ASCII digit, a Chinese numeral or a leading word, so the scan decodes
+/// each char once and tries the pattern only there, in the order the
+/// regex's leftmost-first search prefers its alternatives. After a failed
+/// try at the first char of a run of digits (or of numerals) no later char
+/// of the run can start a match either (the number ends where the run
+/// ends, before the same text), so the scan goes on after the run.
+/// The chars that can start a figure other than ASCII digits: the Chinese
+/// numerals and the first chars of [`FIGURE_LEADS`], as a bit set of code
+/// points (all of them below U+10000).
+static FIGURE_STARTS: [u64; 1024] = {
+    let starts = [
+        '零', '〇', '一', '二', '两', '三', '四', '五', '六', '七', '八', '九', '十', '百', '千',
+        '约', '近', '逾', '超', '达', '将',
+    ];
+    let mut bits = [0u64; 1024];
+    let mut i = 0;
+    while i < starts.len() {
+        let code = starts[i] as usize;
+        bits[code / 64] |= 1 << (code % 64);
+        i += 1;
+    }
+    bits
+};
+
+struct FigureSpans<'t> {
+    text: &'t str,
+    pos: usize,
+}
+
+impl<'t> FigureSpans<'t> {
+    fn new(text: &'t str) -> FigureSpans<'t> {
+        FigureSpans { text, pos: 0 }
+    }
+}
+
+impl Iterator for FigureSpans<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let mut pos = self.pos;
+        while pos < bytes.len() {
+            let b = bytes[pos];
+            if b < 0x80 {
+                if b.is_ascii_digit() {
+                    if let Some(end) = figure_at(text, pos, 0) {
+                        self.pos = end;
+                        return Some((pos, end));
+                    }
+                    pos = digit_run_end(bytes, pos + 1);
+                } else {
+                    pos += 1;
+                }
+                continue;
+            }
+            // Every char that can start a figure is a three-byte one: the
+            // others are passed over by their lead byte, and three-byte
+            // chars by a bit of their code point, without decoding them.
+            if !(0xE0..0xF0).contains(&b) {
+                pos += if b >= 0xF0 { 4 } else { 2 };
+                continue;
+            }
+            let Some(&[b1, b2]) = bytes.get(pos + 1..pos + 3) else {
+                break;
+            };
+            let code = (b as usize & 0x0F) << 12 | (b1 as usize & 0x3F) << 6 | (b2 as usize & 0x3F);
+            if FIGURE_STARTS[code >> 6] >> (code & 63) & 1 == 0 {
+                pos += 3;
+                continue;
+            }
+            let c = text[pos..].chars().next().expect("a char starts here");
+            if is_chinese_numeral(c) {
+                if let Some(end) = figure_at(text, pos, 0) {
+                    self.pos = end;
+                    return Some((pos, end));
+                }
+                pos = numeral_run_end(text, pos);
+                continue;
+            }
+            let rest = &text[pos..];
+            let end = FIGURE_LEADS
+                .iter()
+                .filter(|lead| rest.starts_with(*lead))
+                .find_map(|lead| figure_at(text, pos, lead.len()));
+            if let Some(end) = end {
+                self.pos = end;
+                return Some((pos, end));
+            }
+            pos += 3;
+        }
+        self.pos = bytes.len();
+        None
+    }
+}
+
+/// The end of `[0-9,]*` from `pos`.
+fn digit_run_end(bytes: &[u8], mut pos: usize) -> usize {
+    while pos < bytes.len() && (bytes[pos].is_ascii_digit() || bytes[pos] == b',') {
+        pos += 1;
+    }
+    pos
+}
+
+/// The end of the run of Chinese numerals starting at `pos`.
+fn numeral_run_end(text: &str, pos: usize) -> usize {
+    text[pos..]
+        .char_indices()
+        .find(|&(_, c)| !is_chinese_numeral(c))
+        .map_or(text.len(), |(i, _)| pos + i)
+}
+
+/// The end of the match of [`FIGURE`] that starts at `start` with a
+/// leading word of `lead` bytes (0 for none), trying the number's lengths
+/// longest first and the optional parts present first, as the regex
+/// prefers them.
+fn figure_at(text: &str, start: usize, lead: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let number = start + lead;
+    if bytes.get(number).is_some_and(u8::is_ascii_digit) {
+        // [0-9][0-9,]*(?:\.[0-9]+)?
+        let run_end = digit_run_end(bytes, number + 1);
+        for int_end in (number + 1..=run_end).rev() {
+            if bytes.get(int_end) == Some(&b'.') {
+                let mut frac_end = int_end + 1;
+                while frac_end < bytes.len() && bytes[frac_end].is_ascii_digit() {
+                    frac_end += 1;
+                }
+                for end in (int_end + 2..=frac_end).rev() {
+                    if let Some(e) = figure_tail(text, end) {
+                        return Some(e);
+                    }
+                }
+            }
+            if let Some(e) = figure_tail(text, int_end) {
+                return Some(e);
+            }
+        }
+        return None;
+    }
+    // [零〇一二两三四五六七八九十百千]+
+    let run_end = numeral_run_end(text, number);
+    text[number..run_end]
+        .char_indices()
+        .rev()
+        .find_map(|(i, c)| figure_tail(text, number + i + c.len_utf8()))
+}
+
+/// The end of `(余|多)?(万|亿)?(余|多)?(UNIT)` read at `pos`, the optional
+/// parts present first and the units in their order.
+fn figure_tail(text: &str, pos: usize) -> Option<usize> {
+    let rest = &text[pos..];
+    // The first char of any of them: most numbers are followed by none
+    // (年, 月, 日), which says so before the words are tried.
+    let first = rest.chars().next()?;
+    if !matches!(
+        first,
+        '余' | '多'
+            | '万'
+            | '亿'
+            | '人'
+            | '公'
+            | '千'
+            | 'k'
+            | '起'
+            | '宗'
+            | '件'
+            | '名'
+            | '个'
+            | '伙'
+            | '处'
+            | '家'
+            | '株'
+            | '棵'
+            | '克'
+            | 'g'
+            | '吨'
+            | '元'
+    ) {
+        return None;
+    }
+    let word = |at: usize, words: &[&str]| -> Option<usize> {
+        words
+            .iter()
+            .find(|w| rest[at..].starts_with(*w))
+            .map(|w| at + w.len())
+    };
+    let about = ["余", "多"];
+    for a in [word(0, &about), Some(0)].into_iter().flatten() {
+        for m in [word(a, &["万", "亿"]), Some(a)].into_iter().flatten() {
+            for b in [word(m, &about), Some(m)].into_iter().flatten() {
+                if let Some(end) = word(b, &FIGURE_UNITS) {
+                    return Some(pos + end);
+                }
+            }
+        }
+    }
+    None
+}
+
 /// Figures (number + unit) in a span.
 pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
     let slice = &text[start..end];
     let mut out = Vec::new();
-    for whole in FIGURE.find_iter(slice) {
-        let m = whole.as_str();
+    for (whole_start, whole_end) in FigureSpans::new(slice) {
+        let m = &slice[whole_start..whole_end];
         let Some(parts) = figure_parts(m) else {
             continue;
         };
@@ -437,7 +642,7 @@ pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
             || parts.about_before
             || parts.about_after;
         // Skip numbers glued to a preceding digit or letter (dates, codes).
-        let num_start = whole.start() + parts.lead.map_or(0, |l| l.1);
+        let num_start = whole_start + parts.lead.map_or(0, |l| l.1);
         if slice[..num_start]
             .chars()
             .next_back()
@@ -446,8 +651,8 @@ pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
             continue;
         }
         out.push(Figure {
-            start: start + whole.start(),
-            end: start + whole.end(),
+            start: start + whole_start,
+            end: start + whole_end,
             value,
             approximate,
             unit: m[parts.unit.0..parts.unit.1].to_string(),
@@ -569,6 +774,72 @@ mod tests {
                 };
                 assert_eq!(figure_parts(m), Some(expected), "{m}");
             }
+        }
+    }
+
+    #[test]
+    fn every_figure_tail_word_starts_with_a_listed_char() {
+        // figure_tail rejects any other first char: each word it reads must
+        // start with one it lets through.
+        for w in FIGURE_UNITS.iter().chain(&["余", "多", "万", "亿"]) {
+            let text = format!("{w}人");
+            assert!(figure_tail(&text, 0).is_some(), "{w}");
+        }
+    }
+
+    #[test]
+    fn figure_start_bits_are_the_numerals_and_leading_chars() {
+        for c in ('\u{800}'..='\u{FFFF}').filter(|c| c.len_utf8() == 3) {
+            let code = c as usize;
+            let bit = FIGURE_STARTS[code / 64] >> (code % 64) & 1 == 1;
+            let lead = FIGURE_LEADS.iter().any(|l| l.starts_with(c));
+            assert_eq!(bit, is_chinese_numeral(c) || lead, "{c}");
+        }
+    }
+
+    #[test]
+    fn figure_spans_are_the_regex_matches() {
+        let mut texts: Vec<String> = [
+            "约5人",
+            "超过1,200余万元,超3起,将近三千克",
+            "1,2.5.3人",
+            "12.kg 12.5.kg 3.g",
+            "两千千克 千克 三千 克",
+            "近百余万元、30余亿元、5多、5余多人",
+            "将近将近五人,超超过6名,达达7个",
+            "123456789012345678901234567890",
+            "一二三四五六七八九十百千万亿",
+            "",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        // Random texts over the chars the pattern reads and a few others.
+        let alphabet: Vec<char> = "0123456789,.约近逾超过达将零〇一二两三四五六七八九十百千余多万亿人次公斤克元kg起宗件名个伙处家株棵吨毒品 ,a"
+            .chars()
+            .collect();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 12) as usize;
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
+            }
+            texts.push(text);
+        }
+        for text in &texts {
+            let expected: Vec<(usize, usize)> = FIGURE
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            let found: Vec<(usize, usize)> = FigureSpans::new(text).collect();
+            assert_eq!(found, expected, "{text}");
         }
     }
 
