@@ -366,17 +366,19 @@ fn strong_region(lex: &Lexicon, token: &Token) -> Option<usize> {
 
 /// One element of an agency name.
 #[derive(Debug, Clone)]
-enum Part {
+enum Part<'t> {
+    /// A region as the text writes it (borrowed: a chain is tried at every
+    /// region token, and most tries find no body).
     Region {
         index: usize,
-        surface: String,
+        surface: &'t str,
     },
     Context(usize),
     National(usize),
     /// An agency already named (what 该局 stands for).
     Existing(EntityId),
     Term(usize),
-    Free(String),
+    Free(&'t str),
 }
 
 struct ArticleResolver<'a> {
@@ -635,7 +637,7 @@ impl<'a> ArticleResolver<'a> {
                 t.end,
                 Part::Region {
                     index,
-                    surface: text[t.start..t.end].to_string(),
+                    surface: &text[t.start..t.end],
                 },
             ));
             end = t.end;
@@ -704,7 +706,7 @@ impl<'a> ArticleResolver<'a> {
                     tokens[k].end,
                     Part::Region {
                         index,
-                        surface: text[tokens[k].start..tokens[k].end].to_string(),
+                        surface: &text[tokens[k].start..tokens[k].end],
                     },
                 ));
                 cursor = tokens[k].end;
@@ -753,7 +755,7 @@ impl<'a> ArticleResolver<'a> {
                 if !has_region_head || !self.is_free_name(gap) {
                     break;
                 }
-                pending.push((cursor, t.start, Part::Free(gap.to_string())));
+                pending.push((cursor, t.start, Part::Free(gap)));
             }
             pending.push((t.start, t.end, Part::Term(term)));
             parts.extend(pending);
@@ -835,7 +837,7 @@ impl<'a> ArticleResolver<'a> {
                     tokens[m].end,
                     Part::Region {
                         index,
-                        surface: text[tokens[m].start..tokens[m].end].to_string(),
+                        surface: &text[tokens[m].start..tokens[m].end],
                     },
                 ),
                 (body.start, body.end, Part::Term(term)),
@@ -880,7 +882,7 @@ impl<'a> ArticleResolver<'a> {
     /// region mentions.
     fn emit_chain(
         &mut self,
-        parts: &[(usize, usize, Part)],
+        parts: &[(usize, usize, Part<'_>)],
         homes: &HashMap<Level, usize>,
     ) -> Option<()> {
         let lex = self.lex;
@@ -906,7 +908,7 @@ impl<'a> ArticleResolver<'a> {
             label = if followed_by_free || uncoded || written {
                 // A name that is not a division keeps the region as written.
                 match &parts[leading.len() - 1].2 {
-                    Part::Region { surface, .. } => surface.clone(),
+                    Part::Region { surface, .. } => surface.to_string(),
                     _ => lex.regions[lowest].name.clone(),
                 }
             } else {
