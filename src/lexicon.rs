@@ -851,7 +851,9 @@ impl Lexicon {
 
     /// The chain of ancestors of a region, nearest first.
     pub fn ancestors(&self, mut index: usize) -> Vec<usize> {
-        let mut out = Vec::new();
+        // Sized for the deepest chains (township, county, prefecture,
+        // province, country): one allocation, never grown.
+        let mut out = Vec::with_capacity(8);
         while let Some(parent) = self.regions[index].parent {
             if out.contains(&parent) {
                 break;

@@ -664,6 +664,10 @@ pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
 /// Parses Arabic (with thousands commas) or Chinese numerals.
 pub fn parse_number(s: &str) -> Option<f64> {
     if s.starts_with(|c: char| c.is_ascii_digit()) {
+        // Most numbers have no thousands comma: parsed without a copy.
+        if !s.contains(',') {
+            return s.parse().ok();
+        }
         return s.replace(',', "").parse().ok();
     }
     let digit = |c: char| -> Option<u64> {

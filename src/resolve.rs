@@ -690,9 +690,13 @@ impl<'a> ArticleResolver<'a> {
         let head_is_national = matches!(parts[0].2, Part::National(_) | Part::Existing(_));
         // Body and units.
         let mut saw_body = head_is_national;
+        // What a step adds goes on `parts` at once and is taken back when
+        // the step finds no term (no list built per step): every way out of
+        // the loop is a step that found none.
+        let mut kept;
         loop {
             let mut k = j;
-            let mut pending: Vec<(usize, usize, Part)> = Vec::new();
+            kept = parts.len();
             let mut cursor = end;
             // An optional region of the unit (海拉尔 in 海拉尔分局), only after a body.
             if saw_body
@@ -701,7 +705,7 @@ impl<'a> ArticleResolver<'a> {
                 && let Some(index) = choice[k]
                 && parts.iter().any(|(_, _, p)| matches!(p, Part::Region { index: r, .. } if lex.is_within(index, *r)))
             {
-                pending.push((
+                parts.push((
                     tokens[k].start,
                     tokens[k].end,
                     Part::Region {
@@ -755,14 +759,14 @@ impl<'a> ArticleResolver<'a> {
                 if !has_region_head || !self.is_free_name(gap) {
                     break;
                 }
-                pending.push((cursor, t.start, Part::Free(gap)));
+                parts.push((cursor, t.start, Part::Free(gap)));
             }
-            pending.push((t.start, t.end, Part::Term(term)));
-            parts.extend(pending);
+            parts.push((t.start, t.end, Part::Term(term)));
             end = t.end;
             j = k + 1;
             saw_body = true;
         }
+        parts.truncate(kept);
         if !saw_body || matches!(parts[0].2, Part::Existing(_)) && parts.len() == 1 {
             return None;
         }
