@@ -533,8 +533,8 @@ mod tests {
             article: 0,
             char_start: 0,
             char_end: 0,
-            sentence: String::new(),
-            rule: String::new(),
+            sentence: "".into(),
+            rule: "".into(),
         };
         kn.add_relation(
             EntityId::new(EntityClass::Agency, "开鲁县公安局"),

@@ -184,8 +184,8 @@ impl KnowledgeGraph {
                             start: ev.char_start,
                             end: ev.char_end,
                             article: article_iri(kn, ev.article).into_string(),
-                            sentence: ev.sentence.clone(),
-                            rule: ev.rule.clone(),
+                            sentence: ev.sentence.to_string(),
+                            rule: ev.rule.to_string(),
                             about_drugs: article.about_drugs,
                         }
                     })
@@ -1105,7 +1105,7 @@ pub(crate) mod tests {
             article,
             char_start: 0,
             char_end: 1,
-            sentence: format!("sentence {article}"),
+            sentence: format!("sentence {article}").into(),
             rule: "test".into(),
         }
     }

@@ -4,6 +4,7 @@
 //! [`Knowledge`] value that every sink (petgraph, the RDF store, exports,
 //! the evaluator) reads. It knows nothing of petgraph or RDF.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -148,10 +149,11 @@ pub struct Evidence {
     /// Unicode scalar offsets into the decoded source text.
     pub char_start: usize,
     pub char_end: usize,
-    /// The cleaned sentence the fact was read from.
-    pub sentence: String,
-    /// The rule that produced the fact.
-    pub rule: String,
+    /// The cleaned sentence the fact was read from (shared by the facts
+    /// read from one sentence).
+    pub sentence: Arc<str>,
+    /// The rule that produced the fact (most rules are fixed names).
+    pub rule: Cow<'static, str>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -13,7 +13,9 @@
 //! region → body → units, and relations are read within sentences.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -116,6 +118,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             seen_statistics: &mut seen_statistics,
             region_ids: &mut region_ids,
             body_starts: Vec::new(),
+            sentence_texts: article.sentences.iter().map(|_| OnceCell::new()).collect(),
         };
         resolver.run();
     }
@@ -403,6 +406,8 @@ struct ArticleResolver<'a> {
     /// The ids of the regions the source named so far, by lexicon index:
     /// built once, cloned (a shared key) for every later mention.
     region_ids: &'a mut HashMap<usize, EntityId>,
+    /// The text of each sentence of the article once a fact cites it.
+    sentence_texts: Vec<OnceCell<Arc<str>>>,
     /// Where each sentence of the article starts after its dateline (see
     /// [`dateline_len`]), for the linking passes; the passes take it in turn
     /// and put it back.
@@ -1110,7 +1115,7 @@ impl<'a> ArticleResolver<'a> {
         start: usize,
         end: usize,
         parent: Option<EntityId>,
-        rule: &str,
+        rule: &'static str,
     ) -> EntityId {
         let id = self.add_named(
             EntityClass::Agency,
@@ -1690,15 +1695,25 @@ impl<'a> ArticleResolver<'a> {
             .unwrap_or((self.article.start, self.article.end))
     }
 
-    fn evidence(&self, start: usize, end: usize, rule: &str) -> Evidence {
+    fn evidence(&self, start: usize, end: usize, rule: impl Into<Cow<'static, str>>) -> Evidence {
         let (ss, se) = self.sentence_of(start);
         let (char_start, char_end) = self.clean.orig_span(ss.min(start), se.max(end));
+        // The text of a sentence of the article is copied once, on its
+        // first fact, and shared by the others.
+        let sentences = &self.article.sentences;
+        let at = sentences.partition_point(|&(s, _)| s < ss);
+        let sentence = match self.sentence_texts.get(at) {
+            Some(cell) if sentences[at] == (ss, se) => cell
+                .get_or_init(|| Arc::from(&self.clean.text[ss..se]))
+                .clone(),
+            _ => Arc::from(&self.clean.text[ss..se]),
+        };
         Evidence {
             article: self.article_index,
             char_start,
             char_end,
-            sentence: self.clean.text[ss..se].to_string(),
-            rule: rule.to_string(),
+            sentence,
+            rule: rule.into(),
         }
     }
 
@@ -2243,7 +2258,7 @@ impl<'a> ArticleResolver<'a> {
                     })
                     .map(|m| m.id.clone());
                 let (period_start, period_end, period_text) = self.period(&text[ss..fig.start]);
-                let ev = self.evidence(fig.start, fig.end, &["statistic-", &rule.metric].concat());
+                let ev = self.evidence(fig.start, fig.end, ["statistic-", &rule.metric].concat());
                 self.kn.statistics.push(Statistic {
                     metric: rule.metric.clone(),
                     value,

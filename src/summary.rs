@@ -835,7 +835,11 @@ impl FilePart {
                 let text = kept.then(|| {
                     let article = NamedNode::new_unchecked(article.as_str());
                     let record = assertion_iri(&s, &p, &o, &article, ev.char_start, ev.char_end);
-                    Box::new((record.into_string(), ev.sentence.clone(), ev.rule.clone()))
+                    Box::new((
+                        record.into_string(),
+                        ev.sentence.to_string(),
+                        ev.rule.to_string(),
+                    ))
                 });
                 records.push(PartRecord {
                     start: ev.char_start,
