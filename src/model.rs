@@ -180,13 +180,14 @@ impl Entity {
     /// as [`Knowledge::upsert_entity`] merges an entity of one mention.
     pub fn note_mention(
         &mut self,
-        surface: String,
+        surface: &str,
         article: usize,
         kind: Option<String>,
         code: Option<String>,
     ) {
-        if surface != self.label {
-            self.alt_labels.insert(surface);
+        // Copied only when new (most mentions repeat a known form).
+        if surface != self.label && !self.alt_labels.contains(surface) {
+            self.alt_labels.insert(surface.to_string());
         }
         self.alt_labels.remove(self.label.as_str());
         self.mentioned_in.insert(article);
@@ -413,8 +414,8 @@ mod tests {
             kind: None,
             code: None,
         };
-        entity.note_mention("开鲁县公安局".into(), 2, Some("公安".into()), None);
-        entity.note_mention("開魯縣公安局".into(), 3, Some("other".into()), None);
+        entity.note_mention("开鲁县公安局", 2, Some("公安".into()), None);
+        entity.note_mention("開魯縣公安局", 3, Some("other".into()), None);
         assert_eq!(entity.alt_labels, ["開魯縣公安局".to_string()].into());
         assert_eq!(entity.mentioned_in, [1, 2, 3].into());
         assert_eq!(entity.kind.as_deref(), Some("公安"));

@@ -1084,12 +1084,12 @@ impl<'a> ArticleResolver<'a> {
             // every mention of a known one (most mentions). The kind is
             // taken only by an entity without one: copied only then.
             let kind = kind.filter(|_| existing.kind.is_none()).map(str::to_string);
-            existing.note_mention(surface, self.article_index, kind, code);
+            existing.note_mention(&surface, self.article_index, kind, code);
         } else {
             self.kn.upsert_entity(Entity {
                 id: id.clone(),
                 label: label.to_string(),
-                alt_labels: [surface].into(),
+                alt_labels: [surface.into_owned()].into(),
                 mentioned_in: [self.article_index].into(),
                 admin_code: None,
                 kind: kind.map(str::to_string),
@@ -1147,23 +1147,24 @@ impl<'a> ArticleResolver<'a> {
 
     /// The surface form of a cleaned span, read from the original text (so a
     /// Traditional form is kept), without line breaks and spaces.
-    fn surface(&self, start: usize, end: usize) -> String {
+    fn surface(&self, start: usize, end: usize) -> Cow<'a, str> {
         let (s, e) = self.clean.orig_span(start, end);
         let raw = self.original.span(s, e);
-        // Most names hold no byte a whitespace char can begin with: copied
-        // whole. Else sized for all the chars (collecting through the filter
-        // would grow the string from nothing, two or three times a name).
+        // Most names hold no byte a whitespace char can begin with: borrowed
+        // whole (copied only by an entity that has not seen the form yet).
+        // Else sized for all the chars (collecting through the filter would
+        // grow the string from nothing, two or three times a name).
         if !may_hold_whitespace(raw) {
-            return raw.to_owned();
+            return Cow::Borrowed(raw);
         }
         let mut surface = String::with_capacity(raw.len());
         surface.extend(raw.chars().filter(|c| !c.is_whitespace()));
-        surface
+        Cow::Owned(surface)
     }
 
     /// Makes sure a region entity and its ancestors exist (with partOf links);
     /// records a mention in this article when its `surface` is given.
-    fn region_entity(&mut self, index: usize, surface: Option<String>) -> EntityId {
+    fn region_entity(&mut self, index: usize, surface: Option<Cow<'_, str>>) -> EntityId {
         let lex = self.lex;
         let region = &lex.regions[index];
         let id = self
@@ -1175,9 +1176,10 @@ impl<'a> ArticleResolver<'a> {
         // Known already: its ancestors and partOf links came with it.
         if let Some(existing) = self.kn.entities.get_mut(&id) {
             if let Some(s) = surface
-                && s != existing.label
+                && *s != existing.label
+                && !existing.alt_labels.contains(&*s)
             {
-                existing.alt_labels.insert(s);
+                existing.alt_labels.insert(s.into_owned());
             }
             if mentioned {
                 existing.mentioned_in.insert(self.article_index);
@@ -1186,7 +1188,7 @@ impl<'a> ArticleResolver<'a> {
         }
         let mut alt = BTreeSet::new();
         if let Some(s) = surface {
-            alt.insert(s);
+            alt.insert(s.into_owned());
         }
         let mut mentioned_in = BTreeSet::new();
         if mentioned {
@@ -1590,8 +1592,10 @@ impl<'a> ArticleResolver<'a> {
     fn demonstrative(&mut self, token: &Token) {
         if let Some((id, end)) = self.demonstrative_target(token) {
             let surface = self.surface(token.start, end);
-            if let Some(e) = self.kn.entities.get_mut(&id) {
-                e.alt_labels.insert(surface);
+            if let Some(e) = self.kn.entities.get_mut(&id)
+                && !e.alt_labels.contains(&*surface)
+            {
+                e.alt_labels.insert(surface.into_owned());
             }
             self.mentions.push(Mention {
                 start: token.start,
