@@ -187,28 +187,65 @@ pub fn split_articles_with(
 /// Splits a paragraph into sentences at 。！？；, keeping closing quotes with
 /// the sentence they end.
 fn split_sentences(text: &str, start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
-    let para = &text[start..end];
+    let para = &text.as_bytes()[start..end];
     let mut sentence_start = 0;
-    let mut chars = para.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
-        if matches!(c, '。' | '!' | '?' | ';' | '！' | '？' | '；') {
-            let mut stop = i + c.len_utf8();
-            while let Some(&(j, q)) = chars.peek() {
-                if matches!(q, '”' | '’' | '"' | '」' | '』' | ')') {
-                    stop = j + q.len_utf8();
-                    chars.next();
-                } else {
-                    break;
-                }
-            }
-            if stop > sentence_start {
-                out.push((start + sentence_start, start + stop));
-            }
-            sentence_start = stop;
+    let mut i = 0;
+    // Read by bytes, a char at a time: each mark is told by its bytes
+    // without decoding the chars.
+    while i < para.len() {
+        let len = sentence_end_len(&para[i..]);
+        if len == 0 {
+            // On to the next char, by the length its lead byte gives.
+            i += match para[i] {
+                0..0xC0 => 1,
+                0xC0..0xE0 => 2,
+                0xE0..0xF0 => 3,
+                _ => 4,
+            };
+            continue;
         }
+        let mut stop = i + len;
+        loop {
+            let q = closing_quote_len(&para[stop..]);
+            if q == 0 {
+                break;
+            }
+            stop += q;
+        }
+        if stop > sentence_start {
+            out.push((start + sentence_start, start + stop));
+        }
+        sentence_start = stop;
+        i = stop;
     }
     if sentence_start < para.len() {
         out.push((start + sentence_start, end));
+    }
+}
+
+/// The length of the sentence end (。 ! ? ; ！ ？ ；) that `bytes` starts
+/// with, or 0.
+fn sentence_end_len(bytes: &[u8]) -> usize {
+    match bytes {
+        [b'!' | b'?' | b';', ..] => 1,
+        // 。
+        [0xE3, 0x80, 0x82, ..] => 3,
+        // ！ ？ ；
+        [0xEF, 0xBC, 0x81 | 0x9F | 0x9B, ..] => 3,
+        _ => 0,
+    }
+}
+
+/// The length of the closing quote (” ’ " 」 』 )) that `bytes` starts
+/// with, or 0.
+fn closing_quote_len(bytes: &[u8]) -> usize {
+    match bytes {
+        [b'"' | b')', ..] => 1,
+        // ” ’
+        [0xE2, 0x80, 0x9D | 0x99, ..] => 3,
+        // 」 』
+        [0xE3, 0x80, 0x8D | 0x8F, ..] => 3,
+        _ => 0,
     }
 }
 
@@ -232,6 +269,63 @@ mod tests {
             .map(|&(s, e)| &cleaned.text[s..e])
             .collect();
         assert_eq!(first[1], "本报讯4月16日,省公安厅召开禁毒工作会议。");
+    }
+
+    /// The char-by-char splitting the byte reading replaced.
+    fn split_sentences_by_chars(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut sentence_start = 0;
+        let mut chars = text.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if matches!(c, '。' | '!' | '?' | ';' | '！' | '？' | '；') {
+                let mut stop = i + c.len_utf8();
+                while let Some(&(j, q)) = chars.peek() {
+                    if matches!(q, '”' | '’' | '"' | '」' | '』' | ')') {
+                        stop = j + q.len_utf8();
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if stop > sentence_start {
+                    out.push((sentence_start, stop));
+                }
+                sentence_start = stop;
+            }
+        }
+        if sentence_start < text.len() {
+            out.push((sentence_start, text.len()));
+        }
+        out
+    }
+
+    #[test]
+    fn sentences_read_by_bytes_are_those_read_by_chars() {
+        let marks: Vec<char> = "。!?;！？；”’\"」』)“「(,，毒a。".chars().collect();
+        let mut state = 0x1234_5678_9ABC_DEF1u64;
+        let mut texts = vec![
+            String::new(),
+            "他说:“好。”又说!”)。结束".to_string(),
+            "。。!?”」』)".to_string(),
+        ];
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            for _ in 0..(state % 16) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                text.push(marks[(state % marks.len() as u64) as usize]);
+            }
+            texts.push(text);
+        }
+        for text in &texts {
+            let mut found = Vec::new();
+            split_sentences(text, 0, text.len(), &mut found);
+            assert_eq!(found, split_sentences_by_chars(text), "{text}");
+        }
     }
 
     #[test]
