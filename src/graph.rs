@@ -367,62 +367,25 @@ impl KnowledgeGraph {
                     EvidenceDetail::First(n) => Some(n),
                     _ => None,
                 };
-                for edge in edges.values_mut() {
-                    edge.drug_support = (first.is_some() || options.drug_support).then_some(0);
-                    if first.is_some() {
-                        edge.evidence_total = Some(0);
-                        edge.drug_evidence_total = Some(0);
-                    }
-                }
-                // With node keys, the per-subject rows (one lookup per
-                // subject) when they are complete: the counts alone, or
-                // with evidence the counts and kept records. Else the
-                // packs for evidence, or the entries' counts by relation
-                // node (one lookup per relation either way).
-                let subject_rows = match (first, &node_keys) {
-                    (first, Some(keys)) => {
-                        let object_iri = |key: i64| keys.get(&key).cloned();
-                        match first {
-                            None => crate::summary::read_subject_counts(store, object_iri)?,
-                            Some(n) => crate::summary::read_subject_evidence(
-                                store,
-                                n,
-                                options.drug_evidence,
-                                object_iri,
-                            )?,
+                let reset = |edges: &mut BTreeMap<(String, Property, String), Edge>| {
+                    for edge in edges.values_mut() {
+                        edge.support = 0;
+                        edge.evidence.clear();
+                        edge.drug_support = (first.is_some() || options.drug_support).then_some(0);
+                        if first.is_some() {
+                            edge.evidence_total = Some(0);
+                            edge.drug_evidence_total = Some(0);
                         }
                     }
-                    _ => None,
                 };
-                let entries: Vec<(crate::summary::RelationKey, _)> =
-                    match (first, &node_keys, subject_rows) {
-                        (_, _, Some(rows)) => rows,
-                        (Some(n), _, _) => {
-                            crate::summary::read_packed(store, n, options.drug_evidence)?
-                        }
-                        (None, _, _) => {
-                            let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
-                                .keys()
-                                .map(|(s, p, o)| {
-                                    let p = jd(p.name()).into_string();
-                                    let node = crate::summary::relation_iri(s, &p, o);
-                                    (node.into_string(), (s.clone(), p, o.clone()))
-                                })
-                                .collect();
-                            crate::summary::read_relation_counts(store)?
-                                .into_iter()
-                                .filter_map(|(node, c)| {
-                                    key_of_node.get(&node).map(|k| (k.clone(), c))
-                                })
-                                .collect()
-                        }
-                    };
-                for ((s, p, o), summary) in entries {
-                    let Some(&property) = property_by_iri.get(&p) else {
-                        continue;
-                    };
-                    let Some(edge) = edges.get_mut(&(s, property, o)) else {
-                        continue;
+                reset(&mut edges);
+                // Each entry goes to its edge as it is read: collecting
+                // them first held every relation's key and records twice.
+                let apply = |edges: &mut BTreeMap<(String, Property, String), Edge>,
+                             key: (String, Property, String),
+                             summary: crate::summary::RelationSummary| {
+                    let Some(edge) = edges.get_mut(&key) else {
+                        return;
                     };
                     edge.support = summary.support;
                     if edge.drug_support.is_some() {
@@ -442,6 +405,60 @@ impl KnowledgeGraph {
                             rule: kept.rule,
                             about_drugs: kept.drug_rank.is_some(),
                         });
+                    }
+                };
+                // With node keys, the per-subject rows (one lookup per
+                // subject) when they cover every entry: the counts alone,
+                // or with evidence the counts and kept records. Else the
+                // packs for evidence, or the entries' counts by relation
+                // node (one lookup per relation either way).
+                let by_rows = match &node_keys {
+                    Some(keys) => {
+                        let take = |(s, property, o, summary): crate::summary::SubjectRow<'_>| {
+                            if let Some(o) = keys.get(&o) {
+                                apply(&mut edges, (s.to_string(), property, o.clone()), summary);
+                            }
+                        };
+                        let complete = match first {
+                            None => crate::summary::read_subject_counts(store, take)?,
+                            Some(n) => crate::summary::read_subject_evidence(
+                                store,
+                                n,
+                                options.drug_evidence,
+                                take,
+                            )?,
+                        };
+                        if !complete {
+                            reset(&mut edges);
+                        }
+                        complete
+                    }
+                    None => false,
+                };
+                if !by_rows {
+                    let entries: Vec<(crate::summary::RelationKey, _)> = match first {
+                        Some(n) => crate::summary::read_packed(store, n, options.drug_evidence)?,
+                        None => {
+                            let key_of_node: HashMap<String, crate::summary::RelationKey> = edges
+                                .keys()
+                                .map(|(s, p, o)| {
+                                    let p = jd(p.name()).into_string();
+                                    let node = crate::summary::relation_iri(s, &p, o);
+                                    (node.into_string(), (s.clone(), p, o.clone()))
+                                })
+                                .collect();
+                            crate::summary::read_relation_counts(store)?
+                                .into_iter()
+                                .filter_map(|(node, c)| {
+                                    key_of_node.get(&node).map(|k| (k.clone(), c))
+                                })
+                                .collect()
+                        }
+                    };
+                    for ((s, p, o), summary) in entries {
+                        if let Some(&property) = property_by_iri.get(&p) {
+                            apply(&mut edges, (s, property, o), summary);
+                        }
                     }
                 }
                 if first.is_some() {
@@ -1293,16 +1310,8 @@ pub(crate) mod tests {
             by_iri.insert(n.iri.clone(), n.clone());
         }
         assert!(node_keys(&store, &by_iri).unwrap().is_some());
-        assert!(
-            crate::summary::read_subject_counts(&store, |_| None)
-                .unwrap()
-                .is_some()
-        );
-        assert!(
-            crate::summary::read_subject_evidence(&store, 5, false, |_| None)
-                .unwrap()
-                .is_some()
-        );
+        assert!(crate::summary::read_subject_counts(&store, |_| ()).unwrap());
+        assert!(crate::summary::read_subject_evidence(&store, 5, false, |_| ()).unwrap());
         drop((store, first, light, one));
         let remove = |predicate: &str| {
             let rw = Store::open(dir.path().join("store")).unwrap();
@@ -1320,11 +1329,7 @@ pub(crate) mod tests {
         // the relations' packs …
         assert!(remove("relationEvidence") > 0);
         let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
-        assert!(
-            crate::summary::read_subject_evidence(&store, 5, false, |_| None)
-                .unwrap()
-                .is_none()
-        );
+        assert!(!crate::summary::read_subject_evidence(&store, 5, false, |_| ()).unwrap());
         let first = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(5)).unwrap();
         assert_eq!(edges(&first), edges(&read));
         let one = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(1)).unwrap();
@@ -1334,11 +1339,7 @@ pub(crate) mod tests {
         drop((store, first, one));
         assert!(remove("relationCounts") > 0);
         let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
-        assert!(
-            crate::summary::read_subject_counts(&store, |_| None)
-                .unwrap()
-                .is_none()
-        );
+        assert!(!crate::summary::read_subject_counts(&store, |_| ()).unwrap());
         let light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
         assert_eq!(supports(&light), supports(&read));
         // … and without the keys (an older summary) the IRIs are read, to

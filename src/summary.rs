@@ -472,20 +472,21 @@ fn read_subject_rows<R: serde::de::DeserializeOwned>(
     Ok((entries == relations).then_some(()))
 }
 
+/// One relation as the per-subject readers give it: subject IRI, property,
+/// the object's [`node_key`] and the summary.
+pub type SubjectRow<'a> = (&'a str, Property, i64, RelationSummary);
+
 /// The counts of every relation in the summary from the subjects'
-/// `jd:relationCounts`: one lookup per subject instead of a hash join of
-/// every relation with its keys and counts. `object_iri` gives the IRI of
-/// an object's node key (a row whose key it does not know is left out).
-/// `None` when the rows are incomplete ([`read_relation_counts`] then
-/// serves).
-pub fn read_subject_counts(
-    store: &Store,
-    object_iri: impl Fn(i64) -> Option<String>,
-) -> Result<Option<Vec<(RelationKey, RelationSummary)>>> {
-    let mut out = Vec::new();
+/// `jd:relationCounts`, each handed to `take` as it is read (nothing is
+/// collected): one lookup per subject instead of a hash join of every
+/// relation with its keys and counts. False when the rows do not cover
+/// every entry ([`read_relation_counts`] then serves; `take` has seen
+/// some).
+pub fn read_subject_counts(store: &Store, mut take: impl FnMut(SubjectRow<'_>)) -> Result<bool> {
+    let by_name = property_by_name();
     let complete = read_subject_rows(store, "relationCounts", |s, row: CountRow| {
         let (p, o, n, nd, ne, nde) = row;
-        if let Some(o) = object_iri(o) {
+        if let Some(&property) = by_name.get(p.as_str()) {
             let summary = RelationSummary {
                 support: n,
                 drug_support: nd,
@@ -493,26 +494,26 @@ pub fn read_subject_counts(
                 drug_evidence_count: nde,
                 kept: Vec::new(),
             };
-            out.push(((s.to_string(), format!("{JD}{p}"), o), summary));
+            take((s, property, o, summary));
         }
     })?;
-    Ok(complete.map(|()| out))
+    Ok(complete.is_some())
 }
 
-/// As [`read_packed`], from the subjects' `jd:relationEvidence`: one lookup
-/// per subject, not per relation (on a store larger than memory the
-/// per-relation packs are a random disk read each). `object_iri` as for
-/// [`read_subject_counts`]. `None` when the rows are incomplete.
+/// As [`read_packed`], from the subjects' `jd:relationEvidence`, handed to
+/// `take` as [`read_subject_counts`] does: one lookup per subject, not per
+/// relation (on a store larger than memory the per-relation packs are a
+/// random disk read each). False when the rows are incomplete.
 pub fn read_subject_evidence(
     store: &Store,
     limit: usize,
     drug_only: bool,
-    object_iri: impl Fn(i64) -> Option<String>,
-) -> Result<Option<Vec<(RelationKey, RelationSummary)>>> {
-    let mut out = Vec::new();
+    mut take: impl FnMut(SubjectRow<'_>),
+) -> Result<bool> {
+    let by_name = property_by_name();
     let complete = read_subject_rows(store, "relationEvidence", |s, row: EvidenceRow| {
         let (p, o, n, nd, ne, nde, evidence) = row;
-        if let Some(o) = object_iri(o) {
+        if let Some(&property) = by_name.get(p.as_str()) {
             let summary = RelationSummary {
                 support: n,
                 drug_support: nd,
@@ -520,10 +521,14 @@ pub fn read_subject_evidence(
                 drug_evidence_count: nde,
                 kept: kept_of(evidence, limit, drug_only),
             };
-            out.push(((s.to_string(), format!("{JD}{p}"), o), summary));
+            take((s, property, o, summary));
         }
     })?;
-    Ok(complete.map(|()| out))
+    Ok(complete.is_some())
+}
+
+fn property_by_name() -> HashMap<&'static str, Property> {
+    Property::ALL.iter().map(|p| (p.name(), *p)).collect()
 }
 
 /// Every `jd:nodeKey` of the summary, by entity IRI.
@@ -2392,20 +2397,22 @@ mod tests {
         let differing: Vec<&String> = upgraded.iter().filter(|l| !reference.contains(l)).collect();
         assert_eq!(differing.len(), 4, "{differing:?}");
         assert!(differing.iter().all(|l| l.contains("99")), "{differing:?}");
-        let object_iri = |key: i64| (key == node_key(o)).then(|| o.clone());
-        let counts = read_subject_counts(&store, object_iri)
-            .unwrap()
-            .expect("complete");
+        let mut counts = Vec::new();
+        assert!(
+            read_subject_counts(&store, |(s, p, o, c)| counts.push((s.to_string(), p, o, c)))
+                .unwrap()
+        );
         assert_eq!(counts.len(), 1);
-        assert_eq!(counts[0].0, packed[0].0);
-        assert_eq!((counts[0].1.support, counts[0].1.evidence_count), (99, 7));
-        let evidence = read_subject_evidence(&store, 2, false, object_iri)
-            .unwrap()
-            .expect("complete");
+        assert_eq!(
+            (counts[0].0.as_str(), counts[0].2),
+            (packed[0].0.0.as_str(), node_key(o))
+        );
+        assert_eq!((counts[0].3.support, counts[0].3.evidence_count), (99, 7));
+        let mut evidence = Vec::new();
+        assert!(read_subject_evidence(&store, 2, false, |(_, _, _, c)| evidence.push(c)).unwrap());
         assert_eq!(evidence.len(), 1);
-        assert_eq!(evidence[0].0, packed[0].0);
-        assert_eq!((evidence[0].1.support, evidence[0].1.kept.len()), (99, 2));
-        assert_eq!(evidence[0].1.kept, packed[0].1.kept[..2]);
+        assert_eq!((evidence[0].support, evidence[0].kept.len()), (99, 2));
+        assert_eq!(evidence[0].kept, packed[0].1.kept[..2]);
         for (entity, key) in read_node_keys(&store).unwrap() {
             assert_eq!(key, node_key(&entity));
             assert!(key >= 0);
