@@ -1325,8 +1325,46 @@ pub(crate) mod tests {
             rw.flush().unwrap();
             quads.len()
         };
-        // … without the per-subject evidence, the evidence is read from
-        // the relations' packs …
+        // … without the per-subject evidence (or with some of it: the rows
+        // read are undone), the evidence is read from the relations' packs …
+        {
+            let rw = Store::open(dir.path().join("store")).unwrap();
+            let quads: Vec<_> = rw
+                .quads_for_pattern(None, Some(jd("relationEvidence").as_ref()), None, None)
+                .map(|q| q.unwrap())
+                .collect();
+            // The agency's literal without its last row, and another
+            // sentence in the first.
+            let [quad] = &quads[..] else {
+                panic!("one subject")
+            };
+            let Term::Literal(rows) = &quad.object else {
+                panic!("a literal")
+            };
+            let mut rows: Vec<serde_json::Value> = serde_json::from_str(rows.value()).unwrap();
+            assert_eq!(rows.len(), 2);
+            rows.pop();
+            // (a record the packs do not hold: kept, it would show)
+            rows[0][6][0]["sentence"] = "不在证据包中".into();
+            rw.remove(quad).unwrap();
+            let fewer = oxigraph::model::Literal::new_typed_literal(
+                serde_json::to_string(&rows).unwrap(),
+                NamedNodeRef::new_unchecked("http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"),
+            );
+            rw.insert(&oxigraph::model::Quad::new(
+                quad.subject.clone(),
+                quad.predicate.clone(),
+                fewer,
+                quad.graph_name.clone(),
+            ))
+            .unwrap();
+            rw.flush().unwrap();
+        }
+        let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
+        assert!(!crate::summary::read_subject_evidence(&store, 5, false, |_| ()).unwrap());
+        let first = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(5)).unwrap();
+        assert_eq!(edges(&first), edges(&read));
+        drop((store, first));
         assert!(remove("relationEvidence") > 0);
         let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
         assert!(!crate::summary::read_subject_evidence(&store, 5, false, |_| ()).unwrap());
