@@ -302,25 +302,17 @@ mod tests {
     #[test]
     fn sentences_read_by_bytes_are_those_read_by_chars() {
         let marks: Vec<char> = "。!?;！？；”’\"」』)“「(,，毒a。".chars().collect();
-        let mut state = 0x1234_5678_9ABC_DEF1u64;
         let mut texts = vec![
             String::new(),
             "他说:“好。”又说!”)。结束".to_string(),
             "。。!?”」』)".to_string(),
         ];
-        for _ in 0..20_000 {
-            let mut text = String::new();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            for _ in 0..(state % 16) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push(marks[(state % marks.len() as u64) as usize]);
-            }
-            texts.push(text);
-        }
+        texts.extend(crate::testing::random_texts(
+            &marks,
+            16,
+            0x1234_5678_9ABC_DEF1,
+            20_000,
+        ));
         for text in &texts {
             let mut found = Vec::new();
             split_sentences(text, 0, text.len(), &mut found);

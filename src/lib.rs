@@ -32,3 +32,33 @@ pub mod resolve;
 pub mod shacl;
 pub mod summary;
 pub mod sync;
+
+/// Helpers shared by the unit tests of several stages.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// `count` texts of up to `max_len - 1` chars drawn from `alphabet` by
+    /// a xorshift generator from `seed`: the same texts on every run, for
+    /// tests that hold a fast scan to a plain one.
+    pub(crate) fn random_texts(
+        alphabet: &[char],
+        max_len: u64,
+        seed: u64,
+        count: usize,
+    ) -> Vec<String> {
+        let mut state = seed;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..count)
+            .map(|_| {
+                let len = next() % max_len;
+                (0..len)
+                    .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+}

@@ -822,21 +822,12 @@ mod tests {
         let alphabet: Vec<char> = "0123456789,.约近逾超过达将零〇一二两三四五六七八九十百千余多万亿人次公斤克元kg起宗件名个伙处家株棵吨毒品 ,a"
             .chars()
             .collect();
-        let mut state = 0x9E37_79B9_7F4A_7C15u64;
-        for _ in 0..20_000 {
-            let mut text = String::new();
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            let len = (state % 12) as usize;
-            for _ in 0..len {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                text.push(alphabet[(state % alphabet.len() as u64) as usize]);
-            }
-            texts.push(text);
-        }
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            12,
+            0x9E37_79B9_7F4A_7C15,
+            20_000,
+        ));
         for text in &texts {
             let expected: Vec<(usize, usize)> = FIGURE
                 .find_iter(text)

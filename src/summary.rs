@@ -2095,7 +2095,7 @@ fn integer(n: usize) -> Term {
 mod tests {
     use super::*;
     use crate::graph::tests::{entity, evidence, knowledge_with_articles};
-    use crate::model::{Knowledge, Property};
+    use crate::model::{EntityId, Knowledge, Property};
 
     /// The summary graph as sorted N-Quads lines.
     fn summary_lines(store: &Store) -> Vec<String> {
@@ -2146,20 +2146,14 @@ mod tests {
         let case = c.upsert_entity(entity(EntityClass::Case, "甲乙贩毒案"));
         let county = c.upsert_entity(entity(EntityClass::Region, "开鲁县"));
         let other = c.upsert_entity(entity(EntityClass::Agency, "甲乙县公安局"));
-        for i in 0..2 {
-            c.add_relation(
-                case.clone(),
-                Property::HandledBy,
-                agency.clone(),
-                Some(evidence(i)),
-            );
-            c.add_relation(
-                other.clone(),
-                Property::LocatedIn,
-                county.clone(),
-                Some(evidence(i)),
-            );
-        }
+        relate_each(
+            &mut c,
+            &[
+                (case, Property::HandledBy, agency),
+                (other, Property::LocatedIn, county),
+            ],
+            2,
+        );
         let files = [
             (&a, "a.txt"),
             (&b, "x/b.txt"),
@@ -2219,20 +2213,14 @@ mod tests {
             let agency = b.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
             let county = b.upsert_entity(entity(EntityClass::Region, "开鲁县"));
             let case = b.upsert_entity(entity(EntityClass::Case, "案件"));
-            for i in 0..8 {
-                b.add_relation(
-                    agency.clone(),
-                    Property::LocatedIn,
-                    county.clone(),
-                    Some(evidence(i)),
-                );
-                b.add_relation(
-                    case.clone(),
-                    Property::HandledBy,
-                    agency.clone(),
-                    Some(evidence(i)),
-                );
-            }
+            relate_each(
+                &mut b,
+                &[
+                    (agency.clone(), Property::LocatedIn, county),
+                    (case, Property::HandledBy, agency),
+                ],
+                8,
+            );
             b
         };
         let (b, b_copy) = (file_b("b.txt"), file_b("copy.txt"));
@@ -2427,6 +2415,15 @@ mod tests {
             node_key("https://w3id.org/jindu/id/agency/开鲁县公安局"),
             8565503389009907571
         );
+    }
+
+    /// `n` records of each relation, from articles 0..n (in turn).
+    fn relate_each(kn: &mut Knowledge, relations: &[(EntityId, Property, EntityId)], n: usize) {
+        for i in 0..n {
+            for (s, p, o) in relations {
+                kn.add_relation(s.clone(), *p, o.clone(), Some(evidence(i)));
+            }
+        }
     }
 
     /// `n` records of 开鲁县公安局 locatedIn 开鲁县, from articles 0..n.
