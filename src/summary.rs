@@ -482,22 +482,9 @@ pub type SubjectRow<'a> = (&'a str, Property, i64, RelationSummary);
 /// relation with its keys and counts. False when the rows do not cover
 /// every entry ([`read_relation_counts`] then serves; `take` has seen
 /// some).
-pub fn read_subject_counts(store: &Store, mut take: impl FnMut(SubjectRow<'_>)) -> Result<bool> {
-    let by_name = property_by_name();
-    let complete = read_subject_rows(store, "relationCounts", |s, row: CountRow| {
-        let (p, o, n, nd, ne, nde) = row;
-        if let Some(&property) = by_name.get(p.as_str()) {
-            let summary = RelationSummary {
-                support: n,
-                drug_support: nd,
-                evidence_count: ne,
-                drug_evidence_count: nde,
-                kept: Vec::new(),
-            };
-            take((s, property, o, summary));
-        }
-    })?;
-    Ok(complete.is_some())
+pub fn read_subject_counts(store: &Store, take: impl FnMut(SubjectRow<'_>)) -> Result<bool> {
+    let as_row = |(p, o, n, nd, ne, nde): CountRow| (p, o, n, nd, ne, nde, Vec::new());
+    read_subject_summaries(store, "relationCounts", as_row, 0, false, take)
 }
 
 /// As [`read_packed`], from the subjects' `jd:relationEvidence`, handed to
@@ -508,11 +495,26 @@ pub fn read_subject_evidence(
     store: &Store,
     limit: usize,
     drug_only: bool,
+    take: impl FnMut(SubjectRow<'_>),
+) -> Result<bool> {
+    let as_row = |row: EvidenceRow| row;
+    read_subject_summaries(store, "relationEvidence", as_row, limit, drug_only, take)
+}
+
+/// The rows of `predicate` (read as `R`, made [`EvidenceRow`]s by `as_row`)
+/// as relation summaries keeping the records up to `limit` (see
+/// [`kept_of`]), handed to `take`; false when incomplete.
+fn read_subject_summaries<R: serde::de::DeserializeOwned>(
+    store: &Store,
+    predicate: &str,
+    as_row: impl Fn(R) -> EvidenceRow,
+    limit: usize,
+    drug_only: bool,
     mut take: impl FnMut(SubjectRow<'_>),
 ) -> Result<bool> {
     let by_name = property_by_name();
-    let complete = read_subject_rows(store, "relationEvidence", |s, row: EvidenceRow| {
-        let (p, o, n, nd, ne, nde, evidence) = row;
+    let complete = read_subject_rows(store, predicate, |s, row: R| {
+        let (p, o, n, nd, ne, nde, evidence) = as_row(row);
         if let Some(&property) = by_name.get(p.as_str()) {
             let summary = RelationSummary {
                 support: n,
