@@ -376,43 +376,70 @@ const SUBJECTS_PER_QUERY: usize = 256;
 /// The two per-subject literals, in the order [`subject_rows`] gives them.
 const SUBJECT_PREDICATES: [&str; 2] = ["relationCounts", "relationEvidence"];
 
+/// Subjects whose rows are rewritten per write: a whole summary's evidence
+/// rows (1.2 M relations' records at 1 GB) are never held at once.
+const SUBJECTS_PER_WRITE: usize = 2048;
+
 /// Rewrites the `jd:relationCounts` and `jd:relationEvidence` of `subjects`
-/// (all when `None`) from their relations' packs in the summary, which
-/// must be up to date: one term per relation.
+/// (all when `None`: every subject of an entry, and every subject with
+/// rows, whose rows go when it has no entry left) from their relations'
+/// packs in the summary, which must be up to date: one term per relation.
 fn update_subject_rows(store: &Store, subjects: Option<&BTreeSet<String>>) -> Result<()> {
-    let graph = summary_graph();
-    let mut old = Vec::new();
-    let packs = match subjects {
+    let all;
+    let subjects: Vec<&String> = match subjects {
+        Some(subjects) => subjects.iter().collect(),
         None => {
+            let mut queries = vec![format!(
+                "SELECT DISTINCT ?s FROM <{SUMMARY_GRAPH}> WHERE {{ ?x <{}> ?s }}",
+                rdf::SUBJECT.as_str()
+            )];
             for predicate in SUBJECT_PREDICATES {
-                old.extend(summary_quads_of(store, jd(predicate).as_ref())?);
+                // (only ?s is decoded: the rows are not read)
+                queries.push(format!(
+                    "SELECT ?s FROM <{SUMMARY_GRAPH}> WHERE {{ ?s <{JD}{predicate}> ?rows }}"
+                ));
             }
-            read_packs(store, "")?
-        }
-        Some(subjects) => {
-            let subjects: Vec<&String> = subjects.iter().collect();
-            let mut packs = Vec::new();
-            for chunk in subjects.chunks(SUBJECTS_PER_QUERY) {
-                let mut values = Vec::with_capacity(chunk.len());
-                for subject in chunk {
-                    values.push(term(subject)?);
-                    let node = NamedNode::new_unchecked(subject.as_str());
-                    for predicate in SUBJECT_PREDICATES {
-                        for quad in in_summary(store, node.as_ref(), Some(jd(predicate).as_ref())) {
-                            old.push(quad?);
-                        }
+            let mut found = BTreeSet::new();
+            for query in queries {
+                for row in select(store, &query)? {
+                    if let Some(s) = iri(&row.context("cannot read the store")?, "s") {
+                        found.insert(s);
                     }
                 }
-                let pattern = format!(
-                    "VALUES ?s {{ {} }} ?x <{}> ?s . ",
-                    values.join(" "),
-                    rdf::SUBJECT.as_str()
-                );
-                packs.extend(read_packs(store, &pattern)?);
             }
-            packs
+            all = found;
+            all.iter().collect()
         }
     };
+    for batch in subjects.chunks(SUBJECTS_PER_WRITE) {
+        rewrite_subject_rows(store, batch)?;
+    }
+    Ok(())
+}
+
+/// [`update_subject_rows`] for one batch of subjects.
+fn rewrite_subject_rows(store: &Store, subjects: &[&String]) -> Result<()> {
+    let graph = summary_graph();
+    let mut old = Vec::new();
+    let mut packs = Vec::new();
+    for chunk in subjects.chunks(SUBJECTS_PER_QUERY) {
+        let mut values = Vec::with_capacity(chunk.len());
+        for subject in chunk {
+            values.push(term(subject)?);
+            let node = NamedNode::new_unchecked(subject.as_str());
+            for predicate in SUBJECT_PREDICATES {
+                for quad in in_summary(store, node.as_ref(), Some(jd(predicate).as_ref())) {
+                    old.push(quad?);
+                }
+            }
+        }
+        let pattern = format!(
+            "VALUES ?s {{ {} }} ?x <{}> ?s . ",
+            values.join(" "),
+            rdf::SUBJECT.as_str()
+        );
+        packs.extend(read_packs(store, &pattern)?);
+    }
     let mut counts = Vec::with_capacity(packs.len());
     let mut evidence = Vec::with_capacity(packs.len());
     for packed in packs {
