@@ -89,6 +89,20 @@ pub struct EdgeEvidence {
     pub about_drugs: bool,
 }
 
+impl From<crate::summary::KeptEvidence> for EdgeEvidence {
+    fn from(kept: crate::summary::KeptEvidence) -> Self {
+        EdgeEvidence {
+            file: kept.file,
+            start: kept.start,
+            end: kept.end,
+            article: kept.article,
+            sentence: kept.sentence,
+            rule: kept.rule,
+            about_drugs: kept.drug_rank.is_some(),
+        }
+    }
+}
+
 /// A relation between two entities.
 #[derive(Debug, Clone, Serialize)]
 pub struct Edge {
@@ -114,6 +128,11 @@ pub struct Edge {
     /// As `evidence_total`, among the records from articles about drugs.
     #[serde(skip)]
     pub drug_evidence_total: Option<usize>,
+    /// True when the edge was loaded with [`LoadOptions::defer_evidence`]:
+    /// `evidence` is empty and [`DeferredEvidence`] reads its records when
+    /// a writer comes to the edge.
+    #[serde(skip)]
+    pub evidence_deferred: bool,
 }
 
 impl Edge {
@@ -127,6 +146,7 @@ impl Edge {
             drug_only: false,
             evidence_total: None,
             drug_evidence_total: None,
+            evidence_deferred: false,
         }
     }
 
@@ -221,6 +241,7 @@ impl KnowledgeGraph {
                 detail,
                 drug_support: true,
                 drug_evidence: false,
+                defer_evidence: false,
             },
         )
     }
@@ -371,6 +392,7 @@ impl KnowledgeGraph {
                     for edge in edges.values_mut() {
                         edge.support = 0;
                         edge.evidence.clear();
+                        edge.evidence_deferred = false;
                         edge.drug_support = (first.is_some() || options.drug_support).then_some(0);
                         if first.is_some() {
                             edge.evidence_total = Some(0);
@@ -383,10 +405,12 @@ impl KnowledgeGraph {
                 // them first held every relation's key and records twice.
                 let apply = |edges: &mut BTreeMap<(String, Property, String), Edge>,
                              key: (String, Property, String),
-                             summary: crate::summary::RelationSummary| {
+                             summary: crate::summary::RelationSummary,
+                             deferred: bool| {
                     let Some(edge) = edges.get_mut(&key) else {
                         return;
                     };
+                    edge.evidence_deferred = deferred;
                     edge.support = summary.support;
                     if edge.drug_support.is_some() {
                         edge.drug_support = Some(summary.drug_support);
@@ -395,32 +419,29 @@ impl KnowledgeGraph {
                         edge.evidence_total = Some(summary.evidence_count);
                         edge.drug_evidence_total = Some(summary.drug_evidence_count);
                     }
-                    for kept in summary.kept {
-                        edge.evidence.push(EdgeEvidence {
-                            file: kept.file,
-                            start: kept.start,
-                            end: kept.end,
-                            article: kept.article,
-                            sentence: kept.sentence,
-                            rule: kept.rule,
-                            about_drugs: kept.drug_rank.is_some(),
-                        });
-                    }
+                    edge.evidence
+                        .extend(summary.kept.into_iter().map(EdgeEvidence::from));
                 };
                 // With node keys, the per-subject rows (one lookup per
-                // subject) when they cover every entry: the counts alone,
-                // or with evidence the counts and kept records. Else the
-                // packs for evidence, or the entries' counts by relation
-                // node (one lookup per relation either way).
+                // subject) when they cover every entry: the counts alone
+                // (also when the records are deferred), or with evidence
+                // the counts and kept records. Else the packs for evidence,
+                // or the entries' counts by relation node (one lookup per
+                // relation either way).
                 let by_rows = match &node_keys {
                     Some(keys) => {
+                        let deferred = first.is_some() && options.defer_evidence;
                         let take = |(s, property, o, summary): crate::summary::SubjectRow<'_>| {
                             if let Some(o) = keys.get(&o) {
-                                apply(&mut edges, (s.to_string(), property, o.clone()), summary);
+                                let key = (s.to_string(), property, o.clone());
+                                apply(&mut edges, key, summary, deferred);
                             }
                         };
                         let complete = match first {
                             None => crate::summary::read_subject_counts(store, take)?,
+                            Some(_) if deferred => {
+                                crate::summary::read_subject_counts(store, take)?
+                            }
                             Some(n) => crate::summary::read_subject_evidence(
                                 store,
                                 n,
@@ -457,7 +478,7 @@ impl KnowledgeGraph {
                     };
                     for ((s, p, o), summary) in entries {
                         if let Some(&property) = property_by_iri.get(&p) {
-                            apply(&mut edges, (s, property, o), summary);
+                            apply(&mut edges, (s, property, o), summary, false);
                         }
                     }
                 }
@@ -802,6 +823,91 @@ pub struct LoadOptions {
     /// With [`EvidenceDetail::First`]: the first evidence records among
     /// those from articles about drugs (what `--drug-articles` keeps).
     pub drug_evidence: bool,
+    /// With [`EvidenceDetail::First`] and a summary with per-subject rows:
+    /// load the counts only and leave the records to [`DeferredEvidence`],
+    /// which reads them one subject at a time as an export writes the
+    /// edges. Holding five records per edge took 3 GB for the 1 GB
+    /// corpus's graph; otherwise ignored (the records are loaded).
+    pub defer_evidence: bool,
+}
+
+/// The evidence records of edges loaded with
+/// [`LoadOptions::defer_evidence`], read from the summary while a writer
+/// goes through the edges: one lookup per subject (the loader orders the
+/// edges by subject, so a subject's edges come together and its row is
+/// read once), holding one subject's records at a time.
+pub struct DeferredEvidence<'s> {
+    store: &'s Store,
+    /// As the load's [`EvidenceDetail::First`].
+    limit: usize,
+    /// As the load's [`LoadOptions::drug_evidence`].
+    drug_evidence: bool,
+    /// The subject whose rows are held, and its relations not yet taken.
+    current: std::cell::RefCell<(String, crate::summary::SubjectEvidence)>,
+}
+
+impl<'s> DeferredEvidence<'s> {
+    pub fn new(store: &'s Store, limit: usize, drug_evidence: bool) -> DeferredEvidence<'s> {
+        DeferredEvidence {
+            store,
+            limit,
+            drug_evidence,
+            current: Default::default(),
+        }
+    }
+
+    /// The edge's evidence as a load without deferral holds it: its own
+    /// when it was not deferred, else its subject's kept records (sorted,
+    /// and only those from articles about drugs after `--drug-articles`).
+    /// A relation missing from its subject's row (a damaged summary) is
+    /// read from its pack; missing there too, it is an error.
+    pub fn records<'g>(
+        &self,
+        kg: &'g KnowledgeGraph,
+        e: EdgeIndex,
+    ) -> Result<std::borrow::Cow<'g, [EdgeEvidence]>> {
+        let edge = &kg.graph[e];
+        if !edge.evidence_deferred {
+            return Ok(std::borrow::Cow::Borrowed(&edge.evidence));
+        }
+        let (s, o) = kg
+            .graph
+            .edge_endpoints(e)
+            .context("no such edge in the graph")?;
+        let (s, o) = (&kg.graph[s].iri, &kg.graph[o].iri);
+        let mut current = self.current.borrow_mut();
+        if current.0 != *s {
+            let rows =
+                crate::summary::subject_evidence(self.store, s, self.limit, self.drug_evidence)?;
+            *current = (s.clone(), rows);
+        }
+        let key = (edge.property, crate::summary::node_key(o));
+        let summary = match current.1.remove(&key) {
+            Some(summary) => summary,
+            None => {
+                let p = jd(edge.property.name());
+                crate::summary::relation_evidence(
+                    self.store,
+                    (s, p.as_str(), o),
+                    self.limit,
+                    self.drug_evidence,
+                )?
+                .with_context(|| {
+                    format!(
+                        "the summary graph has no evidence for {s} {p} {o}: run `jindu build --summary` on the store"
+                    )
+                })?
+            }
+        };
+        let mut evidence: Vec<EdgeEvidence> =
+            summary.kept.into_iter().map(EdgeEvidence::from).collect();
+        evidence.sort();
+        evidence.dedup();
+        if edge.drug_only {
+            evidence.retain(|ev| ev.about_drugs);
+        }
+        Ok(std::borrow::Cow::Owned(evidence))
+    }
 }
 
 /// The solutions of a SELECT query on the store.
@@ -1312,6 +1418,28 @@ pub(crate) mod tests {
         assert!(node_keys(&store, &by_iri).unwrap().is_some());
         assert!(crate::summary::read_subject_counts(&store, |_| ()).unwrap());
         assert!(crate::summary::read_subject_evidence(&store, 5, false, |_| ()).unwrap());
+        // Deferred records, read as an export writes the edges, are those
+        // the load would have held.
+        let deferred_edges = |store: &Store, n: usize| -> Result<_> {
+            let options = LoadOptions {
+                detail: EvidenceDetail::First(n),
+                drug_support: true,
+                drug_evidence: false,
+                defer_evidence: true,
+            };
+            let mut g = KnowledgeGraph::from_store_opts(store, options)?;
+            let reader = DeferredEvidence::new(store, n, false);
+            let mut deferred = 0;
+            for e in g.graph.edge_indices().collect::<Vec<_>>() {
+                let records = reader.records(&g, e)?.into_owned();
+                deferred += usize::from(g.graph[e].evidence_deferred);
+                g.graph[e].evidence = records;
+                g.graph[e].evidence_deferred = false;
+            }
+            Ok((edges(&g), deferred))
+        };
+        assert_eq!(deferred_edges(&store, 5).unwrap(), (edges(&read), 2));
+        assert_eq!(deferred_edges(&store, 1).unwrap(), (one_edges.clone(), 2));
         drop((store, first, light, one));
         let remove = |predicate: &str| {
             let rw = Store::open(dir.path().join("store")).unwrap();
@@ -1364,6 +1492,16 @@ pub(crate) mod tests {
         assert!(!crate::summary::read_subject_evidence(&store, 5, false, |_| ()).unwrap());
         let first = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(5)).unwrap();
         assert_eq!(edges(&first), edges(&read));
+        // (deferred, each relation is read from its subject's row while
+        // it has one, else from its pack: the row left shows its sentence)
+        let (with_rows, _) = deferred_edges(&store, 5).unwrap();
+        let changed: Vec<_> = with_rows
+            .iter()
+            .zip(edges(&read))
+            .filter(|(d, r)| **d != *r)
+            .collect();
+        assert_eq!(changed.len(), 1);
+        assert!(changed[0].0.2.contains("不在证据包中"));
         drop((store, first));
         assert!(remove("relationEvidence") > 0);
         let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
@@ -1372,9 +1510,29 @@ pub(crate) mod tests {
         assert_eq!(edges(&first), edges(&read));
         let one = KnowledgeGraph::from_store_with(&store, EvidenceDetail::First(1)).unwrap();
         assert_eq!(edges(&one), one_edges);
+        assert_eq!(deferred_edges(&store, 5).unwrap(), (edges(&read), 2));
+        // (a relation in neither is an error, not an edge without evidence)
+        drop((store, first, one));
+        let packs = {
+            let rw = Store::open(dir.path().join("store")).unwrap();
+            let quads: Vec<_> = rw
+                .quads_for_pattern(None, Some(jd("evidencePack").as_ref()), None, None)
+                .map(|q| q.unwrap())
+                .collect();
+            quads
+        };
+        assert_eq!(remove("evidencePack"), 2);
+        let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
+        let error = deferred_edges(&store, 5).unwrap_err().to_string();
+        assert!(error.contains("no evidence for"), "{error}");
+        drop(store);
+        {
+            let rw = Store::open(dir.path().join("store")).unwrap();
+            rw.extend(packs).unwrap();
+            rw.flush().unwrap();
+        }
         // … without the per-subject counts, the counts are read by
         // relation node …
-        drop((store, first, one));
         assert!(remove("relationCounts") > 0);
         let store = crate::rdf::open_store(&dir.path().join("store")).unwrap();
         assert!(!crate::summary::read_subject_counts(&store, |_| ()).unwrap());

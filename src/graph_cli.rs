@@ -22,7 +22,7 @@ use serde_json::json;
 use crate::analytics::{Analysis, Betweenness, neighbourhood, shortest_path};
 use crate::export::{Cluster, ExportContext, ExportFormat, export};
 use crate::filter::GraphFilter;
-use crate::graph::{EvidenceDetail, KnowledgeGraph, LoadOptions};
+use crate::graph::{DeferredEvidence, EvidenceDetail, KnowledgeGraph, LoadOptions};
 use crate::model::{EntityClass, Property};
 use crate::query::write_table;
 use crate::rdf::{jd, open_store};
@@ -181,12 +181,23 @@ pub struct ExportArgs {
 
 /// Loads the store's graph and applies the filters.
 fn load(source: &GraphSource, store: &Store, detail: EvidenceDetail) -> Result<KnowledgeGraph> {
+    load_with(source, store, detail, false)
+}
+
+/// As [`load`]; with `defer_evidence`, see [`LoadOptions::defer_evidence`].
+fn load_with(
+    source: &GraphSource,
+    store: &Store,
+    detail: EvidenceDetail,
+    defer_evidence: bool,
+) -> Result<KnowledgeGraph> {
     let whole = KnowledgeGraph::from_store_opts(
         store,
         LoadOptions {
             detail,
             drug_support: source.filter.drug_articles,
             drug_evidence: source.filter.drug_articles,
+            defer_evidence,
         },
     )?;
     if whole.graph.node_count() == 0 {
@@ -349,7 +360,17 @@ pub fn run_export(args: ExportArgs) -> Result<()> {
         }
         _ => EvidenceDetail::First(args.evidence_limit),
     };
-    let kg = load(&args.source, &store, detail)?;
+    // The records are read while the edges are written, one subject at a
+    // time, rather than held for every edge from the load on.
+    let kg = load_with(&args.source, &store, detail, true)?;
+    let deferred = match detail {
+        EvidenceDetail::First(n) => Some(DeferredEvidence::new(
+            &store,
+            n,
+            args.source.filter.drug_articles,
+        )),
+        _ => None,
+    };
     let analysis = Analysis::compute(
         &kg,
         Betweenness::from_samples(args.betweenness.betweenness_samples),
@@ -361,6 +382,7 @@ pub fn run_export(args: ExportArgs) -> Result<()> {
         title: args.title.clone(),
         evidence_limit: args.evidence_limit,
         cluster: args.cluster,
+        deferred: deferred.as_ref(),
     };
     let written = export(args.format, &ctx, args.output.as_deref())?;
     let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();

@@ -543,17 +543,75 @@ fn read_subject_summaries<R: serde::de::DeserializeOwned>(
     let complete = read_subject_rows(store, predicate, |s, row: R| {
         let (p, o, n, nd, ne, nde, evidence) = as_row(row);
         if let Some(&property) = by_name.get(p.as_str()) {
-            let summary = RelationSummary {
-                support: n,
-                drug_support: nd,
-                evidence_count: ne,
-                drug_evidence_count: nde,
-                kept: kept_of(evidence, limit, drug_only),
-            };
+            let summary = RelationSummary::kept([n, nd, ne, nde], evidence, limit, drug_only);
             take((s, property, o, summary));
         }
     })?;
     Ok(complete.is_some())
+}
+
+/// One subject's relation summaries by property and object key.
+pub type SubjectEvidence = HashMap<(Property, i64), RelationSummary>;
+
+/// One subject's relations from its `jd:relationEvidence` (one lookup),
+/// by property and the object's [`node_key`], with the records kept up to
+/// `limit` as [`read_subject_evidence`] keeps them: what an export reads
+/// while it writes that subject's edges, instead of holding every edge's
+/// records from the load on. Empty when the subject has no rows.
+pub fn subject_evidence(
+    store: &Store,
+    subject: &str,
+    limit: usize,
+    drug_only: bool,
+) -> Result<SubjectEvidence> {
+    let by_name = property_by_name();
+    let mut out = HashMap::new();
+    let subject = NamedNodeRef::new(subject).with_context(|| format!("bad IRI {subject}"))?;
+    let predicate = jd("relationEvidence");
+    for quad in in_summary(store, subject, Some(predicate.as_ref())) {
+        let Term::Literal(rows) = quad?.object else {
+            continue;
+        };
+        let rows: Vec<EvidenceRow> = serde_json::from_str(rows.value()).with_context(|| {
+            format!(
+                "bad jd:relationEvidence of {subject} in the summary graph: {}",
+                rows.value().chars().take(120).collect::<String>()
+            )
+        })?;
+        for (p, o, n, nd, ne, nde, evidence) in rows {
+            if let Some(&property) = by_name.get(p.as_str()) {
+                let summary = RelationSummary::kept([n, nd, ne, nde], evidence, limit, drug_only);
+                out.insert((property, o), summary);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One relation's summary from its pack (one lookup), with the records
+/// kept as [`read_packed`] keeps them; `None` when the summary has no
+/// entry for it.
+pub fn relation_evidence(
+    store: &Store,
+    (subject, property, object): (&str, &str, &str),
+    limit: usize,
+    drug_only: bool,
+) -> Result<Option<RelationSummary>> {
+    let node = relation_iri(subject, property, object);
+    let predicate = jd("evidencePack");
+    let Some(quad) = in_summary(store, node.as_ref(), Some(predicate.as_ref())).next() else {
+        return Ok(None);
+    };
+    let Term::Literal(pack) = quad?.object else {
+        return Ok(None);
+    };
+    let packed: PackedRelation = serde_json::from_str(pack.value()).with_context(|| {
+        format!(
+            "bad jd:evidencePack in the summary graph: {}",
+            pack.value().chars().take(120).collect::<String>()
+        )
+    })?;
+    Ok(Some(RelationSummary::of_pack(packed, limit, drug_only).1))
 }
 
 fn property_by_name() -> HashMap<&'static str, Property> {
@@ -1462,6 +1520,40 @@ pub struct RelationSummary {
     pub kept: Vec<KeptEvidence>,
 }
 
+impl RelationSummary {
+    /// From the four counts (support, drug support, evidence count, drug
+    /// evidence count) and the packed records, keeping those up to `limit`
+    /// (see [`kept_of`]).
+    fn kept(
+        [support, drug_support, evidence_count, drug_evidence_count]: [usize; 4],
+        evidence: Vec<PackedEvidence>,
+        limit: usize,
+        drug_only: bool,
+    ) -> RelationSummary {
+        RelationSummary {
+            support,
+            drug_support,
+            evidence_count,
+            drug_evidence_count,
+            kept: kept_of(evidence, limit, drug_only),
+        }
+    }
+
+    /// A pack as its relation's key and summary, as [`RelationSummary::kept`].
+    fn of_pack(packed: PackedRelation, limit: usize, drug_only: bool) -> (RelationKey, Self) {
+        let counts = [
+            packed.support,
+            packed.drug_support,
+            packed.evidence_count,
+            packed.drug_evidence_count,
+        ];
+        (
+            (packed.subject, packed.predicate, packed.object),
+            RelationSummary::kept(counts, packed.evidence, limit, drug_only),
+        )
+    }
+}
+
 /// One evidence record copied into the summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct KeptEvidence {
@@ -1892,18 +1984,7 @@ pub fn read_packed(
 ) -> Result<Vec<(RelationKey, RelationSummary)>> {
     Ok(read_packs(store, "")?
         .into_iter()
-        .map(|packed| {
-            (
-                (packed.subject, packed.predicate, packed.object),
-                RelationSummary {
-                    support: packed.support,
-                    drug_support: packed.drug_support,
-                    evidence_count: packed.evidence_count,
-                    drug_evidence_count: packed.drug_evidence_count,
-                    kept: kept_of(packed.evidence, limit, drug_only),
-                },
-            )
-        })
+        .map(|packed| RelationSummary::of_pack(packed, limit, drug_only))
         .collect())
 }
 

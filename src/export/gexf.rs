@@ -157,13 +157,7 @@ pub(super) fn write_gexf(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result
             &[
                 ("property", edge.property.name().to_string()),
                 ("support", edge.support.to_string()),
-                (
-                    "sentence",
-                    edge.evidence
-                        .first()
-                        .map(|ev| ev.sentence.clone())
-                        .unwrap_or_default(),
-                ),
+                ("sentence", ctx.first_sentence(e.id())?.0),
             ],
         )?;
         w.write_event(Event::End(BytesEnd::new("edge")))?;

@@ -169,11 +169,7 @@ pub(super) fn write_graphml(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Res
             ("source", xml_text(&g[e.source()].iri).as_ref()),
             ("target", xml_text(&g[e.target()].iri).as_ref()),
         ])))?;
-        let sentence = edge
-            .evidence
-            .first()
-            .map(|ev| ev.sentence.clone())
-            .unwrap_or_default();
+        let (sentence, _) = ctx.first_sentence(e.id())?;
         let data: [(&str, String); 5] = [
             ("property", edge.property.name().to_string()),
             ("edgeLabel", edge.property.name().to_string()),

@@ -26,7 +26,7 @@ const PLACEHOLDER: &str = "/*JINDU_GRAPH_DATA*/null";
 /// Writes a sequence of values as a JSON array, one element a line.
 fn write_array<T: Serialize>(
     out: &mut dyn Write,
-    items: impl Iterator<Item = T>,
+    items: impl Iterator<Item = Result<T>>,
     indent: &str,
 ) -> Result<()> {
     out.write_all(b"[")?;
@@ -37,7 +37,7 @@ fn write_array<T: Serialize>(
         }
         first = false;
         write!(out, "\n{indent}  ")?;
-        serde_json::to_writer(&mut *out, &item)?;
+        serde_json::to_writer(&mut *out, &item?)?;
     }
     if !first {
         write!(out, "\n{indent}")?;
@@ -83,35 +83,39 @@ pub(super) fn write_cytoscape(ctx: &ExportContext<'_>, out: &mut dyn Write) -> R
     )?;
     write_array(
         out,
-        g.node_indices().map(|n| {
-            let node = &g[n];
-            let mut data = node_json(ctx, n);
-            data["iri"] = json!(node.iri);
-            data["color"] = json!(class_color(node.class));
-            json!({
-                "data": data,
-                "classes": node.class.name(),
+        g.node_indices()
+            .map(|n| {
+                let node = &g[n];
+                let mut data = node_json(ctx, n);
+                data["iri"] = json!(node.iri);
+                data["color"] = json!(class_color(node.class));
+                json!({
+                    "data": data,
+                    "classes": node.class.name(),
+                })
             })
-        }),
+            .map(Ok),
         "    ",
     )?;
     out.write_all(b",\n    \"edges\": ")?;
     write_array(
         out,
-        g.edge_references().map(|e| {
-            let edge = e.weight();
-            json!({
-                "data": {
-                    "id": edge_id(e.id()),
-                    "source": g[e.source()].iri,
-                    "target": g[e.target()].iri,
-                    "property": edge.property.name(),
-                    "label": edge.property.name(),
-                    "support": edge.support,
-                },
-                "classes": edge.property.name(),
+        g.edge_references()
+            .map(|e| {
+                let edge = e.weight();
+                json!({
+                    "data": {
+                        "id": edge_id(e.id()),
+                        "source": g[e.source()].iri,
+                        "target": g[e.target()].iri,
+                        "property": edge.property.name(),
+                        "label": edge.property.name(),
+                        "support": edge.support,
+                    },
+                    "classes": edge.property.name(),
+                })
             })
-        }),
+            .map(Ok),
         "    ",
     )?;
     out.write_all(b"\n  }\n}\n")?;
@@ -132,26 +136,30 @@ pub(super) fn write_node_link(ctx: &ExportContext<'_>, out: &mut dyn Write) -> R
     )?;
     write_array(
         out,
-        g.node_indices().map(|n| {
-            let mut value = node_json(ctx, n);
-            value["color"] = json!(class_color(g[n].class));
-            value
-        }),
+        g.node_indices()
+            .map(|n| {
+                let mut value = node_json(ctx, n);
+                value["color"] = json!(class_color(g[n].class));
+                value
+            })
+            .map(Ok),
         "  ",
     )?;
     out.write_all(b",\n  \"edges\": ")?;
     write_array(
         out,
-        g.edge_references().map(|e| {
-            let edge = e.weight();
-            json!({
-                "source": g[e.source()].iri,
-                "target": g[e.target()].iri,
-                "key": edge_id(e.id()),
-                "property": edge.property.name(),
-                "support": edge.support,
+        g.edge_references()
+            .map(|e| {
+                let edge = e.weight();
+                json!({
+                    "source": g[e.source()].iri,
+                    "target": g[e.target()].iri,
+                    "key": edge_id(e.id()),
+                    "property": edge.property.name(),
+                    "support": edge.support,
+                })
             })
-        }),
+            .map(Ok),
         "  ",
     )?;
     out.write_all(b"\n}\n")?;
@@ -218,26 +226,26 @@ pub fn write_viewer_json(ctx: &ExportContext<'_>, out: &mut dyn Write) -> Result
         meta,
         serde_json::Value::Object(classes)
     )?;
-    write_array(out, g.node_indices().map(|n| node_json(ctx, n)), "")?;
+    write_array(out, g.node_indices().map(|n| Ok(node_json(ctx, n))), "")?;
     out.write_all(b",\n\"edges\": ")?;
     write_array(
         out,
         g.edge_references().map(|e| {
             let edge = e.weight();
-            let evidence: Vec<ViewerEvidence> = edge
-                .evidence
+            let records = ctx.evidence(e.id())?;
+            let evidence: Vec<ViewerEvidence> = records
                 .iter()
                 .take(ctx.evidence_limit)
                 .map(ViewerEvidence::from)
                 .collect();
-            json!({
+            Ok(json!({
                 "id": edge_id(e.id()),
                 "source": g[e.source()].iri,
                 "target": g[e.target()].iri,
                 "property": edge.property.name(),
                 "support": edge.support,
                 "evidence": evidence,
-            })
+            }))
         }),
         "",
     )?;

@@ -18,8 +18,12 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use std::borrow::Cow;
+
+use petgraph::graph::EdgeIndex;
+
 use crate::analytics::Analysis;
-use crate::graph::KnowledgeGraph;
+use crate::graph::{DeferredEvidence, EdgeEvidence, KnowledgeGraph};
 use crate::model::EntityClass;
 
 pub use json::{viewer_json, write_viewer_json};
@@ -68,6 +72,29 @@ pub struct ExportContext<'a> {
     /// At most this many evidence sentences per edge in the viewer JSON.
     pub evidence_limit: usize,
     pub cluster: Cluster,
+    /// Reads the records of edges loaded without them (see
+    /// [`crate::graph::LoadOptions::defer_evidence`]).
+    pub deferred: Option<&'a DeferredEvidence<'a>>,
+}
+
+impl ExportContext<'_> {
+    /// The evidence of an edge: read now when its load deferred it.
+    fn evidence(&self, e: EdgeIndex) -> Result<Cow<'_, [EdgeEvidence]>> {
+        match self.deferred {
+            Some(deferred) => deferred.records(self.graph, e),
+            None => Ok(Cow::Borrowed(&self.graph.graph[e].evidence)),
+        }
+    }
+
+    /// The first evidence sentence of an edge (empty without evidence), as
+    /// GraphML, GEXF and Neo4j write it, with its file.
+    fn first_sentence(&self, e: EdgeIndex) -> Result<(String, String)> {
+        Ok(self
+            .evidence(e)?
+            .first()
+            .map(|ev| (ev.sentence.clone(), ev.file.clone()))
+            .unwrap_or_default())
+    }
 }
 
 /// The fixed palette: one colour per class, shared by every format.
@@ -180,6 +207,7 @@ mod tests {
             title: "test".into(),
             evidence_limit: 5,
             cluster: Cluster::Region,
+            deferred: None,
         };
         let mut out = Vec::new();
         match format {

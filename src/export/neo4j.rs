@@ -127,7 +127,7 @@ pub(super) fn write_neo4j(ctx: &ExportContext<'_>, dir: &Path) -> Result<Vec<Pat
     )?;
     for e in g.edge_references() {
         let edge = e.weight();
-        let first = edge.evidence.first();
+        let (sentence, file) = ctx.first_sentence(e.id())?;
         write_row(
             &mut relationships,
             &[
@@ -136,8 +136,8 @@ pub(super) fn write_neo4j(ctx: &ExportContext<'_>, dir: &Path) -> Result<Vec<Pat
                 field(edge.property.name()),
                 field(&format!("e{}", e.id().index())),
                 edge.support.to_string(),
-                field(first.map_or("", |ev| ev.sentence.as_str())),
-                field(first.map_or("", |ev| ev.file.as_str())),
+                field(&sentence),
+                field(&file),
             ],
         )?;
     }
