@@ -267,7 +267,13 @@ impl KnowledgeGraph {
             note_missing_summary(crate::summary::evidence_kept(store)?.is_some());
             None
         };
+        // More records than the summary keeps are read from the default
+        // graph: all of them at load, or (deferred) one subject's while an
+        // export writes its edges, when the summary's rows allow it.
+        let beyond_kept =
+            matches!(options.detail, EvidenceDetail::First(n) if kept.is_some_and(|k| n > k));
         let detail = match options.detail {
+            EvidenceDetail::First(_) if beyond_kept && options.defer_evidence => options.detail,
             EvidenceDetail::First(n) if kept.is_none_or(|k| n > k) => EvidenceDetail::Full,
             detail => detail,
         };
@@ -456,6 +462,16 @@ impl KnowledgeGraph {
                     }
                     None => false,
                 };
+                if beyond_kept && !by_rows {
+                    // (the packs keep too few records)
+                    reset(&mut edges);
+                    return KnowledgeGraph::with_full_evidence(
+                        store,
+                        nodes,
+                        edges,
+                        &property_by_iri,
+                    );
+                }
                 if !by_rows {
                     let entries: Vec<(crate::summary::RelationKey, _)> = match first {
                         Some(n) => crate::summary::read_packed(store, n, options.drug_evidence)?,
@@ -516,15 +532,30 @@ impl KnowledgeGraph {
                 ))
             }
             EvidenceDetail::Full | EvidenceDetail::First(_) => {
-                read_full_evidence(store, &mut edges, &property_by_iri)?;
-                let edges = edges.into_iter().map(|((s, _, o), e)| (s, o, e)).collect();
-                Ok(KnowledgeGraph::assemble(
-                    nodes.into_values().collect(),
-                    edges,
-                    true,
-                ))
+                KnowledgeGraph::with_full_evidence(store, nodes, edges, &property_by_iri)
             }
         }
+    }
+
+    /// The graph of `nodes` and `edges` with every evidence record of the
+    /// edges read from the default graph, and their support counted from
+    /// them.
+    fn with_full_evidence(
+        store: &Store,
+        nodes: BTreeMap<String, Node>,
+        mut edges: BTreeMap<(String, Property, String), Edge>,
+        property_by_iri: &HashMap<String, Property>,
+    ) -> Result<KnowledgeGraph> {
+        for edge in edges.values_mut() {
+            *edge = Edge::new(edge.property);
+        }
+        read_full_evidence(store, &mut edges, property_by_iri)?;
+        let edges = edges.into_iter().map(|((s, _, o), e)| (s, o, e)).collect();
+        Ok(KnowledgeGraph::assemble(
+            nodes.into_values().collect(),
+            edges,
+            true,
+        ))
     }
 
     /// Reads the full evidence of one edge from the store, for a graph read
@@ -842,18 +873,30 @@ pub struct DeferredEvidence<'s> {
     limit: usize,
     /// As the load's [`LoadOptions::drug_evidence`].
     drug_evidence: bool,
+    /// True when `limit` is more than the summary keeps: the subject's
+    /// records are then read from the default graph.
+    beyond_kept: bool,
     /// The subject whose rows are held, and its relations not yet taken.
     current: std::cell::RefCell<(String, crate::summary::SubjectEvidence)>,
+    /// As `current`, with every record (when `beyond_kept`).
+    current_records: std::cell::RefCell<(String, SubjectRecords)>,
 }
 
 impl<'s> DeferredEvidence<'s> {
-    pub fn new(store: &'s Store, limit: usize, drug_evidence: bool) -> DeferredEvidence<'s> {
-        DeferredEvidence {
+    pub fn new(
+        store: &'s Store,
+        limit: usize,
+        drug_evidence: bool,
+    ) -> Result<DeferredEvidence<'s>> {
+        let kept = crate::summary::evidence_kept(store)?;
+        Ok(DeferredEvidence {
             store,
             limit,
             drug_evidence,
+            beyond_kept: kept.is_some_and(|k| limit > k),
             current: Default::default(),
-        }
+            current_records: Default::default(),
+        })
     }
 
     /// The edge's evidence as a load without deferral holds it: its own
@@ -875,6 +918,20 @@ impl<'s> DeferredEvidence<'s> {
             .edge_endpoints(e)
             .context("no such edge in the graph")?;
         let (s, o) = (&kg.graph[s].iri, &kg.graph[o].iri);
+        if self.beyond_kept {
+            let mut current = self.current_records.borrow_mut();
+            if current.0 != *s {
+                *current = (s.clone(), subject_records(self.store, s)?);
+            }
+            let mut evidence = current
+                .1
+                .remove(&(edge.property, o.clone()))
+                .unwrap_or_default();
+            if edge.drug_only {
+                evidence.retain(|ev| ev.about_drugs);
+            }
+            return Ok(std::borrow::Cow::Owned(evidence));
+        }
         let mut current = self.current.borrow_mut();
         if current.0 != *s {
             let rows =
@@ -1093,6 +1150,71 @@ fn read_full_evidence(
         }
     }
     Ok(())
+}
+
+/// One subject's evidence records by property and object IRI.
+type SubjectRecords = HashMap<(Property, String), Vec<EdgeEvidence>>;
+
+/// Every provenance record of one subject's relations, read as
+/// [`read_full_evidence`] reads them for every relation (fields a record
+/// lacks are empty), sorted in evidence order without duplicates: one
+/// query, whose index lookups start from the subject.
+fn subject_records(store: &Store, subject: &str) -> Result<SubjectRecords> {
+    let subject = NamedNodeRef::new(subject).with_context(|| format!("bad IRI {subject}"))?;
+    let query = format!(
+        "SELECT ?p ?o ?a ?sentence ?start ?end ?rule ?file ?drug WHERE {{ \
+           ?st {rs} {subject} ; {rp} ?p ; {ro} ?o ; a {assertion} . \
+           OPTIONAL {{ ?st <{PROV_WAS_DERIVED_FROM}> ?a \
+                      OPTIONAL {{ ?a {file} ?file }} OPTIONAL {{ ?a {drug} ?drug }} }} \
+           OPTIONAL {{ ?st {sentence} ?sentence }} OPTIONAL {{ ?st {start} ?start }} \
+           OPTIONAL {{ ?st {end} ?end }} OPTIONAL {{ ?st {rule} ?rule }} }}",
+        rs = rdf::SUBJECT,
+        rp = rdf::PREDICATE,
+        ro = rdf::OBJECT,
+        assertion = jd("Assertion"),
+        file = jd("sourceFile"),
+        drug = jd("aboutDrugs"),
+        sentence = jd("sentence"),
+        start = jd("charStart"),
+        end = jd("charEnd"),
+        rule = jd("rule"),
+    );
+    let by_name: HashMap<String, Property> = Property::ALL
+        .into_iter()
+        .map(|p| (jd(p.name()).into_string(), p))
+        .collect();
+    let mut out: SubjectRecords = HashMap::new();
+    for row in select(store, &query)? {
+        let row = row.context("cannot read the store")?;
+        let (Some(Term::NamedNode(p)), Some(Term::NamedNode(o))) = (row.get("p"), row.get("o"))
+        else {
+            continue;
+        };
+        let Some(&property) = by_name.get(p.as_str()) else {
+            continue;
+        };
+        let text = |name: &str| row.get(name).map(literal_text).unwrap_or_default();
+        let article = match row.get("a") {
+            Some(a) => iri_of(a.clone()),
+            None => String::new(),
+        };
+        out.entry((property, o.as_str().to_string()))
+            .or_default()
+            .push(EdgeEvidence {
+                file: text("file"),
+                start: text("start").parse().unwrap_or(0),
+                end: text("end").parse().unwrap_or(0),
+                article,
+                sentence: text("sentence"),
+                rule: text("rule"),
+                about_drugs: text("drug") == "true",
+            });
+    }
+    for evidence in out.values_mut() {
+        evidence.sort();
+        evidence.dedup();
+    }
+    Ok(out)
 }
 
 /// The entity IRIs by node key (see [`crate::summary::node_key`]) when the
@@ -1428,7 +1550,7 @@ pub(crate) mod tests {
                 defer_evidence: true,
             };
             let mut g = KnowledgeGraph::from_store_opts(store, options)?;
-            let reader = DeferredEvidence::new(store, n, false);
+            let reader = DeferredEvidence::new(store, n, false)?;
             let mut deferred = 0;
             for e in g.graph.edge_indices().collect::<Vec<_>>() {
                 let records = reader.records(&g, e)?.into_owned();
@@ -1440,6 +1562,8 @@ pub(crate) mod tests {
         };
         assert_eq!(deferred_edges(&store, 5).unwrap(), (edges(&read), 2));
         assert_eq!(deferred_edges(&store, 1).unwrap(), (one_edges.clone(), 2));
+        // (more than the summary keeps: from the default graph)
+        assert_eq!(deferred_edges(&store, 9).unwrap(), (edges(&read), 2));
         drop((store, first, light, one));
         let remove = |predicate: &str| {
             let rw = Store::open(dir.path().join("store")).unwrap();
@@ -1538,6 +1662,10 @@ pub(crate) mod tests {
         assert!(!crate::summary::read_subject_counts(&store, |_| ()).unwrap());
         let light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
         assert_eq!(supports(&light), supports(&read));
+        // (nothing deferred then: the kept records come from the packs, more
+        // from the default graph at load)
+        assert_eq!(deferred_edges(&store, 5).unwrap(), (edges(&read), 0));
+        assert_eq!(deferred_edges(&store, 9).unwrap(), (edges(&read), 0));
         // … and without the keys (an older summary) the IRIs are read, to
         // the same graph.
         drop((store, light));
@@ -1548,6 +1676,75 @@ pub(crate) mod tests {
         assert_eq!(edges(&first), edges(&read));
         let light = KnowledgeGraph::from_store_with(&store, EvidenceDetail::Articles).unwrap();
         assert_eq!(supports(&light), supports(&read));
+    }
+
+    #[test]
+    fn deferred_evidence_beyond_the_kept_records_reads_the_default_graph() {
+        // One relation with more records than the summary keeps.
+        let records = crate::summary::EVIDENCE_KEPT + 3;
+        let mut kn = knowledge_with_articles(records);
+        let a = kn.upsert_entity(entity(EntityClass::Agency, "开鲁县公安局"));
+        let r = kn.upsert_entity(entity(EntityClass::Region, "开鲁县"));
+        for i in 0..records {
+            kn.add_relation(a.clone(), Property::LocatedIn, r.clone(), Some(evidence(i)));
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store");
+        {
+            let rw = Store::open(&path).unwrap();
+            rw.extend(crate::rdf::knowledge_quads(&kn)).unwrap();
+            crate::summary::refresh_all(&rw).unwrap();
+            rw.flush().unwrap();
+        }
+        let load = |limit: usize, drug: bool, defer: bool| {
+            let store = crate::rdf::open_store(&path).unwrap();
+            let options = LoadOptions {
+                detail: EvidenceDetail::First(limit),
+                drug_support: drug,
+                drug_evidence: drug,
+                defer_evidence: defer,
+            };
+            let mut g = KnowledgeGraph::from_store_opts(&store, options).unwrap();
+            if drug {
+                g = crate::filter::GraphFilter {
+                    drug_articles: true,
+                    ..Default::default()
+                }
+                .apply(&g)
+                .unwrap();
+            }
+            let reader = DeferredEvidence::new(&store, limit, drug).unwrap();
+            let e = g.graph.edge_indices().next().unwrap();
+            let deferred = g.graph[e].evidence_deferred;
+            let sentences: Vec<String> = reader
+                .records(&g, e)
+                .unwrap()
+                .iter()
+                .map(|ev| ev.sentence.clone())
+                .collect();
+            (sentences, deferred)
+        };
+        let all: Vec<String> = (0..records).map(|i| format!("sentence {i}")).collect();
+        let drug: Vec<String> = all.iter().skip(1).step_by(2).cloned().collect();
+        assert_eq!(load(records + 1, false, false), (all.clone(), false));
+        assert_eq!(load(records + 1, false, true), (all.clone(), true));
+        assert_eq!(load(records + 1, true, true), (drug.clone(), true));
+        let kept = crate::summary::EVIDENCE_KEPT;
+        assert_eq!(load(kept, false, true), (all[..kept].to_vec(), true));
+        // Without the per-subject rows, the load reads them all itself
+        // (the packs keep too few).
+        {
+            let rw = Store::open(&path).unwrap();
+            let counts: Vec<_> = rw
+                .quads_for_pattern(None, Some(jd("relationCounts").as_ref()), None, None)
+                .map(|q| q.unwrap())
+                .collect();
+            assert_eq!(counts.len(), 1);
+            rw.remove(&counts[0]).unwrap();
+            rw.flush().unwrap();
+        }
+        assert_eq!(load(records + 1, false, true), (all, false));
+        assert_eq!(load(records + 1, true, true), (drug, false));
     }
 
     #[test]

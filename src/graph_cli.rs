@@ -368,7 +368,7 @@ pub fn run_export(args: ExportArgs) -> Result<()> {
             &store,
             n,
             args.source.filter.drug_articles,
-        )),
+        )?),
         _ => None,
     };
     let analysis = Analysis::compute(
