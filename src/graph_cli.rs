@@ -175,6 +175,8 @@ pub struct ExportArgs {
     #[arg(long, default_value = "jindu 禁毒 knowledge graph")]
     pub title: String,
     /// Evidence sentences kept per edge in the HTML page and viewer JSON.
+    /// Up to 5 come from the store's summary; more are read from every
+    /// provenance record (slow on a large store: filter the export).
     #[arg(long, default_value_t = 5)]
     pub evidence_limit: usize,
 }
