@@ -876,11 +876,18 @@ pub struct DeferredEvidence<'s> {
     /// True when `limit` is more than the summary keeps: the subject's
     /// records are then read from the default graph.
     beyond_kept: bool,
-    /// The subject whose rows are held, and its relations not yet taken.
-    current: std::cell::RefCell<(String, crate::summary::SubjectEvidence)>,
-    /// As `current`, with every record (when `beyond_kept`).
-    current_records: std::cell::RefCell<(String, SubjectRecords)>,
+    /// The rows of the subjects read last, by subject IRI, with their
+    /// relations not yet taken.
+    rows: std::cell::RefCell<HashMap<String, crate::summary::SubjectEvidence>>,
+    /// As `rows`, with every record (when `beyond_kept`).
+    records: std::cell::RefCell<HashMap<String, SubjectRecords>>,
 }
+
+/// How many subjects [`DeferredEvidence`] reads at a time, in parallel:
+/// on a store larger than memory each is a random read, and several
+/// outstanding reads overlap their waits; a few hundred subjects' rows are
+/// a few megabytes.
+const DEFERRED_SUBJECTS_PER_READ: usize = 256;
 
 impl<'s> DeferredEvidence<'s> {
     pub fn new(
@@ -894,8 +901,8 @@ impl<'s> DeferredEvidence<'s> {
             limit,
             drug_evidence,
             beyond_kept: kept.is_some_and(|k| limit > k),
-            current: Default::default(),
-            current_records: Default::default(),
+            rows: Default::default(),
+            records: Default::default(),
         })
     }
 
@@ -919,27 +926,25 @@ impl<'s> DeferredEvidence<'s> {
             .context("no such edge in the graph")?;
         let (s, o) = (&kg.graph[s].iri, &kg.graph[o].iri);
         if self.beyond_kept {
-            let mut current = self.current_records.borrow_mut();
-            if current.0 != *s {
-                *current = (s.clone(), subject_records(self.store, s)?);
-            }
-            let mut evidence = current
-                .1
-                .remove(&(edge.property, o.clone()))
+            let store = self.store;
+            let mut records = self.records.borrow_mut();
+            Self::read_ahead(kg, e, &mut records, |s| subject_records(store, s))?;
+            let mut evidence = records
+                .get_mut(s)
+                .and_then(|r| r.remove(&(edge.property, o.clone())))
                 .unwrap_or_default();
             if edge.drug_only {
                 evidence.retain(|ev| ev.about_drugs);
             }
             return Ok(std::borrow::Cow::Owned(evidence));
         }
-        let mut current = self.current.borrow_mut();
-        if current.0 != *s {
-            let rows =
-                crate::summary::subject_evidence(self.store, s, self.limit, self.drug_evidence)?;
-            *current = (s.clone(), rows);
-        }
+        let (store, limit, drug_evidence) = (self.store, self.limit, self.drug_evidence);
+        let mut rows = self.rows.borrow_mut();
+        Self::read_ahead(kg, e, &mut rows, |s| {
+            crate::summary::subject_evidence(store, s, limit, drug_evidence)
+        })?;
         let key = (edge.property, crate::summary::node_key(o));
-        let summary = match current.1.remove(&key) {
+        let summary = match rows.get_mut(s).and_then(|r| r.remove(&key)) {
             Some(summary) => summary,
             None => {
                 let p = jd(edge.property.name());
@@ -964,6 +969,45 @@ impl<'s> DeferredEvidence<'s> {
             evidence.retain(|ev| ev.about_drugs);
         }
         Ok(std::borrow::Cow::Owned(evidence))
+    }
+
+    /// Makes `held` the reads of the subject of edge `e` and of the next
+    /// subjects of deferred edges in index order (the order the writers
+    /// go in), [`DEFERRED_SUBJECTS_PER_READ`] in all, read in parallel,
+    /// unless it holds that subject already.
+    fn read_ahead<T: Send>(
+        kg: &KnowledgeGraph,
+        e: EdgeIndex,
+        held: &mut HashMap<String, T>,
+        read: impl Fn(&str) -> Result<T> + Sync,
+    ) -> Result<()> {
+        let g = &kg.graph;
+        let subject = |e: EdgeIndex| g.edge_endpoints(e).map(|(s, _)| &g[s].iri);
+        if subject(e).is_some_and(|s| held.contains_key(s)) {
+            return Ok(());
+        }
+        let mut next: Vec<&String> = Vec::new();
+        let mut seen: HashSet<&String> = HashSet::new();
+        for index in e.index()..g.edge_count() {
+            let e = EdgeIndex::new(index);
+            if !g[e].evidence_deferred {
+                continue;
+            }
+            if let Some(s) = subject(e)
+                && seen.insert(s)
+            {
+                next.push(s);
+                if next.len() == DEFERRED_SUBJECTS_PER_READ {
+                    break;
+                }
+            }
+        }
+        let read: Vec<(String, T)> = next
+            .into_par_iter()
+            .map(|s| Ok((s.clone(), read(s)?)))
+            .collect::<Result<_>>()?;
+        *held = read.into_iter().collect();
+        Ok(())
     }
 }
 
