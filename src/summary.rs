@@ -479,12 +479,7 @@ fn read_subject_rows<R: serde::de::DeserializeOwned>(
         let (Some(s), Some(Term::Literal(c))) = (iri(&row, "s"), row.get("c")) else {
             continue;
         };
-        let rows: Vec<R> = serde_json::from_str(c.value()).with_context(|| {
-            format!(
-                "bad jd:{predicate} in the summary graph: {}",
-                c.value().chars().take(120).collect::<String>()
-            )
-        })?;
+        let rows: Vec<R> = json_of(c.value(), format_args!("jd:{predicate}"))?;
         entries += rows.len();
         for r in rows {
             take(&s, r);
@@ -572,12 +567,10 @@ pub fn subject_evidence(
         let Term::Literal(rows) = quad?.object else {
             continue;
         };
-        let rows: Vec<EvidenceRow> = serde_json::from_str(rows.value()).with_context(|| {
-            format!(
-                "bad jd:relationEvidence of {subject} in the summary graph: {}",
-                rows.value().chars().take(120).collect::<String>()
-            )
-        })?;
+        let rows: Vec<EvidenceRow> = json_of(
+            rows.value(),
+            format_args!("jd:relationEvidence of {subject}"),
+        )?;
         for (p, o, n, nd, ne, nde, evidence) in rows {
             if let Some(&property) = by_name.get(p.as_str()) {
                 let summary = RelationSummary::kept([n, nd, ne, nde], evidence, limit, drug_only);
@@ -605,13 +598,17 @@ pub fn relation_evidence(
     let Term::Literal(pack) = quad?.object else {
         return Ok(None);
     };
-    let packed: PackedRelation = serde_json::from_str(pack.value()).with_context(|| {
-        format!(
-            "bad jd:evidencePack in the summary graph: {}",
-            pack.value().chars().take(120).collect::<String>()
-        )
-    })?;
+    let packed: PackedRelation = json_of(pack.value(), "jd:evidencePack")?;
     Ok(Some(RelationSummary::of_pack(packed, limit, drug_only).1))
+}
+
+/// A JSON literal of the summary (`what` names it) read as `R`; the error
+/// quotes its start.
+fn json_of<R: serde::de::DeserializeOwned>(value: &str, what: impl std::fmt::Display) -> Result<R> {
+    serde_json::from_str(value).with_context(|| {
+        let start: String = value.chars().take(120).collect();
+        format!("bad {what} in the summary graph: {start}")
+    })
 }
 
 fn property_by_name() -> HashMap<&'static str, Property> {
@@ -2001,12 +1998,7 @@ fn read_packs(store: &Store, pattern: &str) -> Result<Vec<PackedRelation>> {
         let Some(Term::Literal(pack)) = row.get("pack") else {
             continue;
         };
-        out.push(serde_json::from_str(pack.value()).with_context(|| {
-            format!(
-                "bad jd:evidencePack in the summary graph: {}",
-                pack.value().chars().take(120).collect::<String>()
-            )
-        })?);
+        out.push(json_of(pack.value(), "jd:evidencePack")?);
     }
     Ok(out)
 }
