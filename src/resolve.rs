@@ -256,11 +256,163 @@ struct PageContext {
 }
 
 /// A year as pages write it: 2024年, 2025-06, or 2025 before a word
-/// (2025政法智能化建设典型案例); not 2000元 or 2000余人.
+/// (2025政法智能化建设典型案例); not 2000元 or 2000余人. Read by
+/// [`YearMatches`] without the regex, which the tests hold it to.
+#[cfg(test)]
 static YEAR: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[^\d.])((?:19|20)\d\d)(?:\s*年|[-/.](?:0?[1-9]|1[0-2])(?:[^\d]|$)|(\p{Han}))")
         .expect("valid regex")
 });
+
+/// The matches of [`YEAR`] in a text, leftmost and not overlapping, as
+/// its `find_iter` gives them. The regex has no literal to skip by, so its
+/// automaton read every byte of the page; every match holds `19` or `20`,
+/// and the bytes between those pairs are skipped eight at a time.
+struct YearMatches<'t> {
+    text: &'t str,
+    /// Where the next match may start: the end of the last one.
+    pos: usize,
+    /// Where to look for the next `19`/`20`.
+    scan: usize,
+}
+
+impl<'t> YearMatches<'t> {
+    fn new(text: &'t str) -> YearMatches<'t> {
+        YearMatches {
+            text,
+            pos: 0,
+            scan: 0,
+        }
+    }
+}
+
+impl<'t> Iterator for YearMatches<'t> {
+    type Item = &'t str;
+
+    fn next(&mut self) -> Option<&'t str> {
+        while let Some(at) = next_century(self.text.as_bytes(), self.scan) {
+            self.scan = at + 1;
+            if let Some((start, end)) = year_match_at(self.text, at, self.pos) {
+                self.pos = end;
+                self.scan = end;
+                return Some(&self.text[start..end]);
+            }
+        }
+        self.scan = self.text.len();
+        None
+    }
+}
+
+/// The first offset from `from` on where `19` or `20` stands.
+fn next_century(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Whether a word may hold a zero byte (exact when it holds none).
+    let may_hold_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGHS != 0;
+    let is_pair = |j: usize| matches!((bytes[j - 1], bytes[j]), (b'1', b'9') | (b'2', b'0'));
+    // `i` walks the pair's second byte, a 9 or a 0: words of eight bytes
+    // holding neither are skipped whole. A byte is 0, 1, 8 or 9 when it is
+    // 0x30 but for its bits 0 and 3: one test finds them all.
+    let mut i = from + 1;
+    while i + 8 <= bytes.len() {
+        let word = u64::from_ne_bytes(bytes[i..i + 8].try_into().expect("eight bytes"));
+        if may_hold_zero(word & (ONES * 0xF6) ^ (ONES * 0x30)) {
+            if let Some(j) = (i..i + 8).find(|&j| is_pair(j)) {
+                return Some(j - 1);
+            }
+        }
+        i += 8;
+    }
+    (i..bytes.len()).find(|&j| is_pair(j)).map(|j| j - 1)
+}
+
+/// Whether `c` is a decimal digit (`\d`): ASCII digits, no char of the
+/// blocks before the first other digit (U+0660) nor of those from general
+/// punctuation to the ideographs; for the rest, the regex's Unicode class.
+fn is_decimal_digit(c: char) -> bool {
+    static DIGIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\A\d\z").expect("valid regex"));
+    match c {
+        '0'..='9' => true,
+        '\0'..='\u{65F}' | '\u{2000}'..='\u{9FFF}' => false,
+        _ => DIGIT.is_match(c.encode_utf8(&mut [0; 4])),
+    }
+}
+
+/// Whether `c` is of the Han script (`\p{Han}`): the unified ideographs
+/// are, no char before the CJK radicals (U+2E80) is; for the rest, the
+/// regex's Unicode class.
+fn is_han(c: char) -> bool {
+    static HAN: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"\A\p{Han}\z").expect("valid regex"));
+    match c {
+        '\u{4E00}'..='\u{9FFF}' => true,
+        '\0'..='\u{2E7F}' => false,
+        _ => HAN.is_match(c.encode_utf8(&mut [0; 4])),
+    }
+}
+
+/// The span of the [`YEAR`] match whose year is at `at` (where `19` or `20`
+/// stands) and that starts at `floor` or later, if there is one.
+fn year_match_at(text: &str, at: usize, floor: usize) -> Option<(usize, usize)> {
+    // (?:^|[^\d.]): the text's start, or one char that is no digit or dot.
+    let start = match text[..at].chars().next_back() {
+        None => 0,
+        Some(c) if is_decimal_digit(c) || c == '.' => return None,
+        Some(c) => at - c.len_utf8(),
+    };
+    if start < floor {
+        return None;
+    }
+    let char_at = |i: usize| text.get(i..).and_then(|rest| rest.chars().next());
+    // Two digits (of any script) after 19 or 20.
+    let mut year_end = at + 2;
+    for _ in 0..2 {
+        let c = char_at(year_end).filter(|&c| is_decimal_digit(c))?;
+        year_end += c.len_utf8();
+    }
+    // \s*年
+    let mut after_spaces = year_end;
+    while let Some(c) = char_at(after_spaces).filter(|c| c.is_whitespace()) {
+        after_spaces += c.len_utf8();
+    }
+    if char_at(after_spaces) == Some('年') {
+        return Some((start, after_spaces + '年'.len_utf8()));
+    }
+    let next = char_at(year_end)?;
+    // [-/.](?:0?[1-9]|1[0-2])(?:[^\d]|$), its alternatives in order.
+    if matches!(next, '-' | '/' | '.') {
+        let month = year_end + 1;
+        let bytes = text.as_bytes();
+        let digit_at = |i: usize, range: std::ops::RangeInclusive<u8>| {
+            bytes.get(i).is_some_and(|b| range.contains(b))
+        };
+        // The end of a match whose month ends at `i`: a char that is no
+        // digit is taken in, or the text ends.
+        let close = |i: usize| match char_at(i) {
+            None => Some(i),
+            Some(c) if !is_decimal_digit(c) => Some(i + c.len_utf8()),
+            Some(_) => None,
+        };
+        let found = (digit_at(month, b'0'..=b'0') && digit_at(month + 1, b'1'..=b'9'))
+            .then(|| close(month + 2))
+            .flatten()
+            .or_else(|| {
+                digit_at(month, b'1'..=b'9')
+                    .then(|| close(month + 1))
+                    .flatten()
+            })
+            .or_else(|| {
+                (digit_at(month, b'1'..=b'1') && digit_at(month + 1, b'0'..=b'2'))
+                    .then(|| close(month + 2))
+                    .flatten()
+            });
+        if let Some(end) = found {
+            return Some((start, end));
+        }
+    }
+    // (\p{Han})
+    is_han(next).then(|| (start, year_end + next.len_utf8()))
+}
 /// The year and the word after it (the pattern's second group) of one
 /// whole match of [`YEAR`], as the regex's captures would give them; the
 /// capture engine is the dearest part of a search, and the page is long.
@@ -304,9 +456,8 @@ impl PageContext {
         }
         // The page's year: the latest year it writes. A bare number before
         // a unit or count word (2000元, 2000余人) is no year.
-        let year = YEAR
-            .find_iter(&clean.text)
-            .filter_map(|m| year_parts(m.as_str()))
+        let year = YearMatches::new(&clean.text)
+            .filter_map(year_parts)
             .filter(|(_, word)| {
                 word.is_none_or(|w| {
                     !lex.units.contains_key(w) && !"万千亿余多次户份辆台张位".contains(w)
@@ -2532,6 +2683,89 @@ mod tests {
                 assert_eq!(year_parts(m), Some(expected), "{m}");
             }
         }
+    }
+
+    #[test]
+    fn digit_and_han_classes_are_the_regex_classes() {
+        let digit = Regex::new(r"\A\d\z").unwrap();
+        let han = Regex::new(r"\A\p{Han}\z").unwrap();
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let s = c.to_string();
+            assert_eq!(is_decimal_digit(c), digit.is_match(&s), "{c:?}");
+            assert_eq!(is_han(c), han.is_match(&s), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn year_matches_are_the_regex_matches() {
+        let mut texts: Vec<String> = [
+            "2024年",
+            "2024-06 2025年",
+            "于2023 年,2019/1,2020.12",
+            "12024年 2024.5.1 .2024年 2024-13 2024-1",
+            "2024２３年 20٣٤年 2020\u{3000}年 2020\u{85}年 2020\n年",
+            "2020〇 2020々 2020㐀 2020\u{20000} 2020\u{2F800}",
+            "",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        // Random texts over the pieces the pattern reads and a few others:
+        // digits of other scripts, Unicode spaces, Han chars outside the
+        // unified block (〇 and 々 are Han, 〡 is not). Each char of the
+        // generated texts stands for the piece at its place in the list.
+        let pieces = [
+            "19",
+            "20",
+            "20",
+            "0",
+            "1",
+            "2",
+            "9",
+            "12",
+            "-",
+            "/",
+            ".",
+            "年",
+            "年",
+            " ",
+            "\n",
+            "\t",
+            "\u{3000}",
+            "\u{85}",
+            "中",
+            "元",
+            "余",
+            "a",
+            "٣",
+            "０",
+            "〇",
+            "々",
+            "〡",
+            "㐀",
+            "\u{20000}",
+            "\u{1D7CE}",
+        ];
+        let alphabet: Vec<char> = (0..pieces.len() as u32)
+            .map(|i| char::from_u32(0x41 + i).expect("a letter"))
+            .collect();
+        texts.extend(
+            crate::testing::random_texts(&alphabet, 10, 0x2545_F491_4F6C_DD1D, 400_000)
+                .iter()
+                .map(|t| t.chars().map(|c| pieces[c as usize - 0x41]).collect()),
+        );
+        for (_, page) in crate::pipeline::SEEDS {
+            texts.push(clean(&String::from_utf8_lossy(page)).text);
+        }
+        let mut matches = 0;
+        for text in &texts {
+            let expected: Vec<&str> = YEAR.find_iter(text).map(|m| m.as_str()).collect();
+            let found: Vec<&str> = YearMatches::new(text).collect();
+            assert_eq!(found, expected, "{text:?}");
+            matches += found.len();
+        }
+        // The random texts reach every alternative of the pattern.
+        assert!(matches > 4_000, "{matches}");
     }
 
     #[test]
