@@ -193,6 +193,14 @@ fn split_sentences(text: &str, start: usize, end: usize, out: &mut Vec<(usize, u
     // Read by bytes, a char at a time: each mark is told by its bytes
     // without decoding the chars.
     while i < para.len() {
+        // Most chars are common ideographs (lead bytes E4 to E9), none of
+        // them a mark: skipped a run at a time.
+        while i < para.len() && (0xE4..=0xE9).contains(&para[i]) {
+            i += 3;
+        }
+        if i >= para.len() {
+            break;
+        }
         let len = sentence_end_len(&para[i..]);
         if len == 0 {
             // On to the next char, by the length its lead byte gives.
@@ -301,7 +309,7 @@ mod tests {
 
     #[test]
     fn sentences_read_by_bytes_are_those_read_by_chars() {
-        let marks: Vec<char> = "。!?;！？；”’\"」』)“「(,，毒a。".chars().collect();
+        let marks: Vec<char> = "。!?;！？；”’\"」』)“「(,，毒禁a。é𠀀".chars().collect();
         let mut texts = vec![
             String::new(),
             "他说:“好。”又说!”)。结束".to_string(),
