@@ -138,17 +138,31 @@ fn starts_block(line: &str) -> bool {
 }
 
 /// `呼和浩特讯`, `拉萨6月1日讯`: a place (and date) then 讯, near the start.
+///
+/// Most lines hold no 讯 near their start: the first 13 chars (讯 comes
+/// after 2 to 12) are looked through by their bytes, and the chars before
+/// a 讯 are read only when there is one.
 pub fn is_dateline(line: &str) -> bool {
-    let head_end = line.char_indices().nth(16).map_or(line.len(), |(i, _)| i);
-    let head = &line[..head_end];
-    if let Some(pos) = head.find('讯') {
-        let before = &head[..pos];
-        let n = before.chars().count();
-        return (2..=12).contains(&n)
-            && before
-                .chars()
-                .all(|c| is_cjk(c) || c.is_ascii_digit() || c == ' ')
-            && !before.contains(['，', ',', '。']);
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    for n in 0..13 {
+        if at >= bytes.len() {
+            break;
+        }
+        if bytes[at..].starts_with("讯".as_bytes()) {
+            let before = &line[..at];
+            return n >= 2
+                && before
+                    .chars()
+                    .all(|c| is_cjk(c) || c.is_ascii_digit() || c == ' ')
+                && !before.contains(['，', ',', '。']);
+        }
+        at += match bytes[at] {
+            0..0xC0 => 1,
+            0xC0..0xE0 => 2,
+            0xE0..0xF0 => 3,
+            _ => 4,
+        };
     }
     false
 }
@@ -509,6 +523,40 @@ mod tests {
                 assert_eq!(a.origins, b.origins, "{text:?}");
             }
         }
+    }
+
+    /// The dateline test the byte reading replaced.
+    fn is_dateline_by_search(line: &str) -> bool {
+        let head_end = line.char_indices().nth(16).map_or(line.len(), |(i, _)| i);
+        let head = &line[..head_end];
+        if let Some(pos) = head.find('讯') {
+            let before = &head[..pos];
+            let n = before.chars().count();
+            return (2..=12).contains(&n)
+                && before
+                    .chars()
+                    .all(|c| is_cjk(c) || c.is_ascii_digit() || c == ' ')
+                && !before.contains(['，', ',', '。']);
+        }
+        false
+    }
+
+    #[test]
+    fn datelines_read_by_bytes_are_those_found_by_search() {
+        let alphabet: Vec<char> = "讯讯中中中中中中1 ，,。aé𠀀".chars().collect();
+        let mut texts = vec!["呼和浩特讯".to_string(), "拉萨6月1日讯".to_string()];
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            20,
+            0x0DDB_1A5E_5BAD_5EED,
+            100_000,
+        ));
+        let mut datelines = 0;
+        for text in &texts {
+            assert_eq!(is_dateline(text), is_dateline_by_search(text), "{text}");
+            datelines += usize::from(is_dateline(text));
+        }
+        assert!(datelines > 1_000, "{datelines}");
     }
 
     /// What the table replaced: a search through the char starts, a byte
