@@ -5,6 +5,7 @@
 //! the evaluator) reads. It knows nothing of petgraph or RDF.
 
 use std::borrow::Cow;
+use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -338,22 +339,20 @@ impl Knowledge {
             property,
             object,
         };
-        // Most calls find the relation already there (a place named again):
-        // look it up before cloning the key for an insertion.
-        match self.relations.get_mut(&key) {
-            Some(relation) => {
+        // One search either way; the key is cloned only for an insertion
+        // (most calls find the relation already there: a place named again).
+        match self.relations.entry(key) {
+            Entry::Occupied(mut found) => {
                 if let Some(ev) = evidence {
-                    insert_sorted_unique(&mut relation.evidence, ev);
+                    insert_sorted_unique(&mut found.get_mut().evidence, ev);
                 }
             }
-            None => {
-                self.relations.insert(
-                    key.clone(),
-                    Relation {
-                        key,
-                        evidence: evidence.into_iter().collect(),
-                    },
-                );
+            Entry::Vacant(slot) => {
+                let key = slot.key().clone();
+                slot.insert(Relation {
+                    key,
+                    evidence: evidence.into_iter().collect(),
+                });
             }
         }
     }

@@ -90,6 +90,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     let page = PageContext::new(lex, &cleaned, &page_tokens);
     let mut seen_statistics = HashSet::default();
     let mut region_ids = HashMap::default();
+    let mut named_ids = Default::default();
     for article in &articles {
         let index = kn.articles.len();
         let (char_start, char_end) = cleaned.orig_span(article.start, article.end);
@@ -117,6 +118,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             home_city: None,
             seen_statistics: &mut seen_statistics,
             region_ids: &mut region_ids,
+            named_ids: &mut named_ids,
             body_starts: Vec::new(),
             sentence_texts: article.sentences.iter().map(|_| OnceCell::new()).collect(),
         };
@@ -535,6 +537,46 @@ enum Part<'t> {
     Free(&'t str),
 }
 
+/// An entity the source has named, with some of what it holds: enough
+/// to tell a mention that would change nothing (the same form again in the
+/// same article, most mentions) without looking the entity up. All of it
+/// only grows (no form, article or kind is ever taken from an entity), so
+/// what is recorded here stays true.
+struct Known {
+    id: EntityId,
+    /// An article the entity's `mentioned_in` holds (the latest noted),
+    /// `usize::MAX` for none.
+    article: usize,
+    /// Forms that are the entity's label or among its alternative labels.
+    forms: Vec<Box<str>>,
+    /// The entity has a kind (so it takes no other).
+    has_kind: bool,
+}
+
+impl Known {
+    fn new(id: EntityId) -> Known {
+        Known {
+            id,
+            article: usize::MAX,
+            forms: Vec::new(),
+            has_kind: false,
+        }
+    }
+
+    /// Whether the entity is known to hold `form` and `article` already.
+    fn holds(&self, article: usize, form: &str) -> bool {
+        self.article == article && self.forms.iter().any(|f| **f == *form)
+    }
+
+    /// Records that the entity now holds `form` and `article`.
+    fn note(&mut self, article: usize, form: &str) {
+        self.article = article;
+        if !self.forms.iter().any(|f| **f == *form) {
+            self.forms.push(form.into());
+        }
+    }
+}
+
 struct ArticleResolver<'a> {
     lex: &'a Lexicon,
     clean: &'a CleanText,
@@ -554,9 +596,13 @@ struct ArticleResolver<'a> {
     /// the page already reported is not reported again. Kept across the
     /// articles so that no article has to rebuild it.
     seen_statistics: &'a mut HashSet<(String, String)>,
-    /// The ids of the regions the source named so far, by lexicon index:
-    /// built once, cloned (a shared key) for every later mention.
-    region_ids: &'a mut HashMap<usize, EntityId>,
+    /// The regions the source named so far, by lexicon index: the id built
+    /// once, cloned (a shared key) for every later mention, and what the
+    /// entity holds already.
+    region_ids: &'a mut HashMap<usize, Known>,
+    /// The same for the other entities the source named, by class (in
+    /// [`EntityClass::ALL`] order) and label.
+    named_ids: &'a mut [HashMap<Box<str>, Known>; 5],
     /// The text of each sentence of the article once a fact cites it.
     sentence_texts: Vec<OnceCell<Arc<str>>>,
     /// Where each sentence of the article starts after its dateline (see
@@ -1228,25 +1274,48 @@ impl<'a> ArticleResolver<'a> {
         kind: Option<&str>,
         code: Option<String>,
     ) -> EntityId {
-        let id = EntityId::new(class, label);
         let surface = self.surface(start, end);
-        if let Some(existing) = self.kn.entities.get_mut(&id) {
-            // What `upsert_entity` does, without building a new entity for
-            // every mention of a known one (most mentions). The kind is
-            // taken only by an entity without one: copied only then.
-            let kind = kind.filter(|_| existing.kind.is_none()).map(str::to_string);
-            existing.note_mention(&surface, self.article_index, kind, code);
-        } else {
-            self.kn.upsert_entity(Entity {
-                id: id.clone(),
-                label: label.to_string(),
-                alt_labels: [surface.into_owned()].into(),
-                mentioned_in: [self.article_index].into(),
-                admin_code: None,
-                kind: kind.map(str::to_string),
-                code,
-            });
-        }
+        let article = self.article_index;
+        let known_ids = &mut self.named_ids[class as usize];
+        // A form the entity holds, in an article it holds, with no kind or
+        // code it could take: nothing to change (most mentions).
+        let id = match known_ids.get_mut(label) {
+            Some(known)
+                if known.holds(article, &surface)
+                    && (kind.is_none() || known.has_kind)
+                    && code.is_none() =>
+            {
+                known.id.clone()
+            }
+            known => {
+                let id = known.map_or_else(|| EntityId::new(class, label), |k| k.id.clone());
+                let has_kind = if let Some(existing) = self.kn.entities.get_mut(&id) {
+                    // What `upsert_entity` does, without building a new
+                    // entity for a known one. The kind is taken only by an
+                    // entity without one: copied only then.
+                    let kind = kind.filter(|_| existing.kind.is_none()).map(str::to_string);
+                    existing.note_mention(&surface, article, kind, code);
+                    existing.kind.is_some()
+                } else {
+                    self.kn.upsert_entity(Entity {
+                        id: id.clone(),
+                        label: label.to_string(),
+                        alt_labels: [surface.to_string()].into(),
+                        mentioned_in: [article].into(),
+                        admin_code: None,
+                        kind: kind.map(str::to_string),
+                        code,
+                    });
+                    kind.is_some()
+                };
+                let known = self.named_ids[class as usize]
+                    .entry(label.into())
+                    .or_insert_with(|| Known::new(id.clone()));
+                known.note(article, &surface);
+                known.has_kind = has_kind;
+                id
+            }
+        };
         self.mentions.push(Mention {
             start,
             end,
@@ -1317,33 +1386,51 @@ impl<'a> ArticleResolver<'a> {
     /// records a mention in this article when its `surface` is given.
     fn region_entity(&mut self, index: usize, surface: Option<Cow<'_, str>>) -> EntityId {
         let lex = self.lex;
-        let region = &lex.regions[index];
-        let id = self
-            .region_ids
-            .entry(index)
-            .or_insert_with(|| region_id(lex, index))
-            .clone();
-        let mentioned = surface.is_some();
+        let article = self.article_index;
         // Known already: its ancestors and partOf links came with it.
-        if let Some(existing) = self.kn.entities.get_mut(&id) {
+        if let Some(known) = self.region_ids.get_mut(&index) {
             if let Some(s) = surface
-                && *s != existing.label
-                && !existing.alt_labels.contains(&*s)
+                && !known.holds(article, &s)
             {
-                existing.alt_labels.insert(s.into_owned());
+                if let Some(existing) = self.kn.entities.get_mut(&known.id) {
+                    if *s != existing.label && !existing.alt_labels.contains(&*s) {
+                        existing.alt_labels.insert(s.to_string());
+                    }
+                    existing.mentioned_in.insert(article);
+                }
+                known.note(article, &s);
             }
-            if mentioned {
-                existing.mentioned_in.insert(self.article_index);
+            return known.id.clone();
+        }
+        let region = &lex.regions[index];
+        let id = region_id(lex, index);
+        let mut known = Known::new(id.clone());
+        if let Some(s) = &surface {
+            known.note(article, s);
+        }
+        // Another index may name the same entity (the same code).
+        let existing = self.kn.entities.get_mut(&id);
+        let exists = existing.is_some();
+        if let Some(existing) = existing
+            && let Some(s) = &surface
+        {
+            if **s != existing.label && !existing.alt_labels.contains(&**s) {
+                existing.alt_labels.insert(s.to_string());
             }
+            existing.mentioned_in.insert(article);
+        }
+        self.region_ids.insert(index, known);
+        if exists {
             return id;
         }
+        let mentioned = surface.is_some();
         let mut alt = BTreeSet::new();
         if let Some(s) = surface {
             alt.insert(s.into_owned());
         }
         let mut mentioned_in = BTreeSet::new();
         if mentioned {
-            mentioned_in.insert(self.article_index);
+            mentioned_in.insert(article);
         }
         self.kn.upsert_entity(Entity {
             id: id.clone(),
