@@ -2522,9 +2522,6 @@ impl<'a> ArticleResolver<'a> {
         static RANGE: LazyLock<Regex> = LazyLock::new(|| {
             Regex::new(r"((?:19|20)\d\d)年(\d{1,2})月(?:(\d{1,2})日)?(?:至|到|—|-)((?:19|20)\d\d年)?(\d{1,2})月(?:(\d{1,2})日)?").expect("valid regex")
         });
-        static SINCE: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"((?:19|20)\d\d)年(?:(\d{1,2})月)?以来|今年以来|去年以来|年初以来|今年上半年|((?:19|20)\d\d)年(?:全年|上半年)?").expect("valid regex")
-        });
         // Every form either pattern reads has a 年.
         if !before.contains('年') {
             return (None, None, None);
@@ -2558,16 +2555,16 @@ impl<'a> ArticleResolver<'a> {
                 .unwrap_or_else(|| last_day(y2, m2));
             return (ymd(y1, m1, d1), ymd(y2, m2, d2), Some(c[0].to_string()));
         }
-        if let Some(c) = SINCE.captures_iter(before).last() {
-            let whole = c[0].to_string();
+        if let Some(c) = last_since(before) {
+            let whole = c.whole.to_string();
             let end = self.date.clone();
-            if let Some(y) = c.get(1) {
-                let y: i32 = y.as_str().parse().unwrap_or(0);
-                let m: u32 = c.get(2).and_then(|m| m.as_str().parse().ok()).unwrap_or(1);
+            if let Some(y) = c.since_year {
+                let y: i32 = y.parse().unwrap_or(0);
+                let m: u32 = c.since_month.and_then(|m| m.parse().ok()).unwrap_or(1);
                 return (ymd(y, m, 1), end, Some(whole));
             }
-            if let Some(y) = c.get(3) {
-                let y: i32 = y.as_str().parse().unwrap_or(0);
+            if let Some(y) = c.year {
+                let y: i32 = y.parse().unwrap_or(0);
                 if whole.contains("上半年") {
                     return (ymd(y, 1, 1), ymd(y, 6, 30), Some(whole));
                 }
@@ -2589,6 +2586,166 @@ impl<'a> ArticleResolver<'a> {
         }
         (None, None, None)
     }
+}
+
+/// The start of a period before a figure: 2023年以来, 2024年3月以来, 今年以来,
+/// 去年以来, 年初以来, 今年上半年, 2023年, 2023年全年, 2023年上半年.
+static SINCE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"((?:19|20)\d\d)年(?:(\d{1,2})月)?以来|今年以来|去年以来|年初以来|今年上半年|((?:19|20)\d\d)年(?:全年|上半年)?").expect("valid regex")
+});
+
+/// The groups of a match of [`SINCE`].
+#[derive(Debug, PartialEq, Eq)]
+struct SinceMatch<'t> {
+    whole: &'t str,
+    /// The first alternative's year and month (…年…月以来).
+    since_year: Option<&'t str>,
+    since_month: Option<&'t str>,
+    /// The last alternative's year (…年, …年全年, …年上半年).
+    year: Option<&'t str>,
+}
+
+impl<'t> SinceMatch<'t> {
+    fn from_captures(c: regex::Captures<'t>) -> SinceMatch<'t> {
+        let group = |i: usize| c.get(i).map(|g| g.as_str());
+        SinceMatch {
+            whole: group(0).unwrap_or_default(),
+            since_year: group(1),
+            since_month: group(2),
+            year: group(3),
+        }
+    }
+}
+
+/// The groups of the last match of [`SINCE`] in a text, as
+/// `SINCE.captures_iter(text).last()` gives them, read without the regex
+/// (which a statistic ran over all the sentence before its figure).
+/// Every alternative holds a 年, the first of the match at a fixed place:
+/// after the four digits of a year, after 今 or 去, or at the start
+/// (年初以来); so the starts a match can have are read off the 年s in
+/// order, and at each start the alternatives are tried in the pattern's
+/// order, as the regex's leftmost-first search does. A digit other than an
+/// ASCII one next to a 年 (rare; `\d` takes in every script's) leaves the
+/// text to the regex.
+fn last_since(text: &str) -> Option<SinceMatch<'_>> {
+    /// Whether `c` is a digit (`\d`), None when only the regex can tell.
+    fn digit(c: char) -> Option<bool> {
+        if c.is_ascii() || !c.is_numeric() {
+            Some(c.is_ascii_digit())
+        } else {
+            None
+        }
+    }
+    let by_regex = || {
+        SINCE
+            .captures_iter(text)
+            .last()
+            .map(SinceMatch::from_captures)
+    };
+    let mut last = None;
+    // Where the search for the next match starts (the end of the last).
+    let mut pos = 0;
+    for (at, _) in text.match_indices('年') {
+        let after = &text[at + '年'.len_utf8()..];
+        let mut before = text[..at].chars().rev();
+        let c1 = before.next();
+        // A year right before the 年: (?:19|20)\d\d.
+        let year_start = match c1.map(digit) {
+            Some(None) => return by_regex(),
+            Some(Some(true)) => match before.next().map(digit) {
+                Some(None) => return by_regex(),
+                Some(Some(true)) => {
+                    let digits_start = at
+                        - c1.map_or(0, char::len_utf8)
+                        - text[..at].chars().rev().nth(1).map_or(0, char::len_utf8);
+                    digits_start
+                        .checked_sub(2)
+                        .filter(|&s| matches!(text.get(s..digits_start), Some("19" | "20")))
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(start) = year_start.filter(|&s| s >= pos) {
+            let year = &text[start..at];
+            // …年(?:(\d{1,2})月)?以来, the month's digits greedy.
+            let mut month_digits = 0;
+            for c in after.chars().take(2) {
+                match digit(c) {
+                    None => return by_regex(),
+                    Some(true) => month_digits += 1,
+                    Some(false) => break,
+                }
+            }
+            let mut since = None;
+            for digits in (1..=month_digits).rev() {
+                let month = &after[..digits];
+                if after[digits..].starts_with("月以来") {
+                    since = Some((Some(month), digits + "月以来".len()));
+                    break;
+                }
+            }
+            if since.is_none() && after.starts_with("以来") {
+                since = Some((None, "以来".len()));
+            }
+            let end = at + '年'.len_utf8();
+            let found = match since {
+                Some((month, len)) => SinceMatch {
+                    whole: &text[start..end + len],
+                    since_year: Some(year),
+                    since_month: month,
+                    year: None,
+                },
+                None => {
+                    let len = ["全年", "上半年"]
+                        .iter()
+                        .find(|w| after.starts_with(*w))
+                        .map_or(0, |w| w.len());
+                    SinceMatch {
+                        whole: &text[start..end + len],
+                        since_year: None,
+                        since_month: None,
+                        year: Some(year),
+                    }
+                }
+            };
+            pos = start + found.whole.len();
+            last = Some(found);
+            continue;
+        }
+        // 今年以来, 今年上半年, 去年以来.
+        let word_start = at.checked_sub('今'.len_utf8()).filter(|&s| s >= pos);
+        let word = match (c1, word_start) {
+            (Some('今'), Some(_)) => ["以来", "上半年"]
+                .into_iter()
+                .find(|w| after.starts_with(w)),
+            (Some('去'), Some(_)) => after.starts_with("以来").then_some("以来"),
+            _ => None,
+        };
+        if let (Some(start), Some(word)) = (word_start, word) {
+            let end = at + '年'.len_utf8() + word.len();
+            last = Some(SinceMatch {
+                whole: &text[start..end],
+                since_year: None,
+                since_month: None,
+                year: None,
+            });
+            pos = end;
+            continue;
+        }
+        // 年初以来.
+        if at >= pos && text[at..].starts_with("年初以来") {
+            let end = at + "年初以来".len();
+            last = Some(SinceMatch {
+                whole: &text[at..end],
+                since_year: None,
+                since_month: None,
+                year: None,
+            });
+            pos = end;
+        }
+    }
+    last
 }
 
 /// The mentions lying within `start..end`, from mentions sorted by
@@ -2879,6 +3036,45 @@ mod tests {
                 dateline_len(sentence),
                 DATELINE.find(sentence).map_or(0, |m| m.end()),
                 "{sentence}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_last_since_is_the_regex_last_captures() {
+        let mut texts: Vec<String> = [
+            "2023年以来,2024年3月以来今年上半年",
+            "2024年12月以来,2024年123月以来,2024年1月,12024年,2020年全年",
+            "今年初以来,去年以来,今今年以来,年初以来2023年上半年",
+            "2023年２月以来,２０２３年,20２3年以来,2023年٣月以来",
+            "",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let alphabet: Vec<char> = "1209３٣〇年月今去初以来上半全,".chars().collect();
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            20,
+            0x5851_F42D_4C95_7F2D,
+            30_000,
+        ));
+        // Mostly ASCII digits, as pages write them.
+        let ascii: Vec<char> = "120912091209年年月今去初以来上半全x".chars().collect();
+        texts.extend(crate::testing::random_texts(
+            &ascii,
+            24,
+            0x2F6B_1E3A_9C4D_8E05,
+            30_000,
+        ));
+        for text in &texts {
+            assert_eq!(
+                last_since(text),
+                SINCE
+                    .captures_iter(text)
+                    .last()
+                    .map(SinceMatch::from_captures),
+                "{text:?}"
             );
         }
     }
