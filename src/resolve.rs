@@ -222,19 +222,25 @@ static CHAR_STEP: [u8; 256] = {
     table
 };
 
-/// Whether a text may hold a whitespace char: read a char at a time by
-/// its lead byte.
-fn may_hold_whitespace(text: &str) -> bool {
+/// Where a text's first whitespace char starts, if it has one: read a char
+/// at a time by its lead byte, decoding only the chars whose lead byte
+/// may begin whitespace (most of those in names are quote marks or 、).
+fn first_whitespace(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let step = CHAR_STEP[bytes[i] as usize];
         if step == 0 {
-            return true;
+            let c = text[i..].chars().next().expect("a char starts here");
+            if c.is_whitespace() {
+                return Some(i);
+            }
+            i += c.len_utf8();
+        } else {
+            i += step as usize;
         }
-        i += step as usize;
     }
-    false
+    None
 }
 
 fn about_drugs(lex: &Lexicon, text: &str, article: &Article) -> bool {
@@ -1370,15 +1376,17 @@ impl<'a> ArticleResolver<'a> {
     fn surface(&self, start: usize, end: usize) -> Cow<'a, str> {
         let (s, e) = self.clean.orig_span(start, end);
         let raw = self.original.span(s, e);
-        // Most names hold no byte a whitespace char can begin with: borrowed
-        // whole (copied only by an entity that has not seen the form yet).
-        // Else sized for all the chars (collecting through the filter would
-        // grow the string from nothing, two or three times a name).
-        if !may_hold_whitespace(raw) {
+        // Most names hold no whitespace: borrowed whole (copied only by an
+        // entity that has not seen the form yet). Else sized for all the
+        // chars (collecting through the filter would grow the string from
+        // nothing, two or three times a name), the part before the first
+        // whitespace copied at once.
+        let Some(first) = first_whitespace(raw) else {
             return Cow::Borrowed(raw);
-        }
+        };
         let mut surface = String::with_capacity(raw.len());
-        surface.extend(raw.chars().filter(|c| !c.is_whitespace()));
+        surface.push_str(&raw[..first]);
+        surface.extend(raw[first..].chars().filter(|c| !c.is_whitespace()));
         Cow::Owned(surface)
     }
 
@@ -2899,10 +2907,32 @@ mod tests {
                 assert!(may_begin_whitespace(first), "{c:?}");
             }
         }
-        assert!(!may_hold_whitespace("开鲁县公安局A1"));
-        assert!(may_hold_whitespace("卡·曼"));
-        assert!(may_hold_whitespace("开鲁县 公安局"));
-        assert!(may_hold_whitespace("开鲁县\u{3000}公安局"));
+        let mut texts: Vec<String> = [
+            "开鲁县公安局A1",
+            "卡·曼",
+            "开鲁县 公安局",
+            "“净边”\u{3000}行动",
+            "",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let alphabet: Vec<char> = "开鲁“”·、。\u{3000}\u{2003}\u{00A0}\u{0085}\u{1680} \n\taé—"
+            .chars()
+            .collect();
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            12,
+            0x3C6E_F372_FE94_F82B,
+            20_000,
+        ));
+        for text in &texts {
+            assert_eq!(
+                first_whitespace(text),
+                text.find(char::is_whitespace),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
