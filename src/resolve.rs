@@ -1661,6 +1661,18 @@ impl<'a> ArticleResolver<'a> {
     /// (西藏自治区禁毒委员会办公室 → 西藏自治区禁毒委员会) when both are named
     /// in the article and it has no parent yet.
     fn name_prefix_parents(&mut self) {
+        // A parent is another agency of the article: none with fewer than two.
+        let mut agency_ids = self
+            .mentions
+            .iter()
+            .filter(|m| m.id.class == EntityClass::Agency)
+            .map(|m| &m.id);
+        let Some(first) = agency_ids.next() else {
+            return;
+        };
+        if agency_ids.all(|id| id == first) {
+            return;
+        }
         let agencies: BTreeSet<EntityId> = self
             .mentions
             .iter()
@@ -1668,15 +1680,15 @@ impl<'a> ArticleResolver<'a> {
             .map(|m| m.id.clone())
             .collect();
         for unit in &agencies {
-            let has_parent = self.kn.has_relation_from(unit, Property::SubOrganizationOf);
-            if has_parent {
-                continue;
-            }
+            // The name's prefix first: most agencies have none in the
+            // article, and it is read without a lookup.
             let parent = agencies
                 .iter()
                 .filter(|p| p.key.len() < unit.key.len() && unit.key.starts_with(&*p.key))
                 .max_by_key(|p| p.key.len());
-            if let Some(parent) = parent {
+            if let Some(parent) = parent
+                && !self.kn.has_relation_from(unit, Property::SubOrganizationOf)
+            {
                 let first = self
                     .mentions
                     .iter()
