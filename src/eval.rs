@@ -428,11 +428,11 @@ fn score_file(
         .statistics
         .iter()
         .filter(|s| articles.contains(&s.evidence.article))
-        .filter(|s| contract_metrics.contains(&s.metric.as_str()))
+        .filter(|s| contract_metrics.contains(&&*s.metric))
     {
         let value: f64 = s.value.parse().unwrap_or(f64::NAN);
         let found = gold.statistics.iter().enumerate().position(|(i, g)| {
-            !used[i] && g.metric == s.metric && (g.value - value).abs() <= g.value.abs() * 0.005
+            !used[i] && *g.metric == *s.metric && (g.value - value).abs() <= g.value.abs() * 0.005
         });
         match found {
             Some(i) => {
@@ -552,7 +552,7 @@ mod tests {
             metric: "drugsSeized".into(),
             value: "4110".into(),
             approximate: false,
-            unit: "克".into(),
+            unit: "克",
             drug: None,
             reported_by: None,
             period_start: None,

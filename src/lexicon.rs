@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use aho_corasick::AhoCorasick;
 use anyhow::{Context, Result, bail};
@@ -207,7 +208,7 @@ pub struct LexEntry {
 
 #[derive(Debug, Clone)]
 pub struct MetricRule {
-    pub metric: String,
+    pub metric: Arc<str>,
     pub verbs: Regex,
     /// `(?:VERB)…(?:OBJECT)` then filler, anchored at the end of the text
     /// before the number.
@@ -718,7 +719,7 @@ impl Lexicon {
                     .with_context(|| format!("metrics.tsv line {line}: bad pattern {pattern}"))
             };
             metrics.push(MetricRule {
-                metric: f[0].to_string(),
+                metric: Arc::from(f[0]),
                 verbs: compile(format!("(?:{})", f[1]))?,
                 with_verb: compile(format!(
                     "(?:{})[^,;。!?]{{0,8}}?(?:{}){filler}$",
@@ -1008,7 +1009,7 @@ mod tests {
         assert_eq!(lex.regions[kailu].name, "开鲁县");
         assert_eq!(lex.province_of(kailu), Some(nm));
         assert!(lex.is_within(kailu, lex.region_by_code["150500"]));
-        assert!(lex.metrics.iter().any(|m| m.metric == "casesSolved"));
+        assert!(lex.metrics.iter().any(|m| &*m.metric == "casesSolved"));
         assert!(lex.units["公斤"] == 1000);
     }
 

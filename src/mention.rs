@@ -307,7 +307,8 @@ pub struct Figure {
     /// Value in the written unit times the multiplier (万/亿), as a decimal string.
     pub value: f64,
     pub approximate: bool,
-    pub unit: String,
+    /// One of [`FIGURE_UNITS`].
+    pub unit: &'static str,
 }
 
 /// The pattern of a figure. Read by [`FigureSpans`] and [`figure_parts`]
@@ -459,7 +460,24 @@ impl Iterator for FigureSpans<'_> {
         let bytes = text.as_bytes();
         let mut pos = self.pos;
         while pos < bytes.len() {
-            let b = bytes[pos];
+            // Most chars are three-byte ones that cannot start a figure:
+            // passed over in a tight loop by a bit of their code point
+            // (see below), without decoding them.
+            let mut rest = &bytes[pos..];
+            while let [b, b1, b2, ..] = *rest {
+                if b & 0xF0 != 0xE0
+                    || FIGURE_STARTS[(b as usize & 0x0F) << 6 | (b1 as usize & 0x3F)] >> (b2 & 0x3F)
+                        & 1
+                        != 0
+                {
+                    break;
+                }
+                rest = &rest[3..];
+            }
+            pos = bytes.len() - rest.len();
+            let Some(&b) = bytes.get(pos) else {
+                break;
+            };
             if b < 0x80 {
                 if b.is_ascii_digit() {
                     if let Some(end) = figure_at(text, pos, 0) {
@@ -536,25 +554,21 @@ fn figure_at(text: &str, start: usize, lead: usize) -> Option<usize> {
     let bytes = text.as_bytes();
     let number = start + lead;
     if bytes.get(number).is_some_and(u8::is_ascii_digit) {
-        // [0-9][0-9,]*(?:\.[0-9]+)?
-        let run_end = digit_run_end(bytes, number + 1);
-        for int_end in (number + 1..=run_end).rev() {
-            if bytes.get(int_end) == Some(&b'.') {
-                let mut frac_end = int_end + 1;
-                while frac_end < bytes.len() && bytes[frac_end].is_ascii_digit() {
-                    frac_end += 1;
-                }
-                for end in (int_end + 2..=frac_end).rev() {
-                    if let Some(e) = figure_tail(text, end) {
-                        return Some(e);
-                    }
-                }
+        // [0-9][0-9,]*(?:\.[0-9]+)?, tried only whole: a shorter integer
+        // part or fraction leaves a digit or a comma (or the point) where
+        // the tail should start, and no tail starts with one.
+        let int_end = digit_run_end(bytes, number + 1);
+        if bytes.get(int_end) == Some(&b'.') {
+            let mut frac_end = int_end + 1;
+            while frac_end < bytes.len() && bytes[frac_end].is_ascii_digit() {
+                frac_end += 1;
             }
-            if let Some(e) = figure_tail(text, int_end) {
-                return Some(e);
+            if frac_end >= int_end + 2 {
+                return figure_tail(text, frac_end);
             }
+            return None;
         }
-        return None;
+        return figure_tail(text, int_end);
     }
     // [零〇一二两三四五六七八九十百千]+
     let run_end = numeral_run_end(text, number);
@@ -655,7 +669,11 @@ pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
             end: start + whole_end,
             value,
             approximate,
-            unit: m[parts.unit.0..parts.unit.1].to_string(),
+            unit: FIGURE_UNITS
+                .iter()
+                .copied()
+                .find(|u| *u == &m[parts.unit.0..parts.unit.1])
+                .expect("a unit of FIGURE_UNITS"),
         });
     }
     out
@@ -729,7 +747,7 @@ mod tests {
         let figs = find_figures(text, 0, text.len());
         let got: Vec<(f64, bool, &str)> = figs
             .iter()
-            .map(|f| (f.value, f.approximate, f.unit.as_str()))
+            .map(|f| (f.value, f.approximate, f.unit))
             .collect();
         assert_eq!(
             got,

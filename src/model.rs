@@ -219,12 +219,12 @@ pub struct Relation {
 /// A reported figure (contract section 4).
 #[derive(Debug, Clone, Serialize)]
 pub struct Statistic {
-    pub metric: String,
+    pub metric: Arc<str>,
     /// Normalised value: counts, grams, yuan. Kept as a decimal string.
     pub value: String,
     pub approximate: bool,
     /// The unit as written (起, 名, 公斤 …).
-    pub unit: String,
+    pub unit: &'static str,
     pub drug: Option<EntityId>,
     pub reported_by: Option<EntityId>,
     pub period_start: Option<String>,

@@ -232,7 +232,7 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         if stat.approximate {
             sink.add(node.clone(), jd("approximate"), Literal::from(true));
         }
-        sink.add(node.clone(), jd("unit"), string(&stat.unit));
+        sink.add(node.clone(), jd("unit"), string(stat.unit));
         sink.add(
             node.clone(),
             jd("mentionedIn"),

@@ -598,10 +598,11 @@ struct ArticleResolver<'a> {
     /// The city (a region named …市 of prefecture or county level) the
     /// article is most about, for 全市, 该市, 市公安局.
     home_city: Option<usize>,
-    /// The (metric, value) pairs of the source's statistics so far: a figure
-    /// the page already reported is not reported again. Kept across the
-    /// articles so that no article has to rebuild it.
-    seen_statistics: &'a mut HashSet<(String, String)>,
+    /// The (metric, value) pairs of the source's statistics so far, the
+    /// metric by the index of its rule in the lexicon: a figure the page
+    /// already reported is not reported again. Kept across the articles so
+    /// that no article has to rebuild it.
+    seen_statistics: &'a mut HashSet<(usize, String)>,
     /// The regions the source named so far, by lexicon index: the id built
     /// once, cloned (a shared key) for every later mention, and what the
     /// entity holds already.
@@ -2261,7 +2262,7 @@ impl<'a> ArticleResolver<'a> {
                 st.evidence.article == self.article_index
                     && st.evidence.char_start < oe
                     && os < st.evidence.char_end
-                    && st.metric == "casesSolved"
+                    && &*st.metric == "casesSolved"
             });
             if reports_totals {
                 continue;
@@ -2450,9 +2451,9 @@ impl<'a> ArticleResolver<'a> {
                 let unit_fits = |r: &crate::lexicon::MetricRule| {
                     r.units
                         .iter()
-                        .any(|u| u == &fig.unit || fig.unit.strip_prefix('万') == Some(u.as_str()))
+                        .any(|u| u == fig.unit || fig.unit.strip_prefix('万') == Some(u.as_str()))
                 };
-                let mut rule = self.lex.metrics.iter().find(|r| {
+                let mut rule = self.lex.metrics.iter().enumerate().find(|(_, r)| {
                     unit_fits(r)
                         && (r.with_verb.is_match(clause)
                             || r.object_only.is_match(clause) && r.verbs.is_match(earlier))
@@ -2468,19 +2469,17 @@ impl<'a> ArticleResolver<'a> {
                         .lex
                         .metrics
                         .iter()
-                        .find(|r| unit_fits(r) && r.with_verb.is_match(prev));
+                        .enumerate()
+                        .find(|(_, r)| unit_fits(r) && r.with_verb.is_match(prev));
                 }
                 previous_figure_end = fig.end;
                 previous_clause = Some((ss + clause_start, fig.end));
-                let Some(rule) = rule else {
+                let Some((rule_index, rule)) = rule else {
                     continue;
                 };
-                let factor = self.lex.units.get(&fig.unit).copied().unwrap_or(1) as f64;
+                let factor = self.lex.units.get(fig.unit).copied().unwrap_or(1) as f64;
                 let value = format_decimal(fig.value * factor);
-                if !self
-                    .seen_statistics
-                    .insert((rule.metric.clone(), value.clone()))
-                {
+                if !self.seen_statistics.insert((rule_index, value.clone())) {
                     continue;
                 }
                 let abs_clause = ss + clause_start;
@@ -2525,7 +2524,7 @@ impl<'a> ArticleResolver<'a> {
                     metric: rule.metric.clone(),
                     value,
                     approximate: fig.approximate,
-                    unit: fig.unit.clone(),
+                    unit: fig.unit,
                     drug,
                     reported_by,
                     period_start,
@@ -3164,7 +3163,7 @@ mod tests {
         let stats: Vec<(&str, &str)> = kn
             .statistics
             .iter()
-            .map(|s| (s.metric.as_str(), s.value.as_str()))
+            .map(|s| (&*s.metric, s.value.as_str()))
             .collect();
         assert!(stats.contains(&("drugsSeized", "12500")), "{stats:?}");
     }
@@ -3250,7 +3249,7 @@ mod tests {
         let stats: Vec<(&str, &str)> = kn
             .statistics
             .iter()
-            .map(|s| (s.metric.as_str(), s.value.as_str()))
+            .map(|s| (&*s.metric, s.value.as_str()))
             .collect();
         assert_eq!(
             stats,
