@@ -358,6 +358,8 @@ struct FigureParts {
     multiplier: Option<(usize, usize)>,
     about_after: bool,
     unit: (usize, usize),
+    /// The unit, as [`FIGURE_UNITS`] holds it.
+    unit_word: &'static str,
 }
 
 /// Splits a text that [`FIGURE`] matches whole into its groups, as the
@@ -395,16 +397,16 @@ fn figure_parts(m: &str) -> Option<FigureParts> {
     }
     let mut pos = start + number_len;
     let number = (start, pos);
-    let mut optional = |words: &[&str]| {
-        let word = words.iter().find(|w| m[pos..].starts_with(*w))?;
+    let mut optional = |words: &[&'static str]| {
+        let word: &'static str = words.iter().find(|w| m[pos..].starts_with(*w))?;
         let range = (pos, pos + word.len());
         pos = range.1;
-        Some(range)
+        Some((range, word))
     };
     let about_before = optional(&["余", "多"]).is_some();
-    let multiplier = optional(&["万", "亿"]);
+    let multiplier = optional(&["万", "亿"]).map(|(range, _)| range);
     let about_after = optional(&["余", "多"]).is_some();
-    let unit = optional(&FIGURE_UNITS)?;
+    let (unit, unit_word) = optional(&FIGURE_UNITS)?;
     Some(FigureParts {
         lead,
         number,
@@ -412,6 +414,7 @@ fn figure_parts(m: &str) -> Option<FigureParts> {
         multiplier,
         about_after,
         unit,
+        unit_word,
     })
 }
 
@@ -669,11 +672,7 @@ pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
             end: start + whole_end,
             value,
             approximate,
-            unit: FIGURE_UNITS
-                .iter()
-                .copied()
-                .find(|u| *u == &m[parts.unit.0..parts.unit.1])
-                .expect("a unit of FIGURE_UNITS"),
+            unit: parts.unit_word,
         });
     }
     out
@@ -793,6 +792,7 @@ mod tests {
                     multiplier: range(4),
                     about_after: caps.get(5).is_some(),
                     unit: range(6).unwrap(),
+                    unit_word: FIGURE_UNITS.iter().find(|u| **u == &caps[6]).unwrap(),
                 };
                 assert_eq!(figure_parts(m), Some(expected), "{m}");
             }

@@ -386,7 +386,11 @@ impl Knowledge {
 /// duplicates gives, without sorting the whole list on every insertion (a
 /// relation read in many sentences collects many records).
 pub fn insert_sorted_unique<T: Ord>(sorted: &mut Vec<T>, item: T) {
-    if let Err(at) = sorted.binary_search(&item) {
+    // Most items come in order (the facts of a page are read in text
+    // order): one comparison with the last puts them at the end.
+    if sorted.last().is_none_or(|last| *last < item) {
+        sorted.push(item);
+    } else if let Err(at) = sorted.binary_search(&item) {
         sorted.insert(at, item);
     }
 }
