@@ -466,16 +466,30 @@ impl Iterator for FigureSpans<'_> {
             // Most chars are three-byte ones that cannot start a figure:
             // passed over in a tight loop by a bit of their code point
             // (see below), without decoding them.
-            let mut rest = &bytes[pos..];
-            while let [b, b1, b2, ..] = *rest {
-                if b & 0xF0 != 0xE0
-                    || FIGURE_STARTS[(b as usize & 0x0F) << 6 | (b1 as usize & 0x3F)] >> (b2 & 0x3F)
+            let passed = |b: u8, b1: u8, b2: u8| {
+                b & 0xF0 == 0xE0
+                    && FIGURE_STARTS[(b as usize & 0x0F) << 6 | (b1 as usize & 0x3F)] >> (b2 & 0x3F)
                         & 1
-                        != 0
-                {
-                    break;
+                        == 0
+            };
+            let mut rest = &bytes[pos..];
+            // Two chars a turn; then the one that may be left.
+            'pass: {
+                while let [b, b1, b2, c, c1, c2, ..] = *rest {
+                    if !passed(b, b1, b2) {
+                        break 'pass;
+                    }
+                    if !passed(c, c1, c2) {
+                        rest = &rest[3..];
+                        break 'pass;
+                    }
+                    rest = &rest[6..];
                 }
-                rest = &rest[3..];
+                if let [b, b1, b2, ..] = *rest
+                    && passed(b, b1, b2)
+                {
+                    rest = &rest[3..];
+                }
             }
             pos = bytes.len() - rest.len();
             let Some(&b) = bytes.get(pos) else {
