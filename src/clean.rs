@@ -96,18 +96,25 @@ pub fn fold_char(c: char) -> char {
     }
 }
 
-/// One input line after folding and space removal, with its chars' origins.
-/// The text is kept as a string (built once) because the join decisions read
-/// it as text, and the output copies it whole.
-struct Line {
-    text: String,
-    /// For each char of `text`, its offset in the original.
-    origins: Vec<u32>,
+/// One input line after folding and space removal: its text and the
+/// origins of its bytes, slices of the buffers [`fold_lines`] folds every
+/// line into. The join decisions read the text as text, and the output
+/// copies both whole.
+struct Line<'a> {
+    text: &'a str,
+    /// For each byte of `text`, the origin as in [`CleanText::byte_origins`]
+    /// (the inner bytes of the line's last char read the origin of the
+    /// first char of the next line that is not empty, or the original's
+    /// length: the char after it in the output, which is that line's first
+    /// char or a separator at its origin).
+    origins: &'a [u32],
+    /// The number of chars of `text`.
+    chars: usize,
 }
 
-impl Line {
+impl Line<'_> {
     fn len(&self) -> usize {
-        self.origins.len()
+        self.chars
     }
     fn first(&self) -> Option<(char, u32)> {
         Some((self.text.chars().next()?, self.origins[0]))
@@ -169,16 +176,15 @@ pub fn is_dateline(line: &str) -> bool {
 
 /// Cleans a decoded text. Deterministic and linear in the input.
 pub fn clean(original: &str) -> CleanText {
-    let (lines, total_chars) = fold_lines(original);
+    let folded = fold_lines(original);
+    let lines = folded.lines();
     let width = wrap_width(&lines);
     // Sized once (the text plus a separator a line): the buffers never grow.
-    let bytes: usize = lines.iter().map(|l| l.text.len() + 1).sum();
-    let chars: usize = lines.iter().map(|l| l.len() + 1).sum();
+    let bytes = folded.text.len() + lines.len();
     let mut out = CleanText {
         text: String::with_capacity(bytes),
-        byte_origins: Vec::new(),
+        byte_origins: Vec::with_capacity(bytes + 1),
     };
-    let mut char_origins: Vec<u32> = Vec::with_capacity(chars);
 
     let mut i = 0;
     let mut paragraph_open = false;
@@ -189,9 +195,9 @@ pub fn clean(original: &str) -> CleanText {
             continue;
         }
         if paragraph_open {
-            push(&mut out, &mut char_origins, '\n', line.origins[0]);
+            push(&mut out, b'\n', line.origins[0]);
         }
-        push_line(&mut out, &mut char_origins, line);
+        push_line(&mut out, line);
         paragraph_open = true;
         // Join the following lines into this paragraph while the break is an
         // OCR wrap rather than the end of a paragraph.
@@ -217,9 +223,9 @@ pub fn clean(original: &str) -> CleanText {
                 let prev_last = lines[current].last().unwrap_or(' ');
                 let (next_first, next_origin) = lines[next].first().unwrap_or((' ', 0));
                 if !is_cjk(prev_last) && !is_cjk(next_first) {
-                    push(&mut out, &mut char_origins, ' ', next_origin);
+                    push(&mut out, b' ', next_origin);
                 }
-                push_line(&mut out, &mut char_origins, &lines[next]);
+                push_line(&mut out, &lines[next]);
                 current = next;
             } else {
                 i = next;
@@ -227,52 +233,59 @@ pub fn clean(original: &str) -> CleanText {
             }
         }
     }
-    out.byte_origins = byte_origins(&out.text, &char_origins, total_chars);
+    out.byte_origins.push(folded.total_chars);
     out
 }
 
-/// The table of [`CleanText::byte_origins`] from the origin of every char.
-/// Read backwards, the inner bytes of a char come before its start, while
-/// the origin of the char after it is still at hand.
-fn byte_origins(text: &str, char_origins: &[u32], total_chars: u32) -> Vec<u32> {
-    let mut table = vec![0; text.len() + 1];
-    table[text.len()] = total_chars;
-    let mut origins = char_origins.iter().rev();
-    let mut next = total_chars;
-    for (entry, &byte) in table.iter_mut().zip(text.as_bytes()).rev() {
-        // Not a UTF-8 continuation byte (0b10xxxxxx): a char starts here.
-        if (byte as i8) >= -0x40 {
-            next = *origins.next().expect("one origin a char");
-        }
-        *entry = next;
+/// Appends a one-byte separator (a line break or a space) and its origin.
+fn push(out: &mut CleanText, separator: u8, orig: u32) {
+    out.text.push(separator as char);
+    out.byte_origins.push(orig);
+}
+
+fn push_line(out: &mut CleanText, line: &Line) {
+    out.text.push_str(line.text);
+    out.byte_origins.extend_from_slice(line.origins);
+}
+
+/// Every line of a text folded into one buffer, with the origins of its
+/// bytes.
+struct Folded {
+    text: String,
+    /// For each byte of `text`, its origin (see [`Line::origins`]).
+    origins: Vec<u32>,
+    /// Each line's byte range in `text` and its number of chars.
+    lines: Vec<(usize, usize, usize)>,
+    /// The original's length in chars.
+    total_chars: u32,
+}
+
+impl Folded {
+    fn lines(&self) -> Vec<Line<'_>> {
+        self.lines
+            .iter()
+            .map(|&(start, end, chars)| Line {
+                text: &self.text[start..end],
+                origins: &self.origins[start..end],
+                chars,
+            })
+            .collect()
     }
-    table
-}
-
-/// Appends a char and its origin.
-fn push(out: &mut CleanText, char_origins: &mut Vec<u32>, c: char, orig: u32) {
-    out.text.push(c);
-    char_origins.push(orig);
-}
-
-fn push_line(out: &mut CleanText, char_origins: &mut Vec<u32>, line: &Line) {
-    out.text.push_str(&line.text);
-    char_origins.extend_from_slice(&line.origins);
 }
 
 /// Splits into lines, folds chars and drops spaces that sit next to Chinese
-/// text, trimming each line. Also returns the original's length in chars.
+/// text, trimming each line.
 ///
 /// One pass: a run of spaces is held back (as the origin of its first
 /// space) until the char after it shows whether it stays, so no line is
 /// built twice.
-fn fold_lines(original: &str) -> (Vec<Line>, u32) {
-    let mut lines = Vec::new();
-    let mut line = LineBuilder::default();
-    // A line folds to at most the bytes up to the next \n (folding never
-    // lengthens a char): sized so, its buffers never grow.
-    let line_bytes = |from: usize| original[from..].find('\n').unwrap_or(original.len() - from);
-    line.reserve(line_bytes(0));
+fn fold_lines(original: &str) -> Folded {
+    // Folding never lengthens a char: sized so, the buffers never grow.
+    let mut line = LineBuilder {
+        text: String::with_capacity(original.len()),
+        origins: Vec::with_capacity(original.len()),
+        ..LineBuilder::default()
+    };
     let bytes = original.as_bytes();
     let mut pos = 0;
     let mut idx = 0u32;
@@ -292,10 +305,7 @@ fn fold_lines(original: &str) -> (Vec<Line>, u32) {
         let c = original[pos..].chars().next().expect("a char starts here");
         pos += c.len_utf8();
         match c {
-            '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => {
-                lines.push(line.finish());
-                line.reserve(line_bytes(pos));
-            }
+            '\n' | '\u{2028}' | '\u{2029}' | '\u{0B}' | '\u{0C}' => line.finish(),
             '\r' => {}
             '\t' => line.push(' ', idx),
             c if c.is_control() || c == '\u{FEFF}' || c == '\u{200B}' => {}
@@ -303,18 +313,34 @@ fn fold_lines(original: &str) -> (Vec<Line>, u32) {
         }
         idx += 1;
     }
-    lines.push(line.finish());
-    (lines, idx)
+    line.finish();
+    // The inner bytes of the last char read the original's length.
+    line.origins[line.inner..].fill(idx);
+    Folded {
+        text: line.text,
+        origins: line.origins,
+        lines: line.lines,
+        total_chars: idx,
+    }
 }
 
-/// A line being folded: runs of spaces at both ends and those touching
+/// The lines being folded: runs of spaces at both ends and those touching
 /// Chinese text on either side are removed; a run between two non-Chinese
 /// chars becomes one space (at the origin of the run's first space).
 #[derive(Default)]
 struct LineBuilder {
+    /// The text of all lines so far.
     text: String,
+    /// The origin of each byte of `text`; those from `inner` on (the inner
+    /// bytes of the last char) are set when the next char comes.
     origins: Vec<u32>,
-    /// The last char kept, when there is one.
+    inner: usize,
+    /// The lines finished so far (see [`Folded::lines`]).
+    lines: Vec<(usize, usize, usize)>,
+    /// Where the current line starts in `text`, and its chars so far.
+    start: usize,
+    chars: usize,
+    /// The last char kept on this line, when there is one.
     last: Option<char>,
     /// The origin of the first space of the run of spaces just read.
     pending_space: Option<u32>,
@@ -331,59 +357,80 @@ impl LineBuilder {
             && !is_cjk(before)
             && !is_cjk(c)
         {
-            self.text.push(' ');
-            self.origins.push(space);
+            self.emit(' ', space);
         }
-        self.text.push(c);
-        self.origins.push(origin);
+        self.emit(c, origin);
         self.last = Some(c);
     }
 
-    /// Appends a run of chars that are all Chinese and fold to themselves,
-    /// the first at origin `first`; returns their number. A space held back
-    /// before the run is dropped (it touches Chinese text).
+    /// Appends a char kept, at `origin`.
+    fn emit(&mut self, c: char, origin: u32) {
+        self.origins[self.inner..].fill(origin);
+        self.text.push(c);
+        self.origins.push(origin);
+        self.inner = self.origins.len();
+        self.origins
+            .extend_from_slice(&[origin; 3][..c.len_utf8() - 1]);
+        self.chars += 1;
+    }
+
+    /// Appends a run of chars that are all Chinese, three bytes long and
+    /// fold to themselves, the first at origin `first`; returns their
+    /// number. A space held back before the run is dropped (it touches
+    /// Chinese text).
     fn push_ideographs(&mut self, run: &str, first: u32) -> u32 {
         self.pending_space = None;
         let n = (run.len() / 3) as u32;
+        self.origins[self.inner..].fill(first);
         self.text.push_str(run);
-        self.origins.extend(first..first + n);
+        let from = self.origins.len();
+        self.origins.resize(from + run.len(), 0);
+        // The inner bytes of each char read the origin of the next.
+        for (k, char_origins) in (first..).zip(self.origins[from..].chunks_exact_mut(3)) {
+            char_origins[0] = k;
+            char_origins[1] = k + 1;
+            char_origins[2] = k + 1;
+        }
+        self.inner = self.origins.len() - 2;
+        self.chars += n as usize;
         self.last = run.chars().next_back();
         n
     }
 
-    fn reserve(&mut self, bytes: usize) {
-        self.text.reserve(bytes);
-        self.origins.reserve(bytes);
-    }
-
-    /// The line so far (a trailing run of spaces dropped); starts the next.
-    fn finish(&mut self) -> Line {
-        let line = Line {
-            text: std::mem::take(&mut self.text),
-            origins: std::mem::take(&mut self.origins),
-        };
+    /// Ends the line (a trailing run of spaces dropped); starts the next.
+    fn finish(&mut self) {
+        self.lines.push((self.start, self.text.len(), self.chars));
+        self.start = self.text.len();
+        self.chars = 0;
         self.last = None;
         self.pending_space = None;
-        line
     }
 }
 
 /// The width of a wrapped column: the most common line length, when enough
 /// lines share it to say the text was laid out in columns; 0 otherwise.
 fn wrap_width(lines: &[Line]) -> usize {
-    let mut counts = std::collections::BTreeMap::new();
-    let mut non_empty = 0;
-    for line in lines.iter().filter(|l| l.len() > 0) {
-        non_empty += 1;
-        *counts.entry(line.len()).or_insert(0usize) += 1;
+    let mut lengths: Vec<usize> = lines.iter().map(|l| l.len()).filter(|&n| n > 0).collect();
+    let non_empty = lengths.len();
+    lengths.sort_unstable();
+    // Each length with the number of lines of that length, in order.
+    let mut counts: Vec<(usize, usize)> = Vec::new();
+    for w in lengths {
+        match counts.last_mut() {
+            Some((last, n)) if *last == w => *n += 1,
+            _ => counts.push((w, 1)),
+        }
     }
     // Count lengths within one char of each other together: OCR columns vary a little.
-    let best = counts
-        .keys()
-        .map(|&w| {
-            let n: usize = (w.saturating_sub(1)..=w + 1)
-                .map(|k| counts.get(&k).copied().unwrap_or(0))
-                .sum();
+    let best = (0..counts.len())
+        .map(|i| {
+            let (w, mut n) = counts[i];
+            if i > 0 && counts[i - 1].0 + 1 == w {
+                n += counts[i - 1].1;
+            }
+            if i + 1 < counts.len() && counts[i + 1].0 == w + 1 {
+                n += counts[i + 1].1;
+            }
             (n, w)
         })
         .max();
@@ -405,10 +452,10 @@ fn should_join(
     let Some(last) = prev.last() else {
         return false;
     };
-    if is_terminal(last) || starts_block(&next.text) {
+    if is_terminal(last) || starts_block(next.text) {
         return false;
     }
-    let prev_text = &prev.text;
+    let prev_text = prev.text;
     if prev_text.ends_with('摄') || is_dateline(prev_text) && prev.len() < 12 {
         return false;
     }
@@ -444,8 +491,8 @@ mod tests {
 
     /// The two-pass folding `fold_lines` replaced: chars with origins
     /// first, then the spaces dropped from each line.
-    fn fold_lines_two_pass(original: &str) -> (Vec<Line>, u32) {
-        fn drop_spaces(raw: &[(char, u32)]) -> Line {
+    fn fold_lines_two_pass(original: &str) -> (Vec<(String, Vec<u32>)>, u32) {
+        fn drop_spaces(raw: &[(char, u32)]) -> (String, Vec<u32>) {
             let mut text = String::new();
             let mut origins: Vec<u32> = Vec::new();
             let mut i = 0;
@@ -470,7 +517,7 @@ mod tests {
                     i += 1;
                 }
             }
-            Line { text, origins }
+            (text, origins)
         }
         let mut lines = Vec::new();
         let mut raw: Vec<(char, u32)> = Vec::new();
@@ -513,16 +560,88 @@ mod tests {
         for (_, page) in crate::pipeline::SEEDS {
             texts.push(String::from_utf8_lossy(page).into_owned());
         }
+        let alphabet: Vec<char> =
+            "禁毒 　\t\n\r\u{0B}\u{2028}\u{FEFF}aZ1,，。·・一㐀鿿䷀ＡＢ\u{00A0}\u{0}é𠀀"
+                .chars()
+                .collect();
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            40,
+            0x5EED_F01D_11E5_0001,
+            20_000,
+        ));
         for text in &texts {
-            let (one, n1) = fold_lines(text);
+            let folded = fold_lines(text);
+            let one = folded.lines();
             let (two, n2) = fold_lines_two_pass(text);
-            assert_eq!(n1, n2);
+            assert_eq!(folded.total_chars, n2);
             assert_eq!(one.len(), two.len(), "{text:?}");
             for (a, b) in one.iter().zip(&two) {
-                assert_eq!(a.text, b.text, "{text:?}");
-                assert_eq!(a.origins, b.origins, "{text:?}");
+                assert_eq!(a.text, b.0, "{text:?}");
+                assert_eq!(a.len(), b.1.len(), "{text:?}");
+                let origins: Vec<u32> = a.text.char_indices().map(|(i, _)| a.origins[i]).collect();
+                assert_eq!(origins, b.1, "{text:?}");
             }
         }
+    }
+
+    /// The column width by a map of line lengths, which `wrap_width`
+    /// replaced with a sorted list.
+    fn wrap_width_by_map(lengths: &[usize]) -> usize {
+        let mut counts = std::collections::BTreeMap::new();
+        let mut non_empty = 0;
+        for &len in lengths.iter().filter(|&&l| l > 0) {
+            non_empty += 1;
+            *counts.entry(len).or_insert(0usize) += 1;
+        }
+        let best = counts
+            .keys()
+            .map(|&w| {
+                let n: usize = (w.saturating_sub(1)..=w + 1)
+                    .map(|k| counts.get(&k).copied().unwrap_or(0))
+                    .sum();
+                (n, w)
+            })
+            .max();
+        match best {
+            Some((n, w)) if (6..=48).contains(&w) && n * 4 >= non_empty && n >= 6 => w,
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn wrap_width_is_the_width_by_map() {
+        let mut state = 0x00C0_FFEE_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut widths = 0;
+        for _ in 0..20_000 {
+            let count = (next() % 40) as usize;
+            let spread = 1 + next() % 60;
+            let base = next() % 50;
+            let lengths: Vec<usize> = (0..count)
+                .map(|_| match next() % 4 {
+                    0 => 0,
+                    _ => (base + next() % spread) as usize,
+                })
+                .collect();
+            let lines: Vec<Line> = lengths
+                .iter()
+                .map(|&chars| Line {
+                    text: "",
+                    origins: &[],
+                    chars,
+                })
+                .collect();
+            let w = wrap_width(&lines);
+            assert_eq!(w, wrap_width_by_map(&lengths), "{lengths:?}");
+            widths += usize::from(w > 0);
+        }
+        assert!(widths > 500, "{widths}");
     }
 
     /// The dateline test the byte reading replaced.
@@ -581,6 +700,15 @@ mod tests {
         for (_, page) in crate::pipeline::SEEDS {
             texts.push(String::from_utf8_lossy(page).into_owned());
         }
+        let alphabet: Vec<char> = "禁毒 　\n\n\r\u{FEFF}a1,，。·・一鿿ＡＢé𠀀"
+            .chars()
+            .collect();
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            40,
+            0x0B1C_0DE5_F00D_0002,
+            20_000,
+        ));
         for text in &texts {
             let cleaned = clean(text);
             assert_eq!(cleaned.byte_origins.len(), cleaned.text.len() + 1);
