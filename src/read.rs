@@ -120,10 +120,35 @@ pub fn read_source(path: &Path) -> Result<Source, ReadError> {
         path: path.to_path_buf(),
         reason: format!("cannot read: {e}"),
     })?;
-    let mut source = Source::from_bytes(&path.to_string_lossy(), &bytes)?;
-    source.path = path.to_path_buf();
-    source.name = file_name(path);
-    Ok(source)
+    // Hashed before the text takes the bytes over (valid UTF-8 becomes
+    // the text without a copy).
+    let sha256 = hex_sha256(&bytes);
+    let byte_len = bytes.len();
+    let (text, encoding) = decode_owned(bytes).map_err(|reason| ReadError {
+        path: PathBuf::from(path.to_string_lossy().as_ref()),
+        reason,
+    })?;
+    Ok(Source {
+        name: file_name(path),
+        path: path.to_path_buf(),
+        text,
+        encoding,
+        sha256,
+        byte_len,
+    })
+}
+
+/// [`decode`] of bytes it may keep: UTF-8 without a BOM becomes the text
+/// as it is.
+fn decode_owned(bytes: Vec<u8>) -> Result<(String, &'static str), String> {
+    if Encoding::for_bom(&bytes).is_some() {
+        return decode(&bytes);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) if text.contains('\0') => Err("binary data: the file holds NUL bytes".into()),
+        Ok(text) => Ok((text, UTF_8.name())),
+        Err(e) => decode(e.as_bytes()),
+    }
 }
 
 fn file_name(path: &Path) -> String {
@@ -316,6 +341,28 @@ mod tests {
     fn rejects_binary() {
         let bytes: Vec<u8> = (0..=255u8).cycle().take(2048).collect();
         assert!(decode(&bytes).is_err());
+    }
+
+    #[test]
+    fn decoding_owned_bytes_is_decoding_borrowed_ones() {
+        let text = "开鲁县公安局破获毒品案件3起。";
+        let mut inputs: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            text.as_bytes().to_vec(),
+            [&[0xEF, 0xBB, 0xBF][..], text.as_bytes()].concat(),
+            b"a\0b".to_vec(),
+            GB18030.encode(text).0.into_owned(),
+            BIG5.encode("廣西出入境邊防檢查總站").0.into_owned(),
+            (0..=255u8).cycle().take(2048).collect(),
+        ];
+        let mut le = vec![0xFF, 0xFE];
+        for u in text.encode_utf16() {
+            le.extend_from_slice(&u.to_le_bytes());
+        }
+        inputs.push(le);
+        for bytes in inputs {
+            assert_eq!(decode_owned(bytes.clone()), decode(&bytes), "{bytes:?}");
+        }
     }
 
     #[test]
