@@ -164,14 +164,35 @@ impl<'a> Original<'a> {
         let mut cjk = 0usize;
         let mut traditional = 0usize;
         let mut convertible = 0usize;
-        for (i, c) in text.char_indices() {
+        let floor = lex.t2s_floor as u32;
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
             char_starts.push(i as u32);
-            if c < lex.t2s_floor {
+            let b = bytes[i];
+            // The three-byte chars (all of the BMP ideographs) are decoded
+            // here, the rest by `chars`.
+            let c = if (0xE0..0xF0).contains(&b) && i + 2 < bytes.len() {
+                let c = (b as u32 & 0x0F) << 12
+                    | (bytes[i + 1] as u32 & 0x3F) << 6
+                    | (bytes[i + 2] as u32 & 0x3F);
+                i += 3;
+                c
+            } else {
+                let c = text[i..].chars().next().expect("a char starts here");
+                i += c.len_utf8();
+                c as u32
+            };
+            if c < floor {
                 continue;
             }
-            let changes = lex.t2s_changes(c);
+            let changes = if c < 0x10000 {
+                lex.t2s_bmp[c as usize / 64] >> (c % 64) & 1 == 1
+            } else {
+                lex.t2s_changes(char::from_u32(c).expect("a char"))
+            };
             convertible += changes as usize;
-            if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+            if (0x4E00..=0x9FFF).contains(&c) {
                 cjk += 1;
                 traditional += changes as usize;
             }
@@ -2875,6 +2896,49 @@ pub fn merge(fragments: Vec<Knowledge>) -> Knowledge {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The char-by-char counting pass `Original::with_counts` replaced.
+    fn counts_by_chars(lex: &Lexicon, text: &str) -> (Vec<u32>, (usize, usize, usize)) {
+        let mut char_starts = Vec::new();
+        let (mut cjk, mut traditional, mut convertible) = (0, 0, 0);
+        for (i, c) in text.char_indices() {
+            char_starts.push(i as u32);
+            if c < lex.t2s_floor {
+                continue;
+            }
+            let changes = lex.t2s.contains_key(&c);
+            convertible += changes as usize;
+            if ('\u{4E00}'..='\u{9FFF}').contains(&c) {
+                cjk += 1;
+                traditional += changes as usize;
+            }
+        }
+        char_starts.push(text.len() as u32);
+        (char_starts, (cjk, traditional, convertible))
+    }
+
+    #[test]
+    fn counts_read_by_bytes_are_those_read_by_chars() {
+        let lex = Lexicon::embedded().unwrap();
+        let alphabet: Vec<char> =
+            "禁毒廳總廈門乾县一㐀䷀鿿\u{3000}\u{4DFF}\u{E000}\u{FFFF}aZ1 \n,，。é·ＡＢ𠀀𡚁\u{0}\u{7F}\u{80}\u{7FF}\u{800}"
+                .chars()
+                .chain(lex.t2s.keys().copied().take(40))
+                .collect();
+        let mut texts = crate::testing::random_texts(&alphabet, 40, 0x7E57_C0DE_0000_0003, 20_000);
+        for (_, page) in crate::pipeline::SEEDS {
+            texts.push(String::from_utf8_lossy(page).into_owned());
+        }
+        let mut traditional = 0;
+        for text in &texts {
+            let (original, counts) = Original::with_counts(&lex, text);
+            let (starts, by_chars) = counts_by_chars(&lex, text);
+            assert_eq!(original.char_starts, starts, "{text:?}");
+            assert_eq!(counts, by_chars, "{text:?}");
+            traditional += counts.1;
+        }
+        assert!(traditional > 1_000, "{traditional}");
+    }
 
     fn extract(text: &str) -> Knowledge {
         let lex = Lexicon::embedded().unwrap();
