@@ -170,9 +170,12 @@ impl<'a> Original<'a> {
         while i < bytes.len() {
             char_starts.push(i as u32);
             let b = bytes[i];
-            // The three-byte chars (all of the BMP ideographs) are decoded
-            // here, the rest by `chars`.
-            let c = if (0xE0..0xF0).contains(&b) && i + 2 < bytes.len() {
+            // ASCII and the three-byte chars (all of the BMP ideographs)
+            // are decoded here, the rest by `chars`.
+            let c = if b < 0x80 {
+                i += 1;
+                b as u32
+            } else if (0xE0..0xF0).contains(&b) && i + 2 < bytes.len() {
                 let c = (b as u32 & 0x0F) << 12
                     | (bytes[i + 1] as u32 & 0x3F) << 6
                     | (bytes[i + 2] as u32 & 0x3F);
