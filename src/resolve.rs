@@ -2649,6 +2649,17 @@ struct SinceMatch<'t> {
 }
 
 impl<'t> SinceMatch<'t> {
+    /// A match of one of the fixed phrases (今年以来, 年初以来 …): no
+    /// year or month of its own.
+    fn phrase(whole: &'t str) -> SinceMatch<'t> {
+        SinceMatch {
+            whole,
+            since_year: None,
+            since_month: None,
+            year: None,
+        }
+    }
+
     fn from_captures(c: regex::Captures<'t>) -> SinceMatch<'t> {
         let group = |i: usize| c.get(i).map(|g| g.as_str());
         SinceMatch {
@@ -2767,24 +2778,14 @@ fn last_since(text: &str) -> Option<SinceMatch<'_>> {
         };
         if let (Some(start), Some(word)) = (word_start, word) {
             let end = at + '年'.len_utf8() + word.len();
-            last = Some(SinceMatch {
-                whole: &text[start..end],
-                since_year: None,
-                since_month: None,
-                year: None,
-            });
+            last = Some(SinceMatch::phrase(&text[start..end]));
             pos = end;
             continue;
         }
         // 年初以来.
         if at >= pos && text[at..].starts_with("年初以来") {
             let end = at + "年初以来".len();
-            last = Some(SinceMatch {
-                whole: &text[at..end],
-                since_year: None,
-                since_month: None,
-                year: None,
-            });
+            last = Some(SinceMatch::phrase(&text[at..end]));
             pos = end;
         }
     }
