@@ -34,7 +34,10 @@ enum Kind {
 }
 
 fn classify(p: &str) -> Kind {
-    let n = p.chars().count();
+    // Only lengths up to 40 chars are told apart below, and a paragraph of
+    // more than 160 bytes has more than 40 chars (4 bytes a char at most):
+    // most paragraphs are not counted.
+    let n = if p.len() > 160 { 41 } else { p.chars().count() };
     let last = p.chars().last().unwrap_or(' ');
     let is_credit = (p.starts_with('(') && p.ends_with(')') && n <= 30)
         || (p.ends_with("供稿)") || p.ends_with("供稿"));
@@ -261,6 +264,18 @@ fn closing_quote_len(bytes: &[u8]) -> usize {
 mod tests {
     use super::*;
     use crate::clean::clean;
+
+    #[test]
+    fn paragraphs_are_told_apart_by_chars_not_bytes() {
+        // 40 four-byte chars (160 bytes) still make a headline; 41 do not,
+        // nor do 60 three-byte ones (180 bytes).
+        assert_eq!(classify(&"𠀀".repeat(40)), Kind::Heading);
+        assert_eq!(classify(&"𠀀".repeat(41)), Kind::Body);
+        assert_eq!(classify(&"禁".repeat(40)), Kind::Heading);
+        assert_eq!(classify(&"禁".repeat(60)), Kind::Body);
+        assert_eq!(classify(&format!("({})", "禁".repeat(28))), Kind::Closing);
+        assert_eq!(classify(&format!("({})", "禁".repeat(29))), Kind::Body);
+    }
 
     #[test]
     fn splits_a_page_at_datelines_and_credits() {
