@@ -290,12 +290,11 @@ fn fold_lines(original: &str) -> Folded {
     let mut pos = 0;
     let mut idx = 0u32;
     while pos < bytes.len() {
-        // Most of a Chinese page is runs of common ideographs (U+5000 to
-        // U+9FFF, the three-byte chars whose lead byte is E5 to E9): never
-        // folded, never controls, always Chinese. They are copied a run at
-        // a time instead of char by char.
+        // Most of a Chinese page is runs of plain Chinese chars (see
+        // [`is_plain_chinese`]): never folded, never controls, always
+        // Chinese. They are copied a run at a time instead of char by char.
         let run_start = pos;
-        while pos < bytes.len() && (0xE5..=0xE9).contains(&bytes[pos]) {
+        while pos < bytes.len() && is_plain_chinese(bytes, pos) {
             pos += 3;
         }
         if pos > run_start {
@@ -321,6 +320,22 @@ fn fold_lines(original: &str) -> Folded {
         origins: line.origins,
         lines: line.lines,
         total_chars: idx,
+    }
+}
+
+/// Whether the char starting at `bytes[pos]` (of valid UTF-8) is one of the
+/// three-byte Chinese chars that fold to themselves: the ideographs U+4E00
+/// to U+9FFF and extension A from U+4000 (lead byte E4 to E9; the hexagrams
+/// U+4DC0 to U+4DFF, E4 B7 xx, are not Chinese) and the CJK punctuation
+/// U+3001 to U+303F (E3 80 xx; U+3000, the ideographic space, folds to a
+/// space).
+#[inline]
+fn is_plain_chinese(bytes: &[u8], pos: usize) -> bool {
+    match bytes[pos] {
+        0xE5..=0xE9 => true,
+        0xE4 => bytes[pos + 1] != 0xB7,
+        0xE3 => bytes[pos + 1] == 0x80 && bytes[pos + 2] != 0x80,
+        _ => false,
     }
 }
 
@@ -537,6 +552,25 @@ mod tests {
         }
         lines.push(drop_spaces(&raw));
         (lines, count)
+    }
+
+    #[test]
+    fn plain_chinese_chars_are_chinese_and_fold_to_themselves() {
+        let mut plain = 0;
+        for c in ('\u{800}'..='\u{FFFF}').filter(|c| c.len_utf8() == 3) {
+            let mut buf = [0u8; 4];
+            let bytes = c.encode_utf8(&mut buf).as_bytes();
+            if is_plain_chinese(bytes, 0) {
+                plain += 1;
+                assert!(is_cjk(c) && fold_char(c) == c, "{c:?}");
+                assert!(
+                    !c.is_control() && c != '\u{FEFF}' && c != '\u{200B}',
+                    "{c:?}"
+                );
+            }
+        }
+        // Every unified ideograph, extension A from U+4000, and U+3001 to U+303F.
+        assert_eq!(plain, (0x9FFF - 0x4E00 + 1) + (0x4DBF - 0x4000 + 1) + 0x3F);
     }
 
     #[test]
