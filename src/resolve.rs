@@ -3140,13 +3140,23 @@ mod tests {
             "",
             "2024年6月1日电",
         ];
-        for sentence in sentences {
-            assert_eq!(
-                dateline_len(sentence),
-                DATELINE.find(sentence).map_or(0, |m| m.end()),
-                "{sentence}"
-            );
+        let mut texts: Vec<String> = sentences.iter().map(|s| s.to_string()).collect();
+        // Random sentences: the marks at every position around the 18th
+        // char, after one-, two-, three- and four-byte chars.
+        let alphabet: Vec<char> = "电讯本报新华社1月日()a é禁𠀀,".chars().collect();
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            30,
+            0xDA7E_11AE_0000_0001,
+            50_000,
+        ));
+        let mut datelines = 0;
+        for sentence in &texts {
+            let expected = DATELINE.find(sentence).map_or(0, |m| m.end());
+            assert_eq!(dateline_len(sentence), expected, "{sentence}");
+            datelines += usize::from(expected > 0);
         }
+        assert!(datelines > 1_000, "{datelines}");
     }
 
     #[test]
