@@ -21,6 +21,8 @@ use regex::Regex;
 // SipHash, and these keys do not come from an adversary.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::mention::FIGURE_UNITS;
+
 /// The data files and their embedded default contents.
 const DEFAULT_FILES: &[(&str, &str)] = &[
     ("regions.tsv", include_str!("../data/regions.tsv")),
@@ -216,6 +218,10 @@ pub struct MetricRule {
     /// `(?:OBJECT)` then filler, anchored at the end.
     pub object_only: Regex,
     pub units: Vec<String>,
+    /// Bit i: a figure in [`FIGURE_UNITS`]`[i]` fits the rule, its unit
+    /// being one of `units` or 万 and one of them (万元 of 元). Read off
+    /// `units` once instead of comparing strings for every figure.
+    pub figure_units: u32,
 }
 
 /// What one dictionary surface form can mean. A form can mean several
@@ -317,6 +323,9 @@ pub struct Lexicon {
     pub campaign_suffixes: Vec<(String, bool)>,
     pub metrics: Vec<MetricRule>,
     pub units: HashMap<String, u64>,
+    /// The factor of `units` for each of [`FIGURE_UNITS`] (1 for a unit
+    /// `units` lacks), by index.
+    pub figure_unit_factors: [u64; FIGURE_UNITS.len()],
     pub topic_words: WordSet,
     pub cooperation_words: Vec<String>,
     /// The cooperation words as a sentence is searched for them (`与建立`
@@ -718,6 +727,16 @@ impl Lexicon {
                 Regex::new(&pattern)
                     .with_context(|| format!("metrics.tsv line {line}: bad pattern {pattern}"))
             };
+            let units = split_list(f.get(3), '|');
+            let figure_units = FIGURE_UNITS
+                .iter()
+                .enumerate()
+                .filter(|(_, fu)| {
+                    units
+                        .iter()
+                        .any(|u| u == *fu || fu.strip_prefix('万') == Some(u.as_str()))
+                })
+                .fold(0, |bits, (i, _)| bits | 1 << i);
             metrics.push(MetricRule {
                 metric: Arc::from(f[0]),
                 verbs: compile(format!("(?:{})", f[1]))?,
@@ -726,7 +745,8 @@ impl Lexicon {
                     f[1], f[2]
                 ))?,
                 object_only: compile(format!("(?:{}){filler}$", f[2]))?,
-                units: split_list(f.get(3), '|'),
+                units,
+                figure_units,
             });
         }
         let mut units = HashMap::default();
@@ -811,6 +831,7 @@ impl Lexicon {
             quoted_campaigns,
             campaign_suffixes,
             metrics,
+            figure_unit_factors: FIGURE_UNITS.map(|u| units.get(u).copied().unwrap_or(1)),
             units,
             topic_words,
             cooperation_matcher: AhoCorasick::new(

@@ -309,6 +309,8 @@ pub struct Figure {
     pub approximate: bool,
     /// One of [`FIGURE_UNITS`].
     pub unit: &'static str,
+    /// The index of `unit` in [`FIGURE_UNITS`].
+    pub unit_index: usize,
 }
 
 /// The pattern of a figure. Read by [`FigureSpans`] and [`figure_parts`]
@@ -324,7 +326,7 @@ static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
 /// The leading words of [`FIGURE`], in its order.
 const FIGURE_LEADS: [&str; 7] = ["约", "近", "逾", "超过", "超", "达", "将近"];
 /// The units of [`FIGURE`], in its order (the first that fits wins).
-const FIGURE_UNITS: [&str; 21] = [
+pub const FIGURE_UNITS: [&str; 21] = [
     "人次", "公斤", "千克", "万元", "亿元", "kg", "起", "宗", "件", "名", "人", "个", "伙", "处",
     "家", "株", "棵", "克", "g", "吨", "元",
 ];
@@ -358,8 +360,8 @@ struct FigureParts {
     multiplier: Option<(usize, usize)>,
     about_after: bool,
     unit: (usize, usize),
-    /// The unit, as [`FIGURE_UNITS`] holds it.
-    unit_word: &'static str,
+    /// The unit's index in [`FIGURE_UNITS`].
+    unit_index: usize,
 }
 
 /// Splits a text that [`FIGURE`] matches whole into its groups, as the
@@ -406,7 +408,8 @@ fn figure_parts(m: &str) -> Option<FigureParts> {
     let about_before = optional(&["余", "多"]).is_some();
     let multiplier = optional(&["万", "亿"]).map(|(range, _)| range);
     let about_after = optional(&["余", "多"]).is_some();
-    let (unit, unit_word) = optional(&FIGURE_UNITS)?;
+    let unit_index = FIGURE_UNITS.iter().position(|w| m[pos..].starts_with(w))?;
+    let unit = (pos, pos + FIGURE_UNITS[unit_index].len());
     Some(FigureParts {
         lead,
         number,
@@ -414,7 +417,7 @@ fn figure_parts(m: &str) -> Option<FigureParts> {
         multiplier,
         about_after,
         unit,
-        unit_word,
+        unit_index,
     })
 }
 
@@ -686,7 +689,8 @@ pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
             end: start + whole_end,
             value,
             approximate,
-            unit: parts.unit_word,
+            unit: FIGURE_UNITS[parts.unit_index],
+            unit_index: parts.unit_index,
         });
     }
     out
@@ -806,7 +810,7 @@ mod tests {
                     multiplier: range(4),
                     about_after: caps.get(5).is_some(),
                     unit: range(6).unwrap(),
-                    unit_word: FIGURE_UNITS.iter().find(|u| **u == &caps[6]).unwrap(),
+                    unit_index: FIGURE_UNITS.iter().position(|u| *u == &caps[6]).unwrap(),
                 };
                 assert_eq!(figure_parts(m), Some(expected), "{m}");
             }

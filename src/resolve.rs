@@ -2472,11 +2472,8 @@ impl<'a> ArticleResolver<'a> {
                     .max(previous_figure_end - ss);
                 let clause = before[clause_start..].trim_start_matches('、');
                 let earlier = &before[..clause_start];
-                let unit_fits = |r: &crate::lexicon::MetricRule| {
-                    r.units
-                        .iter()
-                        .any(|u| u == fig.unit || fig.unit.strip_prefix('万') == Some(u.as_str()))
-                };
+                let unit_fits =
+                    |r: &crate::lexicon::MetricRule| r.figure_units >> fig.unit_index & 1 != 0;
                 let mut rule = self.lex.metrics.iter().enumerate().find(|(_, r)| {
                     unit_fits(r)
                         && (r.with_verb.is_match(clause)
@@ -2501,7 +2498,7 @@ impl<'a> ArticleResolver<'a> {
                 let Some((rule_index, rule)) = rule else {
                     continue;
                 };
-                let factor = self.lex.units.get(fig.unit).copied().unwrap_or(1) as f64;
+                let factor = self.lex.figure_unit_factors[fig.unit_index] as f64;
                 let value = format_decimal(fig.value * factor);
                 if !self.seen_statistics.insert((rule_index, value.clone())) {
                     continue;
