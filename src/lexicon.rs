@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use aho_corasick::AhoCorasick;
 use anyhow::{Context, Result, bail};
@@ -222,6 +222,23 @@ pub struct MetricRule {
     /// being one of `units` or 万 and one of them (万元 of 元). Read off
     /// `units` once instead of comparing strings for every figure.
     pub figure_units: u32,
+    /// `statistic-METRIC`, the rule the evidence of the metric's figures
+    /// names: made once (see [`intern`]) so that each evidence borrows it.
+    pub evidence_rule: &'static str,
+}
+
+/// The one `'static` copy of a string: leaked on its first call, handed
+/// out again on the next ones, so that loading the lexicon again leaks
+/// nothing more.
+pub fn intern(s: &str) -> &'static str {
+    static INTERNED: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(Default::default);
+    let mut set = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&found) = set.get(s) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(s.into());
+    set.insert(leaked);
+    leaked
 }
 
 /// What one dictionary surface form can mean. A form can mean several
@@ -747,6 +764,7 @@ impl Lexicon {
                 object_only: compile(format!("(?:{}){filler}$", f[2]))?,
                 units,
                 figure_units,
+                evidence_rule: intern(&format!("statistic-{}", f[0])),
             });
         }
         let mut units = HashMap::default();

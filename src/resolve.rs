@@ -2465,11 +2465,13 @@ impl<'a> ArticleResolver<'a> {
                 let before = &text[ss..fig.start];
                 // A clause starts after the last comma-like mark or, in a
                 // list (毒品167公斤、羟亚胺2.97吨), after the previous figure.
-                let clause_start = before
-                    .rfind([',', ';', ':'])
-                    .map(|i| i + 1)
-                    .unwrap_or(0)
-                    .max(previous_figure_end - ss);
+                // The marks are ASCII bytes, which no other char's UTF-8
+                // holds, and only one after the previous figure can count.
+                let from = previous_figure_end - ss;
+                let clause_start = before.as_bytes()[from..]
+                    .iter()
+                    .rposition(|b| matches!(b, b',' | b';' | b':'))
+                    .map_or(from, |i| from + i + 1);
                 let clause = before[clause_start..].trim_start_matches('、');
                 let earlier = &before[..clause_start];
                 let unit_fits =
@@ -2513,7 +2515,8 @@ impl<'a> ArticleResolver<'a> {
                     let first = mentions.partition_point(|m| m.start < from);
                     mentions[first..].iter().take_while(move |m| m.start <= to)
                 };
-                let drug = if clause.contains("折算") {
+                // Most clauses lack even the 折, which a byte search finds.
+                let drug = if clause.contains('折') && clause.contains("折算") {
                     None
                 } else {
                     starting_within(abs_clause, fig.end)
@@ -2540,7 +2543,7 @@ impl<'a> ArticleResolver<'a> {
                     })
                     .map(|m| m.id.clone());
                 let (period_start, period_end, period_text) = self.period(&text[ss..fig.start]);
-                let ev = self.evidence(fig.start, fig.end, ["statistic-", &rule.metric].concat());
+                let ev = self.evidence(fig.start, fig.end, rule.evidence_rule);
                 self.kn.statistics.push(Statistic {
                     metric: rule.metric.clone(),
                     value,
@@ -2571,9 +2574,7 @@ impl<'a> ArticleResolver<'a> {
             .as_ref()
             .and_then(|d| d[..4].parse::<i32>().ok())
             .or(self.page.year);
-        let ymd = |y: i32, m: u32, d: u32| {
-            chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| d.to_string())
-        };
+        let ymd = iso_date;
         // A range names its months (…年…月至…月); most text before a figure has none.
         let range = if before.contains('月') {
             RANGE.captures_iter(before).last()
@@ -2626,6 +2627,32 @@ impl<'a> ArticleResolver<'a> {
         }
         (None, None, None)
     }
+}
+
+/// `NaiveDate::from_ymd_opt(y, m, d)` as its `to_string` writes it
+/// (YYYY-MM-DD), the digits put down directly for the years 0 to 9999
+/// (chrono's formatter costs more than the rest of a period); other years
+/// go through chrono.
+fn iso_date(y: i32, m: u32, d: u32) -> Option<String> {
+    let date = chrono::NaiveDate::from_ymd_opt(y, m, d)?;
+    if !(0..=9999).contains(&y) {
+        return Some(date.to_string());
+    }
+    let (y, m, d) = (y as u32, m as u8, d as u8);
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let bytes = [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        b'0' + m / 10,
+        b'0' + m % 10,
+        b'-',
+        b'0' + d / 10,
+        b'0' + d % 10,
+    ];
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The start of a period before a figure: 2023年以来, 2024年3月以来, 今年以来,
@@ -3208,6 +3235,28 @@ mod tests {
             (1.5e13, "15000000000000"),
         ] {
             assert_eq!(format_decimal(v), text, "{v}");
+        }
+    }
+
+    #[test]
+    fn iso_dates_are_chronos() {
+        let chrono_date = |y: i32, m: u32, d: u32| {
+            chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| d.to_string())
+        };
+        for y in (-20..=120).chain(1890..=2110).chain(9990..=10_010) {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    assert_eq!(iso_date(y, m, d), chrono_date(y, m, d), "{y} {m} {d}");
+                }
+            }
+        }
+        for (y, m, d) in [
+            (i32::MAX, 1, 1),
+            (i32::MIN, 1, 1),
+            (2024, u32::MAX, 1),
+            (-1, 1, 1),
+        ] {
+            assert_eq!(iso_date(y, m, d), chrono_date(y, m, d), "{y} {m} {d}");
         }
     }
 
