@@ -26,7 +26,7 @@ use crate::article::{Article, split_articles_with};
 use crate::clean::{CleanText, clean, is_cjk};
 use crate::lexicon::{ContextLevel, FormKind, Level, Lexicon, Meaning, cooperation_search_word};
 use crate::mention::{
-    Token, find_cases, find_figures, find_quoted_campaigns, find_tokens, split_edition,
+    Token, figures, find_cases, find_quoted_campaigns, find_tokens, split_edition,
 };
 use crate::model::{
     ArticleInfo, Entity, EntityClass, EntityId, Evidence, Knowledge, Property, RelationKey,
@@ -2461,7 +2461,7 @@ impl<'a> ArticleResolver<'a> {
         for &(ss, se) in &article.sentences {
             let mut previous_figure_end = ss;
             let mut previous_clause: Option<(usize, usize)> = None;
-            for fig in find_figures(text, ss, se) {
+            for fig in figures(text, ss, se) {
                 let before = &text[ss..fig.start];
                 // A clause starts after the last comma-like mark or, in a
                 // list (毒品167公斤、羟亚胺2.97吨), after the previous figure.
