@@ -447,6 +447,28 @@ static FIGURE_STARTS: [u64; 1024] = {
     bits
 };
 
+/// The low six bits of the last two bytes of the chars of
+/// [`FIGURE_STARTS`] (bit `b2 & 0x3F` of entry `b1 & 0x3F`): a three-byte
+/// char whose pair is not here cannot start a figure, which the scan tells
+/// from a small table without the lead byte (a char whose pair is here may
+/// still not start one: [`FIGURE_STARTS`] says).
+static FIGURE_START_TAILS: [u64; 64] = {
+    let mut bits = [0u64; 64];
+    let mut word = 0;
+    while word < FIGURE_STARTS.len() {
+        let mut bit = 0;
+        while bit < 64 {
+            if FIGURE_STARTS[word] >> bit & 1 == 1 {
+                let code = word * 64 + bit;
+                bits[(code >> 6) & 0x3F] |= 1 << (code & 0x3F);
+            }
+            bit += 1;
+        }
+        word += 1;
+    }
+    bits
+};
+
 struct FigureSpans<'t> {
     text: &'t str,
     pos: usize,
@@ -467,13 +489,11 @@ impl Iterator for FigureSpans<'_> {
         let mut pos = self.pos;
         while pos < bytes.len() {
             // Most chars are three-byte ones that cannot start a figure:
-            // passed over in a tight loop by a bit of their code point
-            // (see below), without decoding them.
+            // passed over in a tight loop by a bit of their last two bytes
+            // (FIGURE_START_TAILS), without decoding them; the few others
+            // are told apart below.
             let passed = |b: u8, b1: u8, b2: u8| {
-                b & 0xF0 == 0xE0
-                    && FIGURE_STARTS[(b as usize & 0x0F) << 6 | (b1 as usize & 0x3F)] >> (b2 & 0x3F)
-                        & 1
-                        == 0
+                b & 0xF0 == 0xE0 && FIGURE_START_TAILS[b1 as usize & 0x3F] >> (b2 & 0x3F) & 1 == 0
             };
             let mut rest = &bytes[pos..];
             // Two chars a turn; then the one that may be left.
@@ -888,6 +908,18 @@ mod tests {
         for w in FIGURE_UNITS.iter().chain(&["余", "多", "万", "亿"]) {
             let text = format!("{w}人");
             assert!(figure_tail(&text, 0).is_some(), "{w}");
+        }
+    }
+
+    #[test]
+    fn figure_start_tails_hold_every_figure_start() {
+        for c in ('\u{800}'..='\u{FFFF}').filter(|c| c.len_utf8() == 3) {
+            let code = c as usize;
+            let start = FIGURE_STARTS[code / 64] >> (code % 64) & 1 == 1;
+            let mut utf8 = [0; 3];
+            c.encode_utf8(&mut utf8);
+            let tail = FIGURE_START_TAILS[utf8[1] as usize & 0x3F] >> (utf8[2] & 0x3F) & 1 == 1;
+            assert!(tail || !start, "{c}");
         }
     }
 
