@@ -370,25 +370,37 @@ struct FigureParts {
 /// the capture engine, the dearest part of the search. None is only for a
 /// text the regex would not match.
 fn figure_parts(m: &str) -> Option<FigureParts> {
-    let lead = FIGURE_LEADS
-        .iter()
-        .find(|w| m.starts_with(*w))
-        .map(|w| (0, w.len()));
+    // Most figures start with their digits, which no leading word does.
+    let lead = if m.starts_with(|c: char| c.is_ascii_digit()) {
+        None
+    } else {
+        FIGURE_LEADS
+            .iter()
+            .find(|w| m.starts_with(*w))
+            .map(|w| (0, w.len()))
+    };
     let start = lead.map_or(0, |l| l.1);
     let rest = &m[start..];
     // [0-9][0-9,]*(?:\.[0-9]+)? or [零〇一二两三四五六七八九十百千]+; none of
     // what may follow the number is a digit, a comma or a numeral (千 of
     // 千克 aside, which the greedy numerals keep, as the regex does).
-    let number_len = if rest.starts_with(|c: char| c.is_ascii_digit()) {
-        let int = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == ','))
-            .unwrap_or(rest.len());
-        let after = &rest[int..];
-        let fraction = after
-            .strip_prefix('.')
-            .map(|f| f.find(|c: char| !c.is_ascii_digit()).unwrap_or(f.len()))
-            .filter(|&digits| digits > 0)
-            .map_or(0, |digits| digits + 1);
+    // Digits, commas and the point are ASCII bytes, read as bytes.
+    let bytes = rest.as_bytes();
+    let number_len = if bytes.first().is_some_and(u8::is_ascii_digit) {
+        let int = bytes
+            .iter()
+            .position(|b| !(b.is_ascii_digit() || *b == b','))
+            .unwrap_or(bytes.len());
+        let fraction = match bytes.get(int) {
+            Some(b'.') => {
+                let digits = bytes[int + 1..]
+                    .iter()
+                    .position(|b| !b.is_ascii_digit())
+                    .unwrap_or(bytes.len() - int - 1);
+                if digits > 0 { digits + 1 } else { 0 }
+            }
+            _ => 0,
+        };
         int + fraction
     } else {
         rest.find(|c: char| !is_chinese_numeral(c))
@@ -879,7 +891,18 @@ mod tests {
             "30余亿元",
             "查获4吨,抓获嫌疑人十二名,毒品2g",
         ];
-        for text in texts {
+        let mut texts: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
+        // Random texts over the chars the pattern reads and a few others.
+        let alphabet: Vec<char> = "0123456789,.约近逾超过达将零〇一二两三四五六七八九十百千余多万亿人次公斤克元kg起宗件名个伙处家株棵吨毒品 ,a"
+            .chars()
+            .collect();
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            16,
+            0x0DDB_A11C_0FFE_E123,
+            40_000,
+        ));
+        for text in &texts {
             for caps in FIGURE.captures_iter(text) {
                 let whole = caps.get(0).unwrap();
                 let m = whole.as_str();
