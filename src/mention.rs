@@ -669,17 +669,20 @@ fn figure_tail(text: &str, pos: usize) -> Option<usize> {
             .find(|w| rest[at..].starts_with(*w))
             .map(|w| at + w.len())
     };
-    let about = ["余", "多"];
-    for a in [word(0, &about), Some(0)].into_iter().flatten() {
-        for m in [word(a, &["万", "亿"]), Some(a)].into_iter().flatten() {
-            for b in [word(m, &about), Some(m)].into_iter().flatten() {
-                if let Some(end) = word(b, &FIGURE_UNITS) {
-                    return Some(pos + end);
-                }
-            }
-        }
-    }
-    None
+    let about = |at: usize| word(at, &["余", "多"]);
+    let unit = |at: usize| word(at, &FIGURE_UNITS);
+    // Each optional part tried present, then absent, a part read only when
+    // the one before it has been: as the regex backtracks.
+    let after_multiplier = |m: usize| about(m).and_then(unit).or_else(|| unit(m));
+    let after_about = |a: usize| {
+        word(a, &["万", "亿"])
+            .and_then(after_multiplier)
+            .or_else(|| after_multiplier(a))
+    };
+    about(0)
+        .and_then(after_about)
+        .or_else(|| after_about(0))
+        .map(|end| pos + end)
 }
 
 /// Figures (number + unit) in a span.
