@@ -623,10 +623,11 @@ struct ArticleResolver<'a> {
     /// article is most about, for 全市, 该市, 市公安局.
     home_city: Option<usize>,
     /// The (metric, value) pairs of the source's statistics so far, the
-    /// metric by the index of its rule in the lexicon: a figure the page
-    /// already reported is not reported again. Kept across the articles so
-    /// that no article has to rebuild it.
-    seen_statistics: &'a mut HashSet<(usize, String)>,
+    /// metric by the index of its rule in the lexicon, the value by its
+    /// [`decimal_key`] (one for each text [`format_decimal`] writes): a
+    /// figure the page already reported is not reported again. Kept across
+    /// the articles so that no article has to rebuild it.
+    seen_statistics: &'a mut HashSet<(usize, u64)>,
     /// The regions the source named so far, by lexicon index: the id built
     /// once, cloned (a shared key) for every later mention, and what the
     /// entity holds already.
@@ -2501,10 +2502,14 @@ impl<'a> ArticleResolver<'a> {
                     continue;
                 };
                 let factor = self.lex.figure_unit_factors[fig.unit_index] as f64;
-                let value = format_decimal(fig.value * factor);
-                if !self.seen_statistics.insert((rule_index, value.clone())) {
+                let rounded = round_thousandths(fig.value * factor);
+                if !self
+                    .seen_statistics
+                    .insert((rule_index, decimal_key(rounded)))
+                {
                     continue;
                 }
+                let value = decimal_text(rounded);
                 let abs_clause = ss + clause_start;
                 // The mentions (sorted by start) that start within `from..=to`:
                 // those before cannot lie within a span starting at `from`,
@@ -2872,7 +2877,33 @@ pub fn region_id(lex: &Lexicon, index: usize) -> EntityId {
 
 /// Renders a value as a plain decimal (no exponent, no trailing zeros).
 pub fn format_decimal(v: f64) -> String {
-    let rounded = (v * 1000.0).round() / 1000.0;
+    decimal_text(round_thousandths(v))
+}
+
+/// The number [`format_decimal`] writes.
+fn round_thousandths(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+/// A key for the text [`decimal_text`] writes for a number, equal for two
+/// numbers exactly when their texts are: the texts differ for numbers that
+/// differ (whole ones below 9e15 written as integers, the others in the
+/// shortest form that reads back as the same float, which holds a point or
+/// is a whole number of at least 9e15, so the two kinds never meet), but
+/// for 0 and -0 (both `0`) and the NaNs (all `NaN`). Keying a set by it
+/// spares a string hash and copy per figure.
+fn decimal_key(rounded: f64) -> u64 {
+    if rounded == 0.0 {
+        0
+    } else if rounded.is_nan() {
+        f64::NAN.to_bits()
+    } else {
+        rounded.to_bits()
+    }
+}
+
+/// The text [`format_decimal`] writes for a number it has rounded.
+fn decimal_text(rounded: f64) -> String {
     // Whole numbers (most counts and grams) print as integers; the rest in
     // the shortest form that reads back as the same number, which for a
     // value rounded to thousandths has at most three decimals. (`{:.3}`
@@ -3235,6 +3266,52 @@ mod tests {
             (1.5e13, "15000000000000"),
         ] {
             assert_eq!(format_decimal(v), text, "{v}");
+        }
+    }
+
+    #[test]
+    fn decimal_keys_are_equal_exactly_when_the_texts_are() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            9.0e15,
+            9.0e15 - 1.0,
+            -9.0e15,
+            1.0e16,
+            1.0e300,
+            0.001,
+            -0.001,
+            0.1 + 0.2,
+            0.3,
+            4100.0,
+            2.97e6,
+        ];
+        let mut state = 0x7E57_C0DE_0000_0009_u64;
+        for _ in 0..3000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            // Neighbouring floats, whole numbers and thousandths of every size.
+            let base =
+                (state % 100_000_000) as f64 / 1000.0 * 10f64.powi((state >> 40) as i32 % 20);
+            values.push(base);
+            values.push(-base);
+            values.push(f64::from_bits(base.to_bits() + 1));
+            values.push(round_thousandths(base));
+            values.push(round_thousandths(base).floor());
+        }
+        // Each key has one text and each text one key.
+        let mut text_of: HashMap<u64, String> = HashMap::default();
+        let mut key_of: HashMap<String, u64> = HashMap::default();
+        for v in values {
+            let rounded = round_thousandths(v);
+            let (key, text) = (decimal_key(rounded), decimal_text(rounded));
+            assert_eq!(text_of.entry(key).or_insert(text.clone()), &text, "{v}");
+            assert_eq!(key_of.entry(text).or_insert(key), &key, "{v}");
         }
     }
 
