@@ -9,6 +9,7 @@ use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 /// The entity classes of the contract (section 2).
@@ -379,8 +380,104 @@ impl Knowledge {
     }
 }
 
-/// Serialises a map by its values (JSON keys must be strings; the values
-/// carry their keys).
+/// The relations of one fragment while it is extracted: what
+/// [`Knowledge::add_relation`] builds, kept by subject in a hash map so that
+/// an insertion (most find the relation there already) hashes the subject
+/// once instead of comparing keys string by string down a B-tree. The order
+/// of [`Knowledge::relations`] is made once, by [`RelationTable::into_map`].
+#[derive(Debug, Default)]
+pub struct RelationTable {
+    /// By subject: each relation's property, object and evidence (sorted,
+    /// without duplicates), in insertion order.
+    by_subject: FxHashMap<EntityId, Vec<(Property, EntityId, Vec<Evidence>)>>,
+}
+
+impl RelationTable {
+    /// As [`Knowledge::add_relation`]: adds a relation, merging evidence
+    /// with an existing one; a symmetric relation is stored once, from the
+    /// smaller id to the larger.
+    pub fn add(
+        &mut self,
+        subject: EntityId,
+        property: Property,
+        object: EntityId,
+        evidence: Option<Evidence>,
+    ) {
+        if subject == object {
+            return;
+        }
+        let (subject, object) = if property.is_symmetric() && object < subject {
+            (object, subject)
+        } else {
+            (subject, object)
+        };
+        let held = self.by_subject.entry(subject).or_default();
+        match held
+            .iter_mut()
+            .find(|(p, o, _)| *p == property && *o == object)
+        {
+            Some((_, _, found)) => {
+                if let Some(ev) = evidence {
+                    insert_sorted_unique(found, ev);
+                }
+            }
+            None => held.push((property, object, evidence.into_iter().collect())),
+        }
+    }
+
+    /// Whether the relation is there (as `contains_key` of the map).
+    pub fn contains(&self, subject: &EntityId, property: Property, object: &EntityId) -> bool {
+        self.by_subject
+            .get(subject)
+            .is_some_and(|held| held.iter().any(|(p, o, _)| *p == property && o == object))
+    }
+
+    /// As [`Knowledge::has_relation_from`]: `subject` has some relation
+    /// `property`.
+    pub fn has_from(&self, subject: &EntityId, property: Property) -> bool {
+        self.by_subject
+            .get(subject)
+            .is_some_and(|held| held.iter().any(|(p, _, _)| *p == property))
+    }
+
+    /// The smallest object of a relation `property` from `subject`: the
+    /// object of the first such relation in the order of the map.
+    pub fn first_object(&self, subject: &EntityId, property: Property) -> Option<&EntityId> {
+        self.by_subject
+            .get(subject)?
+            .iter()
+            .filter(|(p, _, _)| *p == property)
+            .map(|(_, o, _)| o)
+            .min()
+    }
+
+    /// The relations in the order of [`Knowledge::relations`]: subjects in
+    /// order, then each subject's relations by property and object (cheap
+    /// comparisons, mostly of properties), so that the map's own sort finds
+    /// them in order already.
+    pub fn into_map(self) -> BTreeMap<RelationKey, Relation> {
+        let count = self.by_subject.values().map(Vec::len).sum();
+        let mut subjects: Vec<_> = self.by_subject.into_iter().collect();
+        // The subjects, and each subject's (property, object) pairs, are
+        // distinct: an unstable sort gives the one order.
+        subjects.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        // Gathered at their full size: the map collects a vector as it is.
+        let mut sorted = Vec::with_capacity(count);
+        for (subject, mut held) in subjects {
+            held.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            for (property, object, evidence) in held {
+                let key = RelationKey {
+                    subject: subject.clone(),
+                    property,
+                    object,
+                };
+                sorted.push((key.clone(), Relation { key, evidence }));
+            }
+        }
+        BTreeMap::from_iter(sorted)
+    }
+}
+
 /// Inserts `item` into `sorted` (ascending, without duplicates) where it
 /// belongs, unless it is there already: what pushing, sorting and skipping
 /// duplicates gives, without sorting the whole list on every insertion (a
@@ -395,6 +492,8 @@ pub fn insert_sorted_unique<T: Ord>(sorted: &mut Vec<T>, item: T) {
     }
 }
 
+/// Serialises a map by its values (JSON keys must be strings; the values
+/// carry their keys).
 fn values_only<K, V: Serialize, S: serde::Serializer>(
     map: &BTreeMap<K, V>,
     serializer: S,
@@ -436,6 +535,68 @@ mod tests {
                 pushed.sort();
             }
             assert_eq!(inserted, pushed);
+        }
+    }
+
+    #[test]
+    fn relation_table_is_the_map_add_relation_builds() {
+        let ids: Vec<EntityId> = [
+            (EntityClass::Agency, "开鲁县公安局禁毒大队"),
+            (EntityClass::Agency, "开鲁县公安局"),
+            (EntityClass::Agency, "通辽市公安局"),
+            (EntityClass::Region, "150523"),
+            (EntityClass::Region, "150500"),
+            (EntityClass::Case, "8·12"),
+        ]
+        .into_iter()
+        .map(|(c, k)| EntityId::new(c, k))
+        .collect();
+        let ev = |article: usize, at: usize| Evidence {
+            article,
+            char_start: at,
+            char_end: at + 2,
+            sentence: "句".into(),
+            rule: Cow::Borrowed("rule"),
+        };
+        let mut kn = Knowledge::default();
+        let mut table = RelationTable::default();
+        // A fixed pseudo-random walk over subjects, properties, objects and
+        // evidence (repeats, reversed symmetric pairs, self-relations).
+        let mut x: usize = 7;
+        for _ in 0..400 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345) % (1 << 31);
+            let s = ids[x % ids.len()].clone();
+            let o = ids[(x / 7) % ids.len()].clone();
+            let p = Property::ALL[(x / 49) % Property::ALL.len()];
+            let e = (!x.is_multiple_of(3)).then(|| ev((x / 11) % 3, (x / 13) % 20));
+            kn.add_relation(s.clone(), p, o.clone(), e.clone());
+            table.add(s, p, o, e);
+            for s in &ids {
+                for p in Property::ALL {
+                    assert_eq!(table.has_from(s, p), kn.has_relation_from(s, p));
+                    let first = kn
+                        .relations
+                        .keys()
+                        .find(|k| k.property == p && &k.subject == s)
+                        .map(|k| &k.object);
+                    assert_eq!(table.first_object(s, p), first);
+                    for o in &ids {
+                        let key = RelationKey {
+                            subject: s.clone(),
+                            property: p,
+                            object: o.clone(),
+                        };
+                        assert_eq!(table.contains(s, p, o), kn.relations.contains_key(&key));
+                    }
+                }
+            }
+        }
+        let map = table.into_map();
+        assert_eq!(map.len(), kn.relations.len());
+        for ((k1, r1), (k2, r2)) in map.iter().zip(&kn.relations) {
+            assert_eq!(k1, k2);
+            assert_eq!(&r1.key, &r2.key);
+            assert_eq!(r1.evidence, r2.evidence);
         }
     }
 

@@ -29,7 +29,7 @@ use crate::mention::{
     Token, figures, find_cases, find_quoted_campaigns, find_tokens, split_edition,
 };
 use crate::model::{
-    ArticleInfo, Entity, EntityClass, EntityId, Evidence, Knowledge, Property, RelationKey,
+    ArticleInfo, Entity, EntityClass, EntityId, Evidence, Knowledge, Property, RelationTable,
     SourceInfo, Statistic,
 };
 use crate::read::Source;
@@ -91,6 +91,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     let mut seen_statistics = HashSet::default();
     let mut region_ids = HashMap::default();
     let mut named_ids = Default::default();
+    let mut relations = RelationTable::default();
     for article in &articles {
         let index = kn.articles.len();
         let (char_start, char_end) = cleaned.orig_span(article.start, article.end);
@@ -119,11 +120,13 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             seen_statistics: &mut seen_statistics,
             region_ids: &mut region_ids,
             named_ids: &mut named_ids,
+            relations: &mut relations,
             body_starts: Vec::new(),
             sentence_texts: article.sentences.iter().map(|_| OnceCell::new()).collect(),
         };
         resolver.run();
     }
+    kn.relations = relations.into_map();
     kn
 }
 
@@ -635,6 +638,8 @@ struct ArticleResolver<'a> {
     /// The same for the other entities the source named, by class (in
     /// [`EntityClass::ALL`] order) and label.
     named_ids: &'a mut [HashMap<Box<str>, Known>; 5],
+    /// The relations the source supports so far (put in `kn` at the end).
+    relations: &'a mut RelationTable,
     /// The text of each sentence of the article once a fact cites it.
     sentence_texts: Vec<OnceCell<Arc<str>>>,
     /// Where each sentence of the article starts after its dateline (see
@@ -1387,12 +1392,12 @@ impl<'a> ArticleResolver<'a> {
             } else {
                 evidence.take()
             };
-            self.kn
-                .add_relation(id.clone(), Property::LocatedIn, region_id, ev);
+            self.relations
+                .add(id.clone(), Property::LocatedIn, region_id, ev);
         }
         if let Some(p) = parent {
-            self.kn
-                .add_relation(id.clone(), Property::SubOrganizationOf, p, evidence);
+            self.relations
+                .add(id.clone(), Property::SubOrganizationOf, p, evidence);
         }
         id
     }
@@ -1478,8 +1483,8 @@ impl<'a> ArticleResolver<'a> {
         });
         if let Some(parent) = region.parent {
             let parent_id = self.region_entity(parent, None);
-            self.kn
-                .add_relation(id.clone(), Property::PartOf, parent_id, None);
+            self.relations
+                .add(id.clone(), Property::PartOf, parent_id, None);
         }
         id
     }
@@ -1713,7 +1718,7 @@ impl<'a> ArticleResolver<'a> {
                 .filter(|p| p.key.len() < unit.key.len() && unit.key.starts_with(&*p.key))
                 .max_by_key(|p| p.key.len());
             if let Some(parent) = parent
-                && !self.kn.has_relation_from(unit, Property::SubOrganizationOf)
+                && !self.relations.has_from(unit, Property::SubOrganizationOf)
             {
                 let first = self
                     .mentions
@@ -1721,7 +1726,7 @@ impl<'a> ArticleResolver<'a> {
                     .find(|m| &m.id == unit)
                     .map(|m| (m.start, m.end));
                 let ev = first.map(|(s, e)| self.evidence(s, e, "agency-name-prefix-parent"));
-                self.kn.add_relation(
+                self.relations.add(
                     unit.clone(),
                     Property::SubOrganizationOf,
                     parent.clone(),
@@ -1855,12 +1860,8 @@ impl<'a> ArticleResolver<'a> {
 
     /// The region an agency is located in, when known.
     fn located_in(&self, id: &EntityId) -> Option<usize> {
-        let key = self
-            .kn
-            .relations
-            .keys()
-            .find(|k| k.property == Property::LocatedIn && &k.subject == id)?;
-        match &*key.object.key {
+        let object = self.relations.first_object(id, Property::LocatedIn)?;
+        match &*object.key {
             code if self.lex.region_by_code.contains_key(code) => {
                 self.lex.region_by_code.get(code).copied()
             }
@@ -1909,8 +1910,8 @@ impl<'a> ArticleResolver<'a> {
                 let base_id = self.add_campaign(&base_label, cand.start, cand.end);
                 self.mentions.truncate(before);
                 let ev = self.evidence(cand.start, cand.end, "campaign-edition");
-                self.kn
-                    .add_relation(id.clone(), Property::PartOf, base_id, Some(ev));
+                self.relations
+                    .add(id.clone(), Property::PartOf, base_id, Some(ev));
                 if let Some(e) = self.kn.entities.get_mut(&id) {
                     e.code = split_edition(&cand.name).1.map(|y| y.to_string());
                 }
@@ -2042,7 +2043,7 @@ impl<'a> ArticleResolver<'a> {
                         m.end.max(a.end),
                         "participates-sentence-subject",
                     );
-                    self.kn.add_relation(
+                    self.relations.add(
                         a.id.clone(),
                         Property::ParticipatesIn,
                         m.id.clone(),
@@ -2089,7 +2090,7 @@ impl<'a> ArticleResolver<'a> {
             for case in &cases {
                 if let Some(c) = &paragraph_campaign {
                     let ev = self.evidence(c.start, case.end, "case-campaign-same-paragraph");
-                    self.kn.add_relation(
+                    self.relations.add(
                         case.id.clone(),
                         Property::UnderCampaign,
                         c.id.clone(),
@@ -2099,7 +2100,7 @@ impl<'a> ArticleResolver<'a> {
                 for a in agencies.iter().filter(|a| a.end <= case.start) {
                     if self.supervises(&text[a.end..se]) {
                         let ev = self.evidence(a.start, case.end, "case-supervised-same-sentence");
-                        self.kn.add_relation(
+                        self.relations.add(
                             case.id.clone(),
                             Property::SupervisedBy,
                             a.id.clone(),
@@ -2108,7 +2109,7 @@ impl<'a> ArticleResolver<'a> {
                         continue;
                     }
                     let ev = self.evidence(a.start, case.end, "case-handled-same-sentence");
-                    self.kn.add_relation(
+                    self.relations.add(
                         case.id.clone(),
                         Property::HandledBy,
                         a.id.clone(),
@@ -2152,8 +2153,8 @@ impl<'a> ArticleResolver<'a> {
                         .collect();
                     for m in &targets {
                         let ev = self.evidence(m.start.min(case.start), m.end.max(case.end), rule);
-                        self.kn
-                            .add_relation(case.id.clone(), property, m.id.clone(), Some(ev));
+                        self.relations
+                            .add(case.id.clone(), property, m.id.clone(), Some(ev));
                     }
                 }
             }
@@ -2225,8 +2226,7 @@ impl<'a> ArticleResolver<'a> {
                             continue;
                         }
                         let ev = self.evidence(clause_start, clause_end, "cooperation-clause");
-                        self.kn
-                            .add_relation(a, Property::CooperatesWith, b, Some(ev));
+                        self.relations.add(a, Property::CooperatesWith, b, Some(ev));
                     }
                 }
             }
@@ -2299,7 +2299,7 @@ impl<'a> ArticleResolver<'a> {
             {
                 if self.supervises(text_after(a)) {
                     let ev = self.evidence(a.start, a.end, "case-supervised-following-sentence");
-                    self.kn.add_relation(
+                    self.relations.add(
                         case.clone(),
                         Property::SupervisedBy,
                         a.id.clone(),
@@ -2337,8 +2337,8 @@ impl<'a> ArticleResolver<'a> {
                     .collect();
                 for m in &targets {
                     let ev = self.evidence(m.start, m.end, rule);
-                    self.kn
-                        .add_relation(case.clone(), property, m.id.clone(), Some(ev));
+                    self.relations
+                        .add(case.clone(), property, m.id.clone(), Some(ev));
                 }
             }
             let sentence = &text[ss..se];
@@ -2367,8 +2367,8 @@ impl<'a> ArticleResolver<'a> {
                         continue;
                     }
                     let ev = self.evidence(a.start, a.end, "case-handled-following-sentence");
-                    self.kn
-                        .add_relation(case.clone(), Property::HandledBy, a.id.clone(), Some(ev));
+                    self.relations
+                        .add(case.clone(), Property::HandledBy, a.id.clone(), Some(ev));
                 }
             }
         }
@@ -2412,11 +2412,7 @@ impl<'a> ArticleResolver<'a> {
             && in_sentence.iter().any(|n| {
                 n.start == m.end
                     && n.id.class == EntityClass::Region
-                    && self.kn.relations.contains_key(&RelationKey {
-                        subject: n.id.clone(),
-                        property: Property::PartOf,
-                        object: m.id.clone(),
-                    })
+                    && self.relations.contains(&n.id, Property::PartOf, &m.id)
             })
     }
 
@@ -2445,13 +2441,8 @@ impl<'a> ArticleResolver<'a> {
     }
 
     fn related_by_chain(&self, a: &EntityId, b: &EntityId) -> bool {
-        let chain = |x: &EntityId, y: &EntityId| {
-            self.kn.relations.contains_key(&RelationKey {
-                subject: x.clone(),
-                property: Property::SubOrganizationOf,
-                object: y.clone(),
-            })
-        };
+        let chain =
+            |x: &EntityId, y: &EntityId| self.relations.contains(x, Property::SubOrganizationOf, y);
         a.key.starts_with(&*b.key) || b.key.starts_with(&*a.key) || chain(a, b) || chain(b, a)
     }
 
