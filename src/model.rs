@@ -280,8 +280,10 @@ impl Knowledge {
     /// Adds or merges an entity; returns its id.
     pub fn upsert_entity(&mut self, entity: Entity) -> EntityId {
         let id = entity.id.clone();
-        match self.entities.get_mut(&id) {
-            Some(existing) => {
+        // One search either way (the id is cloned for the map's key only).
+        match self.entities.entry(id.clone()) {
+            Entry::Occupied(mut found) => {
+                let existing = found.get_mut();
                 existing.alt_labels.extend(entity.alt_labels);
                 existing.mentioned_in.extend(entity.mentioned_in);
                 if existing.admin_code.is_none() {
@@ -293,12 +295,12 @@ impl Knowledge {
                 if existing.code.is_none() {
                     existing.code = entity.code;
                 }
-                existing.alt_labels.remove(&existing.label.clone());
+                existing.alt_labels.remove(existing.label.as_str());
             }
-            None => {
+            Entry::Vacant(slot) => {
                 let mut entity = entity;
-                entity.alt_labels.remove(&entity.label.clone());
-                self.entities.insert(id.clone(), entity);
+                entity.alt_labels.remove(entity.label.as_str());
+                slot.insert(entity);
             }
         }
         id

@@ -15,6 +15,7 @@
 use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::BTreeSet;
+use std::collections::btree_map::Entry;
 use std::sync::Arc;
 use std::sync::LazyLock;
 
@@ -1326,24 +1327,37 @@ impl<'a> ArticleResolver<'a> {
             }
             known => {
                 let id = known.map_or_else(|| EntityId::new(class, label), |k| k.id.clone());
-                let has_kind = if let Some(existing) = self.kn.entities.get_mut(&id) {
-                    // What `upsert_entity` does, without building a new
-                    // entity for a known one. The kind is taken only by an
-                    // entity without one: copied only then.
-                    let kind = kind.filter(|_| existing.kind.is_none()).map(str::to_string);
-                    existing.note_mention(&surface, article, kind, code);
-                    existing.kind.is_some()
-                } else {
-                    self.kn.upsert_entity(Entity {
-                        id: id.clone(),
-                        label: label.to_string(),
-                        alt_labels: [surface.to_string()].into(),
-                        mentioned_in: [article].into(),
-                        admin_code: None,
-                        kind: kind.map(str::to_string),
-                        code,
-                    });
-                    kind.is_some()
+                // One search of the entities, whether the entity is there
+                // or not.
+                let has_kind = match self.kn.entities.entry(id.clone()) {
+                    Entry::Occupied(mut found) => {
+                        // What `upsert_entity` does, without building a new
+                        // entity for a known one. The kind is taken only by
+                        // an entity without one: copied only then.
+                        let existing = found.get_mut();
+                        let kind = kind.filter(|_| existing.kind.is_none()).map(str::to_string);
+                        existing.note_mention(&surface, article, kind, code);
+                        existing.kind.is_some()
+                    }
+                    Entry::Vacant(slot) => {
+                        // What `upsert_entity` makes of a new entity: the
+                        // label is not among its other forms.
+                        let alt_labels = if *surface == *label {
+                            BTreeSet::new()
+                        } else {
+                            [surface.to_string()].into()
+                        };
+                        slot.insert(Entity {
+                            id: id.clone(),
+                            label: label.to_string(),
+                            alt_labels,
+                            mentioned_in: [article].into(),
+                            admin_code: None,
+                            kind: kind.map(str::to_string),
+                            code,
+                        });
+                        kind.is_some()
+                    }
                 };
                 let known = self.named_ids[class as usize]
                     .entry(label.into())
@@ -1447,40 +1461,42 @@ impl<'a> ArticleResolver<'a> {
         if let Some(s) = &surface {
             known.note(article, s);
         }
-        // Another index may name the same entity (the same code).
-        let existing = self.kn.entities.get_mut(&id);
-        let exists = existing.is_some();
-        if let Some(existing) = existing
-            && let Some(s) = &surface
-        {
-            if **s != existing.label && !existing.alt_labels.contains(&**s) {
-                existing.alt_labels.insert(s.to_string());
-            }
-            existing.mentioned_in.insert(article);
-        }
         self.region_ids.insert(index, known);
-        if exists {
-            return id;
+        // Another index may name the same entity (the same code).
+        match self.kn.entities.entry(id.clone()) {
+            Entry::Occupied(mut found) => {
+                if let Some(s) = &surface {
+                    let existing = found.get_mut();
+                    if **s != existing.label && !existing.alt_labels.contains(&**s) {
+                        existing.alt_labels.insert(s.to_string());
+                    }
+                    existing.mentioned_in.insert(article);
+                }
+                return id;
+            }
+            Entry::Vacant(slot) => {
+                // What `upsert_entity` makes of a new entity: the label is
+                // not among its other forms.
+                let mut alt_labels = BTreeSet::new();
+                let mut mentioned_in = BTreeSet::new();
+                if let Some(s) = surface {
+                    if *s != region.name {
+                        alt_labels.insert(s.into_owned());
+                    }
+                    mentioned_in.insert(article);
+                }
+                slot.insert(Entity {
+                    id: id.clone(),
+                    label: region.name.clone(),
+                    alt_labels,
+                    mentioned_in,
+                    // Townships' 9-digit statistical codes are not GB/T 2260 codes.
+                    admin_code: region.code.clone().filter(|c| c.len() == 6),
+                    kind: Some(region.level.name().to_string()),
+                    code: None,
+                });
+            }
         }
-        let mentioned = surface.is_some();
-        let mut alt = BTreeSet::new();
-        if let Some(s) = surface {
-            alt.insert(s.into_owned());
-        }
-        let mut mentioned_in = BTreeSet::new();
-        if mentioned {
-            mentioned_in.insert(article);
-        }
-        self.kn.upsert_entity(Entity {
-            id: id.clone(),
-            label: region.name.clone(),
-            alt_labels: alt,
-            mentioned_in,
-            // Townships' 9-digit statistical codes are not GB/T 2260 codes.
-            admin_code: region.code.clone().filter(|c| c.len() == 6),
-            kind: Some(region.level.name().to_string()),
-            code: None,
-        });
         if let Some(parent) = region.parent {
             let parent_id = self.region_entity(parent, None);
             self.relations
