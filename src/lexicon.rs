@@ -374,6 +374,10 @@ pub struct Lexicon {
     pub t2s_protected: HashSet<char>,
     /// Surface forms of the automaton and their meanings.
     pub forms: FormList,
+    /// The forms of `forms` with a campaign meaning → the first such
+    /// campaign (an index into `campaigns`): a campaign name is resolved by
+    /// one hash instead of a search through every form.
+    pub campaign_forms: HashMap<String, usize>,
     pub automaton: CharwiseDoubleArrayAhoCorasick<u32>,
 }
 
@@ -831,6 +835,15 @@ impl Lexicon {
             builder.push(word, Meaning::Word);
         }
         let (forms, automaton) = builder.build()?;
+        let campaign_forms = forms
+            .iter()
+            .filter_map(|(form, meanings)| {
+                meanings.iter().find_map(|m| match m {
+                    Meaning::Campaign(c) => Some((form.clone(), *c)),
+                    _ => None,
+                })
+            })
+            .collect();
         let t2s_protected = forms
             .iter()
             .flat_map(|(f, _)| f.chars())
@@ -885,6 +898,7 @@ impl Lexicon {
             t2s,
             t2s_protected,
             forms,
+            campaign_forms,
             automaton,
         })
     }

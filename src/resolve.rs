@@ -1916,14 +1916,14 @@ impl<'a> ArticleResolver<'a> {
         let mut taken: Vec<(usize, usize)> = Vec::new();
         for cand in &quoted {
             let label = self.campaign_label(&cand.name);
-            let id = self.add_campaign(&label, cand.start, cand.end);
+            let id = self.add_campaign(label, cand.start, cand.end);
             if let Some(base) = &cand.edition_of {
                 let base_label = self.campaign_label(base);
                 // The base campaign is named inside the edition's name, but
                 // it is the edition that the text speaks of: no mention of
                 // its own, so it gets no participation or case links here.
                 let before = self.mentions.len();
-                let base_id = self.add_campaign(&base_label, cand.start, cand.end);
+                let base_id = self.add_campaign(base_label, cand.start, cand.end);
                 self.mentions.truncate(before);
                 let ev = self.evidence(cand.start, cand.end, "campaign-edition");
                 self.relations
@@ -1944,8 +1944,7 @@ impl<'a> ArticleResolver<'a> {
             }
             for m in token.meanings(lex) {
                 if let Meaning::Campaign(c) = m {
-                    let label = lex.campaigns[*c].label.clone();
-                    self.add_campaign(&label, token.start, token.end);
+                    self.add_campaign(&lex.campaigns[*c].label, token.start, token.end);
                     break;
                 }
             }
@@ -1953,22 +1952,21 @@ impl<'a> ArticleResolver<'a> {
     }
 
     /// The canonical campaign label: a lexicon alias resolves to its label.
-    fn campaign_label(&self, name: &str) -> String {
-        if let Ok(i) = self
-            .lex
-            .forms
-            .binary_search_by(|(form, _)| form.as_str().cmp(name))
+    fn campaign_label<'n>(&self, name: &'n str) -> &'n str
+    where
+        'a: 'n,
+    {
+        let lex: &'a Lexicon = self.lex;
+        // A form of the dictionary with a campaign meaning first, then the
+        // names that count only when quoted.
+        match lex
+            .campaign_forms
+            .get(name)
+            .or_else(|| lex.quoted_campaigns.get(name))
         {
-            for m in &self.lex.forms[i].1 {
-                if let Meaning::Campaign(c) = m {
-                    return self.lex.campaigns[*c].label.clone();
-                }
-            }
+            Some(&c) => &lex.campaigns[c].label,
+            None => name,
         }
-        if let Some(&c) = self.lex.quoted_campaigns.get(name) {
-            return self.lex.campaigns[c].label.clone();
-        }
-        name.to_string()
     }
 
     fn add_campaign(&mut self, label: &str, start: usize, end: usize) -> EntityId {
@@ -2981,6 +2979,29 @@ mod tests {
         }
         char_starts.push(text.len() as u32);
         (char_starts, (cjk, traditional, convertible))
+    }
+
+    #[test]
+    fn campaign_forms_give_the_first_campaign_meaning_of_a_form() {
+        let lex = Lexicon::embedded().unwrap();
+        // What campaign_label read by a binary search of the forms.
+        let searched = |name: &str| -> Option<usize> {
+            let i = lex
+                .forms
+                .binary_search_by(|(form, _)| form.as_str().cmp(name))
+                .ok()?;
+            lex.forms[i].1.iter().find_map(|m| match m {
+                Meaning::Campaign(c) => Some(*c),
+                _ => None,
+            })
+        };
+        let mut campaigns = 0;
+        for (form, _) in &lex.forms {
+            assert_eq!(lex.campaign_forms.get(form).copied(), searched(form));
+            campaigns += searched(form).is_some() as usize;
+        }
+        assert_eq!(lex.campaign_forms.len(), campaigns);
+        assert!(campaigns > 0);
     }
 
     #[test]
