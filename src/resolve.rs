@@ -1720,12 +1720,16 @@ impl<'a> ArticleResolver<'a> {
         if agency_ids.all(|id| id == first) {
             return;
         }
-        let agencies: BTreeSet<EntityId> = self
+        // Each agency once, in id order: the repeats (most mentions) are
+        // dropped by a hash before the ids are sorted by their names.
+        let mut seen: HashSet<&EntityId> = HashSet::default();
+        let mut agencies: Vec<EntityId> = self
             .mentions
             .iter()
-            .filter(|m| m.id.class == EntityClass::Agency)
+            .filter(|m| m.id.class == EntityClass::Agency && seen.insert(&m.id))
             .map(|m| m.id.clone())
             .collect();
+        agencies.sort_unstable();
         for unit in &agencies {
             // The name's prefix first: most agencies have none in the
             // article, and it is read without a lookup.
