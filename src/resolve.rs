@@ -1132,32 +1132,39 @@ impl<'a> ArticleResolver<'a> {
         let lex = self.lex;
         // Head label: the lowest of the leading regions in full form, or the
         // context region, or the national body.
-        let leading: Vec<usize> = parts
+        // The leading regions are counted and the last read, not collected
+        // (a chain is parsed for most agency names).
+        let leading = parts
             .iter()
-            .map_while(|(_, _, p)| match p {
-                Part::Region { index, .. } => Some(*index),
-                _ => None,
-            })
-            .collect();
+            .take_while(|(_, _, p)| matches!(p, Part::Region { .. }))
+            .count();
+        let last_leading = leading.checked_sub(1).and_then(|i| match parts[i].2 {
+            Part::Region { index, .. } => Some(index),
+            _ => None,
+        });
         let mut label;
         let mut located: Option<usize> = None;
         let mut kind: &str = "";
-        let mut rest_start = leading.len();
-        if let Some(&lowest) = leading.last() {
-            let followed_by_free = matches!(parts.get(leading.len()), Some((_, _, Part::Free(_))));
+        let mut rest_start = leading;
+        if let Some(lowest) = last_leading {
+            let followed_by_free = matches!(parts.get(leading), Some((_, _, Part::Free(_))));
             // Places outside the GB/T table (foreign countries, Hong Kong)
             // name their bodies as written: 香港海关, 蒙古国警察总局.
             let uncoded = lex.regions[lowest].code.is_none();
-            let written = matches!(parts.get(leading.len()), Some((_, _, Part::Term(t))) if lex.agency_terms[*t].keeps_written_region);
-            label = if followed_by_free || uncoded || written {
+            let written = matches!(parts.get(leading), Some((_, _, Part::Term(t))) if lex.agency_terms[*t].keeps_written_region);
+            let head: &str = if followed_by_free || uncoded || written {
                 // A name that is not a division keeps the region as written.
-                match &parts[leading.len() - 1].2 {
-                    Part::Region { surface, .. } => surface.to_string(),
-                    _ => lex.regions[lowest].name.clone(),
+                match &parts[leading - 1].2 {
+                    Part::Region { surface, .. } => surface,
+                    _ => &lex.regions[lowest].name,
                 }
             } else {
-                lex.regions[lowest].name.clone()
+                &lex.regions[lowest].name
             };
+            // Sized for the bodies and units the chain appends (an exact
+            // copy would grow again on the first of them).
+            label = String::with_capacity(head.len() + 32);
+            label.push_str(head);
             located = Some(lowest);
         } else {
             match &parts[0].2 {
@@ -1291,12 +1298,16 @@ impl<'a> ArticleResolver<'a> {
                 _ => {}
             }
         }
-        let agency_mentions: Vec<usize> = (first_mention..self.mentions.len())
-            .filter(|&m| self.mentions[m].id.class == EntityClass::Agency)
-            .collect();
-        if let Some((_, outer)) = agency_mentions.split_last() {
-            for &m in outer {
-                self.mentions[m].partial = true;
+        // Every agency mention of the chain but the last is an outer body.
+        let chain = &mut self.mentions[first_mention..];
+        if let Some(last) = chain
+            .iter()
+            .rposition(|m| m.id.class == EntityClass::Agency)
+        {
+            for m in &mut chain[..last] {
+                if m.id.class == EntityClass::Agency {
+                    m.partial = true;
+                }
             }
         }
         Some(())
