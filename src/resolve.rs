@@ -123,6 +123,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
             named_ids: &mut named_ids,
             relations: &mut relations,
             body_starts: Vec::new(),
+            chain_parts: Vec::new(),
             sentence_texts: article.sentences.iter().map(|_| OnceCell::new()).collect(),
         };
         resolver.run();
@@ -647,6 +648,8 @@ struct ArticleResolver<'a> {
     /// [`dateline_len`]), for the linking passes; the passes take it in turn
     /// and put it back.
     body_starts: Vec<usize>,
+    /// The buffer of [`Self::agency_chain`].
+    chain_parts: Vec<(usize, usize, Part<'a>)>,
 }
 
 impl<'a> ArticleResolver<'a> {
@@ -846,6 +849,25 @@ impl<'a> ArticleResolver<'a> {
         homes: &HashMap<Level, usize>,
         anchors: &HashMap<usize, usize>,
     ) -> Option<usize> {
+        // One buffer for the parts of every try (a chain is tried at most
+        // tokens), taken from the resolver and put back empty.
+        let mut parts = std::mem::take(&mut self.chain_parts);
+        let next = self.agency_chain_in(&mut parts, tokens, choice, i, homes, anchors);
+        parts.clear();
+        self.chain_parts = parts;
+        next
+    }
+
+    /// [`Self::agency_chain`] with the parts read into `parts` (empty).
+    fn agency_chain_in(
+        &mut self,
+        parts: &mut Vec<(usize, usize, Part<'a>)>,
+        tokens: &[Token],
+        choice: &[Option<usize>],
+        i: usize,
+        homes: &HashMap<Level, usize>,
+        anchors: &HashMap<usize, usize>,
+    ) -> Option<usize> {
         let lex = self.lex;
         let text: &'a str = &self.clean.text;
         // A name starts at a place that counts on its own (not 会同 in
@@ -855,7 +877,7 @@ impl<'a> ArticleResolver<'a> {
         {
             return None;
         }
-        let mut parts: Vec<(usize, usize, Part)> = Vec::new(); // (start, end, part)
+        // (start, end, part)
         let mut j = i;
         let mut end = tokens[i].start;
         // Head: regions (nested, each inside the one before), or a context
@@ -1010,7 +1032,7 @@ impl<'a> ArticleResolver<'a> {
         if !saw_body || matches!(parts[0].2, Part::Existing(_)) && parts.len() == 1 {
             return None;
         }
-        self.emit_chain(&parts, homes)?;
+        self.emit_chain(parts, homes)?;
         Some(j)
     }
 
