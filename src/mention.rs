@@ -52,9 +52,67 @@ pub struct CampaignCandidate {
     pub edition_of: Option<String>,
 }
 
-static QUOTED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"[“"「『]([^“”"「」『』,。;!?]{2,24})[”"」』]"#).expect("valid regex")
-});
+/// The spans `[“"「『]([^“”"「」『』,。;!?]{2,24})[”"」』]` finds in `text`
+/// (leftmost-first, not overlapping), read by bytes: the regex's counted
+/// class cost it many lazy-DFA states and a verification at each opening
+/// mark. Every quote mark is outside the inner class, so the name is the
+/// whole run of inner chars after an opening mark, and it matches only when
+/// that run holds 2 to 24 chars and a closing mark ends it; no opening mark
+/// can start inside such a run, so a failed try resumes where its run
+/// stopped.
+fn quoted_spans(text: &str, out: &mut Vec<(usize, usize)>) {
+    let b = text.as_bytes();
+    // The length of the mark at `i` when it is one the inner class leaves
+    // out (0 for any other char).
+    let excluded = |i: usize| -> usize {
+        match b[i] {
+            b',' | b';' | b'!' | b'?' | b'"' => 1,
+            0xE2 => usize::from(b[i + 1] == 0x80 && matches!(b[i + 2], 0x9C | 0x9D)) * 3,
+            0xE3 => usize::from(b[i + 1] == 0x80 && matches!(b[i + 2], 0x82 | 0x8C..=0x8F)) * 3,
+            _ => 0,
+        }
+    };
+    let mut at = 0;
+    while let Some(found) = memchr::memchr3(b'"', 0xE2, 0xE3, &b[at..]) {
+        let p = at + found;
+        // “ is E2 80 9C; 「 and 『 are E3 80 8C and E3 80 8E.
+        let open = match b[p] {
+            b'"' => 1,
+            0xE2 if b[p + 1] == 0x80 && b[p + 2] == 0x9C => 3,
+            0xE3 if b[p + 1] == 0x80 && matches!(b[p + 2], 0x8C | 0x8E) => 3,
+            _ => {
+                at = p + 1;
+                continue;
+            }
+        };
+        let mut q = p + open;
+        let mut chars = 0;
+        while q < b.len() && chars <= 24 && excluded(q) == 0 {
+            chars += 1;
+            q += match b[q] {
+                0x00..=0x7F => 1,
+                0x80..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                _ => 4,
+            };
+        }
+        if (2..=24).contains(&chars) && q < b.len() {
+            // ” is E2 80 9D; 」 and 』 are E3 80 8D and E3 80 8F.
+            let close = match b[q] {
+                b'"' => 1,
+                0xE2 if b[q + 2] == 0x9D => 3,
+                0xE3 if matches!(b[q + 2], 0x8D | 0x8F) => 3,
+                _ => 0,
+            };
+            if close > 0 {
+                out.push((p, q + close));
+                at = q + close;
+                continue;
+            }
+        }
+        at = q;
+    }
+}
 
 /// Quoted names that are campaigns: followed by a campaign word
 /// (“清源断流”行动, “清源断流—2023”专项行动), in a run of quoted names that
@@ -69,13 +127,15 @@ pub fn find_quoted_campaigns(
     let slice = &text[start..end];
     // The name is the match without its two quote marks (one char each):
     // read so, the match needs no capture engine.
-    let quoted: Vec<(usize, usize, &str)> = QUOTED
-        .find_iter(slice)
-        .map(|whole| {
-            let m = whole.as_str();
+    let mut spans = Vec::new();
+    quoted_spans(slice, &mut spans);
+    let quoted: Vec<(usize, usize, &str)> = spans
+        .into_iter()
+        .map(|(s, e)| {
+            let m = &slice[s..e];
             let open = m.chars().next().map_or(0, char::len_utf8);
             let close = m.chars().next_back().map_or(0, char::len_utf8);
-            (whole.start(), whole.end(), m[open..m.len() - close].trim())
+            (s, e, m[open..m.len() - close].trim())
         })
         .collect();
     let suffix_at = |pos: usize| -> Option<&(String, bool)> {
@@ -806,6 +866,51 @@ pub fn parse_number(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_spans_are_the_quoted_regex_matches() {
+        let quoted =
+            Regex::new(r#"[“"「『]([^“”"「」『』,。;!?]{2,24})[”"」』]"#).expect("valid regex");
+        let mut texts: Vec<String> = [
+            "“清源断流”行动",
+            "\"ab\"\"cd\"",
+            "「『一二』」",
+            "“一”“二三”",
+            "“一二三四五六七八九十一二三四五六七八九十一二三四”",
+            "“一二三四五六七八九十一二三四五六七八九十一二三四五”",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let marks: Vec<char> = "“”\"「」『』,。;!?、，".chars().collect();
+        let mut alphabet = marks.clone();
+        alphabet.extend("清源断流行动a1 \né€𝄞—‘".chars());
+        texts.extend(crate::testing::random_texts(
+            &alphabet,
+            40,
+            0x9E37_79B9_7F4A_7C15,
+            100_000,
+        ));
+        // Long runs between marks, around the 24-char bound.
+        let mut sparse = marks;
+        sparse.extend(std::iter::repeat_n('清', 60));
+        sparse.extend(std::iter::repeat_n('a', 20));
+        texts.extend(crate::testing::random_texts(
+            &sparse,
+            120,
+            0xD1B5_4A32_D192_ED03,
+            100_000,
+        ));
+        for text in &texts {
+            let want: Vec<(usize, usize)> = quoted
+                .find_iter(text)
+                .map(|m| (m.start(), m.end()))
+                .collect();
+            let mut got = Vec::new();
+            quoted_spans(text, &mut got);
+            assert_eq!(got, want, "{text:?}");
+        }
+    }
 
     #[test]
     fn whole_numbers_parse_as_the_float_parser_reads_them() {
