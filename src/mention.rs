@@ -214,19 +214,23 @@ pub fn find_quoted_campaigns(
 /// Removes trailing generic words marked `strip` (禁种铲毒专项行动 → 禁种铲毒),
 /// never leaving less than two characters.
 pub fn strip_campaign_suffixes(lex: &Lexicon, name: &str) -> String {
-    let mut name = name.to_string();
-    while let Some((suffix, _)) = lex
-        .campaign_suffixes
-        .iter()
-        .find(|(s, strip)| *strip && name.ends_with(s.as_str()))
-    {
+    // Shortened as a slice and copied once at the end. The last byte is
+    // compared first: most suffixes end in another byte, and the check
+    // spares the call comparing the whole suffix (an empty suffix still
+    // ends every name).
+    let mut name = name;
+    while let Some((suffix, _)) = lex.campaign_suffixes.iter().find(|(s, strip)| {
+        *strip
+            && (s.is_empty() || s.as_bytes().last() == name.as_bytes().last())
+            && name.ends_with(s.as_str())
+    }) {
         let rest = &name[..name.len() - suffix.len()];
         if rest.chars().count() < 2 {
             break;
         }
-        name = rest.to_string();
+        name = rest;
     }
-    name
+    name.to_string()
 }
 
 /// A quoted name that itself ends in an operation word (“扫雷行动”,
@@ -866,6 +870,54 @@ pub fn parse_number(s: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stripped_suffixes_are_the_copying_loop_s() {
+        // strip_campaign_suffixes as it was, copying the name at each step.
+        let by_copies = |lex: &Lexicon, name: &str| -> String {
+            let mut name = name.to_string();
+            while let Some((suffix, _)) = lex
+                .campaign_suffixes
+                .iter()
+                .find(|(s, strip)| *strip && name.ends_with(s.as_str()))
+            {
+                let rest = &name[..name.len() - suffix.len()];
+                if rest.chars().count() < 2 {
+                    break;
+                }
+                name = rest.to_string();
+            }
+            name
+        };
+        let mut lex = Lexicon::embedded().unwrap();
+        let mut alphabet: Vec<char> = "清源a1".chars().collect();
+        for (s, _) in &lex.campaign_suffixes {
+            alphabet.extend(s.chars());
+        }
+        let mut texts = crate::testing::random_texts(&alphabet, 12, 0x5DEE_CE66_D1CE_4E5B, 50_000);
+        for (s, _) in &lex.campaign_suffixes {
+            texts.push(format!("清源{s}"));
+            texts.push(format!("清{s}{s}"));
+            texts.push(s.clone());
+        }
+        for text in &texts {
+            assert_eq!(
+                strip_campaign_suffixes(&lex, text),
+                by_copies(&lex, text),
+                "{text:?}"
+            );
+        }
+        // A suffix of no byte ends every name (longer names would loop
+        // forever, before as now).
+        lex.campaign_suffixes.push((String::new(), true));
+        for text in ["", "清"] {
+            assert_eq!(
+                strip_campaign_suffixes(&lex, text),
+                by_copies(&lex, text),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn quoted_spans_are_the_quoted_regex_matches() {
