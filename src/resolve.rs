@@ -2023,30 +2023,31 @@ impl<'a> ArticleResolver<'a> {
         }
     }
 
-    fn sentence_of(&self, pos: usize) -> (usize, usize) {
+    /// The index of the sentence holding `pos`, if one does.
+    fn sentence_of(&self, pos: usize) -> Option<usize> {
         // Sentences are disjoint and in text order: the one holding `pos` is
         // the last that starts at or before it.
         let sentences = &self.article.sentences;
         let after = sentences.partition_point(|&(s, _)| s <= pos);
-        after
-            .checked_sub(1)
-            .map(|i| sentences[i])
-            .filter(|&(_, e)| pos < e)
-            .unwrap_or((self.article.start, self.article.end))
+        after.checked_sub(1).filter(|&i| pos < sentences[i].1)
     }
 
     fn evidence(&self, start: usize, end: usize, rule: impl Into<Cow<'static, str>>) -> Evidence {
-        let (ss, se) = self.sentence_of(start);
+        // One search finds both the sentence's bounds and its shared text
+        // (outside every sentence, the article's).
+        let found = self.sentence_of(start);
+        let (ss, se) = match found {
+            Some(i) => self.article.sentences[i],
+            None => (self.article.start, self.article.end),
+        };
         let (char_start, char_end) = self.clean.orig_span(ss.min(start), se.max(end));
         // The text of a sentence of the article is copied once, on its
         // first fact, and shared by the others.
-        let sentences = &self.article.sentences;
-        let at = sentences.partition_point(|&(s, _)| s < ss);
-        let sentence = match self.sentence_texts.get(at) {
-            Some(cell) if sentences[at] == (ss, se) => cell
+        let sentence = match found.and_then(|i| self.sentence_texts.get(i)) {
+            Some(cell) => cell
                 .get_or_init(|| Arc::from(&self.clean.text[ss..se]))
                 .clone(),
-            _ => Arc::from(&self.clean.text[ss..se]),
+            None => Arc::from(&self.clean.text[ss..se]),
         };
         Evidence {
             article: self.article_index,
@@ -2074,21 +2075,21 @@ impl<'a> ArticleResolver<'a> {
                 .filter(|m| m.id.class == EntityClass::Agency && !m.partial)
                 .collect();
             let paragraph = self.page.paragraph_start(ss);
-            let subject: Vec<Mention> = if agencies.is_empty() {
-                match &carried {
-                    Some((p, group)) if *p == paragraph => group.clone(),
-                    _ => Vec::new(),
-                }
-            } else {
-                let group = self.subject_group(&agencies);
-                carried = Some((paragraph, group.clone()));
-                group
+            // The subject is lent from `carried`, which holds the group of
+            // this sentence when it names agencies (no copy per sentence).
+            if !agencies.is_empty() {
+                let group = self.subject_group(&agencies).into_iter().cloned().collect();
+                carried = Some((paragraph, group));
+            }
+            let subject: &[Mention] = match &carried {
+                Some((p, group)) if *p == paragraph => group,
+                _ => &[],
             };
             for m in in_sentence
                 .iter()
                 .filter(|m| m.id.class == EntityClass::Campaign)
             {
-                for a in &subject {
+                for a in subject {
                     let ev = self.evidence(
                         a.start.min(m.start),
                         m.end.max(a.end),
@@ -2110,13 +2111,13 @@ impl<'a> ArticleResolver<'a> {
             // Details follow the case they describe (“8·06”案，涉及云南、陕西…，
             // 缴获海洛因…，破获“5·25”案): a place or drug belongs to the last
             // case named before it, else to the first after it.
-            let nearest_case = |m: &Mention| -> Option<EntityId> {
+            let nearest_case = |m: &Mention| -> Option<&EntityId> {
                 cases
                     .iter()
                     .rev()
                     .find(|c| c.end <= m.start)
                     .or_else(|| cases.iter().find(|c| c.start >= m.end))
-                    .map(|c| c.id.clone())
+                    .map(|c| &c.id)
             };
             // A case in a paragraph that names a campaign before it, with no
             // campaign of its own sentence, is part of that campaign
@@ -2136,7 +2137,6 @@ impl<'a> ArticleResolver<'a> {
                     .rev()
                     .take_while(|m| m.start >= paragraph)
                     .find(|m| m.id.class == EntityClass::Campaign && m.end <= ss)
-                    .cloned()
             };
             for case in &cases {
                 if let Some(c) = &paragraph_campaign {
@@ -2190,19 +2190,18 @@ impl<'a> ArticleResolver<'a> {
                     ),
                 ];
                 for (class, property, rule, nearest_only) in links {
-                    let targets: Vec<Mention> = in_sentence
+                    let targets: Vec<&Mention> = in_sentence
                         .iter()
                         .filter(|m| m.id.class == class && !m.in_agency)
                         .filter(|m| !self.is_outer_place(m, &in_sentence))
-                        .filter(|m| !nearest_only || nearest_case(m).as_ref() == Some(&case.id))
+                        .filter(|m| !nearest_only || nearest_case(m) == Some(&case.id))
                         .filter(|m| {
                             class != EntityClass::Region
                                 || m.start >= case.end
                                 || self.place_marked(m, &in_sentence)
                         })
-                        .cloned()
                         .collect();
-                    for m in &targets {
+                    for m in targets {
                         let ev = self.evidence(m.start.min(case.start), m.end.max(case.end), rule);
                         self.relations
                             .add(case.id.clone(), property, m.id.clone(), Some(ev));
@@ -2264,7 +2263,7 @@ impl<'a> ArticleResolver<'a> {
                         }
                     } else if !left.is_empty() {
                         // 与X、Y合作, 在X协助下: they work with the sentence's subject.
-                        for s in &subject {
+                        for s in subject {
                             for l in &left {
                                 if s.id != l.id {
                                     pairs.push((s.id.clone(), l.id.clone()));
@@ -2315,22 +2314,24 @@ impl<'a> ArticleResolver<'a> {
                 current = Some((case.id.clone(), 0, paragraph));
                 continue;
             }
-            let Some((case, mut since, case_paragraph)) = current.clone() else {
+            // The case is lent from `current`, not copied per sentence.
+            let Some((case, since, case_paragraph)) = &mut current else {
                 continue;
             };
             // 此案, 该案: the sentence is about the case, however far on.
             let refers_back = self.lex.case_references.any_in(&text[ss..se]);
             if refers_back {
-                since = 0;
+                *since = 0;
             }
             // Campaigns of a later paragraph frame what was done then, not
             // the case, unless the sentence names the case again.
-            let campaigns_count = refers_back || paragraph == case_paragraph;
-            if since >= SCOPE {
+            let campaigns_count = refers_back || paragraph == *case_paragraph;
+            if *since >= SCOPE {
                 current = None;
                 continue;
             }
-            current = Some((case.clone(), since + 1, case_paragraph));
+            *since += 1;
+            let case: &EntityId = case;
             let (os, oe) = self.clean.orig_span(ss, se);
             // A sentence that counts cases solved (今年以来，全省共破获毒品案件
             // 32起) speaks of many cases, not of this one.
@@ -2379,14 +2380,13 @@ impl<'a> ArticleResolver<'a> {
                 if class == EntityClass::Campaign && !campaigns_count {
                     continue;
                 }
-                let targets: Vec<Mention> = in_sentence
+                let targets: Vec<&Mention> = in_sentence
                     .iter()
                     .filter(|m| m.id.class == class && !m.in_agency)
                     .filter(|m| !self.is_outer_place(m, &in_sentence))
                     .filter(|m| class != EntityClass::Region || self.place_marked(m, &in_sentence))
-                    .cloned()
                     .collect();
-                for m in &targets {
+                for m in targets {
                     let ev = self.evidence(m.start, m.end, rule);
                     self.relations
                         .add(case.clone(), property, m.id.clone(), Some(ev));
@@ -2409,7 +2409,7 @@ impl<'a> ArticleResolver<'a> {
                     if self.lex.handling_verbs.any_in(clause)
                         && !handlers.iter().any(|h| h.id == a.id)
                     {
-                        handlers.push((*a).clone());
+                        handlers.push(a);
                     }
                 }
                 for a in handlers {
@@ -2469,19 +2469,19 @@ impl<'a> ArticleResolver<'a> {
 
     /// The agencies a sentence is about: its first agency and those joined
     /// to it by 、, 和, 与, 及 or a cooperation word (西藏自治区禁毒办、拉萨市禁毒办联合主办).
-    fn subject_group(&self, agencies: &[&Mention]) -> Vec<Mention> {
+    fn subject_group<'m>(&self, agencies: &[&'m Mention]) -> Vec<&'m Mention> {
         let text = self.text();
-        let mut group: Vec<Mention> = Vec::new();
-        for a in agencies {
+        let mut group: Vec<&'m Mention> = Vec::new();
+        for &a in agencies {
             match group.last() {
-                None => group.push((*a).clone()),
+                None => group.push(a),
                 Some(prev) => {
                     let gap = text.get(prev.end..a.start).unwrap_or("");
                     let joined = gap.is_empty()
                         || ["、", "和", "与", "及", "同"].contains(&gap)
                         || self.lex.cooperation_words.iter().any(|w| w == gap);
                     if joined {
-                        group.push((*a).clone());
+                        group.push(a);
                     } else {
                         break;
                     }
