@@ -658,8 +658,9 @@ impl<'a> ArticleResolver<'a> {
     }
 
     fn run(&mut self) {
-        let tokens = tokens_in(self.page_tokens, self.article.start, self.article.end).to_vec();
-        let anchors = self.article_anchors(&tokens);
+        // Lent from the page's tokens, which outlive the resolver (no copy).
+        let tokens: &'a [Token] = tokens_in(self.page_tokens, self.article.start, self.article.end);
+        let anchors = self.article_anchors(tokens);
         let homes = self.home_regions(&anchors);
         self.home_city = self
             .best_city(&anchors)
@@ -668,19 +669,19 @@ impl<'a> ArticleResolver<'a> {
             .iter()
             .map(|t| self.choose_region(t, &anchors))
             .collect();
-        self.prefer_countries_in_lists(&tokens, &mut choice);
+        self.prefer_countries_in_lists(tokens, &mut choice);
 
         let mut consumed = vec![false; tokens.len()];
         // Agency chains first: they decide which region tokens sit inside names.
         let mut i = 0;
         while i < tokens.len() {
-            if let Some(last) = self.shared_body_list(&tokens, &choice, i, &homes, &anchors) {
+            if let Some(last) = self.shared_body_list(tokens, &choice, i, &homes, &anchors) {
                 // The last place of the list heads an ordinary chain.
                 consumed[i..last].iter_mut().for_each(|c| *c = true);
                 i = last;
                 continue;
             }
-            if let Some(next) = self.agency_chain(&tokens, &choice, i, &homes, &anchors) {
+            if let Some(next) = self.agency_chain(tokens, &choice, i, &homes, &anchors) {
                 consumed[i..next].iter_mut().for_each(|c| *c = true);
                 i = next;
             } else {
@@ -691,9 +692,9 @@ impl<'a> ArticleResolver<'a> {
             if consumed[i] {
                 continue;
             }
-            self.plain_token(&tokens, i, token, &choice, &anchors, &homes);
+            self.plain_token(tokens, i, token, &choice, &anchors, &homes);
         }
-        self.campaigns(&tokens, &consumed);
+        self.campaigns(tokens, &consumed);
         self.cases();
         self.mentions.sort_by_key(|m| (m.start, m.end));
         self.name_prefix_parents();
@@ -773,16 +774,18 @@ impl<'a> ArticleResolver<'a> {
     /// Picks the region a token names, when it names one: homonyms by the
     /// regions around them, then the higher level, then the smaller code.
     fn choose_region(&self, token: &Token, anchors: &HashMap<usize, usize>) -> Option<usize> {
-        let candidates: Vec<usize> = token
-            .meanings(self.lex)
-            .iter()
-            .filter_map(|m| match m {
+        // The candidates are read from the token's meanings as needed (no
+        // list per token: most tokens have at most one region).
+        let candidates = || {
+            token.meanings(self.lex).iter().filter_map(|m| match m {
                 Meaning::Region { index, .. } => Some(*index),
                 _ => None,
             })
-            .collect();
-        if candidates.len() <= 1 {
-            return candidates.first().copied();
+        };
+        let mut regions = candidates();
+        let first = regions.next()?;
+        if regions.next().is_none() {
+            return Some(first);
         }
         // A candidate the text names outright (承德 beside 承德市税务局) beats
         // one that merely lies near named places; places above or below the
@@ -805,7 +808,7 @@ impl<'a> ArticleResolver<'a> {
             }
             s
         };
-        candidates.into_iter().max_by_key(|&c| {
+        candidates().max_by_key(|&c| {
             (
                 score(c),
                 std::cmp::Reverse(self.lex.regions[c].level),
