@@ -904,10 +904,18 @@ impl Lexicon {
     }
 
     /// The chain of ancestors of a region, nearest first.
-    pub fn ancestors(&self, mut index: usize) -> Vec<usize> {
+    pub fn ancestors(&self, index: usize) -> Vec<usize> {
         // Sized for the deepest chains (township, county, prefecture,
         // province, country): one allocation, never grown.
         let mut out = Vec::with_capacity(8);
+        self.ancestors_into(index, &mut out);
+        out
+    }
+
+    /// As [`Lexicon::ancestors`], into `out` (cleared first): a caller
+    /// walking many regions reuses one buffer instead of a vector per region.
+    pub fn ancestors_into(&self, mut index: usize, out: &mut Vec<usize>) {
+        out.clear();
         while let Some(parent) = self.regions[index].parent {
             if out.contains(&parent) {
                 break;
@@ -915,7 +923,6 @@ impl Lexicon {
             out.push(parent);
             index = parent;
         }
-        out
     }
 
     /// True when `descendant` lies under `ancestor` (or is it).
@@ -1050,6 +1057,18 @@ mod tests {
         let lex = Lexicon::embedded().unwrap();
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             assert_eq!(lex.t2s_changes(c), lex.t2s.contains_key(&c), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn ancestors_into_a_reused_buffer_is_the_chain_of_ancestors() {
+        let lex = Lexicon::embedded().unwrap();
+        let mut out = vec![usize::MAX; 3];
+        for index in (0..lex.regions.len()).rev() {
+            lex.ancestors_into(index, &mut out);
+            let chain: Vec<usize> = lex.lineage(index).skip(1).collect();
+            assert_eq!(out, chain, "{}", lex.regions[index].name);
+            assert_eq!(out, lex.ancestors(index));
         }
     }
 

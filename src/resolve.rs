@@ -483,10 +483,12 @@ static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
 impl PageContext {
     fn new(lex: &Lexicon, clean: &CleanText, tokens: &[Token]) -> PageContext {
         let mut anchors = HashMap::default();
+        let mut ancestors = Vec::new();
         for token in tokens {
             if let Some(index) = strong_region(lex, token) {
                 *anchors.entry(index).or_insert(0) += 1;
-                for a in lex.ancestors(index) {
+                lex.ancestors_into(index, &mut ancestors);
+                for &a in &ancestors {
                     *anchors.entry(a).or_insert(0) += 1;
                 }
             }
@@ -716,10 +718,12 @@ impl<'a> ArticleResolver<'a> {
     /// Regions the article names unambiguously, with their ancestors, weighted.
     fn article_anchors(&self, tokens: &[Token]) -> HashMap<usize, usize> {
         let mut anchors = HashMap::default();
+        let mut ancestors = Vec::new();
         for token in tokens {
             if let Some(index) = strong_region(self.lex, token) {
                 *anchors.entry(index).or_insert(0) += 3;
-                for a in self.lex.ancestors(index) {
+                self.lex.ancestors_into(index, &mut ancestors);
+                for &a in &ancestors {
                     *anchors.entry(a).or_insert(0) += 1;
                 }
             }
