@@ -486,11 +486,18 @@ impl RelationTable {
 /// relation read in many sentences collects many records).
 pub fn insert_sorted_unique<T: Ord>(sorted: &mut Vec<T>, item: T) {
     // Most items come in order (the facts of a page are read in text
-    // order): one comparison with the last puts them at the end.
-    if sorted.last().is_none_or(|last| *last < item) {
-        sorted.push(item);
-    } else if let Err(at) = sorted.binary_search(&item) {
-        sorted.insert(at, item);
+    // order): one comparison with the last puts them at the end. An item
+    // read again is most often the last one, which equality tells cheaply
+    // (evidence of one sentence shares its text, compared by pointer first),
+    // where ordering compares the texts byte by byte.
+    match sorted.last() {
+        Some(last) if *last == item => {}
+        Some(last) if item < *last => {
+            if let Err(at) = sorted.binary_search(&item) {
+                sorted.insert(at, item);
+            }
+        }
+        _ => sorted.push(item),
     }
 }
 
