@@ -329,13 +329,8 @@ impl Knowledge {
         object: EntityId,
         evidence: Option<Evidence>,
     ) {
-        if subject == object {
+        let Some((subject, object)) = stored_ends(subject, property, object) else {
             return;
-        }
-        let (subject, object) = if property.is_symmetric() && object < subject {
-            (object, subject)
-        } else {
-            (subject, object)
         };
         let key = RelationKey {
             subject,
@@ -405,13 +400,8 @@ impl RelationTable {
         object: EntityId,
         evidence: Option<Evidence>,
     ) {
-        if subject == object {
+        let Some((subject, object)) = stored_ends(subject, property, object) else {
             return;
-        }
-        let (subject, object) = if property.is_symmetric() && object < subject {
-            (object, subject)
-        } else {
-            (subject, object)
         };
         let held = self.by_subject.entry(subject).or_default();
         match held
@@ -477,6 +467,23 @@ impl RelationTable {
             }
         }
         BTreeMap::from_iter(sorted)
+    }
+}
+
+/// The (subject, object) a relation is stored under: none for a relation
+/// of an entity with itself; a symmetric relation from the smaller id to
+/// the larger, so that it is stored once.
+fn stored_ends(
+    subject: EntityId,
+    property: Property,
+    object: EntityId,
+) -> Option<(EntityId, EntityId)> {
+    if subject == object {
+        None
+    } else if property.is_symmetric() && object < subject {
+        Some((object, subject))
+    } else {
+        Some((subject, object))
     }
 }
 
