@@ -227,6 +227,9 @@ pub struct MetricRule {
     pub evidence_rule: &'static str,
 }
 
+// `MetricRule::figure_units` holds a bit per figure unit.
+const _: () = assert!(FIGURE_UNITS.len() <= u32::BITS as usize);
+
 /// The one `'static` copy of a string: leaked on its first call, handed
 /// out again on the next ones, so that loading the lexicon again leaks
 /// nothing more.
