@@ -21,7 +21,7 @@ use regex::Regex;
 // SipHash, and these keys do not come from an adversary.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::mention::FIGURE_UNITS;
+use crate::mention::FigureGrammar;
 
 /// The data files and their embedded default contents.
 const DEFAULT_FILES: &[(&str, &str)] = &[
@@ -53,6 +53,7 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
     ),
     ("metrics.tsv", include_str!("../data/metrics.tsv")),
     ("units.tsv", include_str!("../data/units.tsv")),
+    ("figure_words.tsv", include_str!("../data/figure_words.tsv")),
     ("topic_words.txt", include_str!("../data/topic_words.txt")),
     (
         "cooperation_words.txt",
@@ -218,17 +219,15 @@ pub struct MetricRule {
     /// `(?:OBJECT)` then filler, anchored at the end.
     pub object_only: Regex,
     pub units: Vec<String>,
-    /// Bit i: a figure in [`FIGURE_UNITS`]`[i]` fits the rule, its unit
-    /// being one of `units` or 万 and one of them (万元 of 元). Read off
-    /// `units` once instead of comparing strings for every figure.
-    pub figure_units: u32,
+    /// Bit i: a figure in the figure grammar's unit i fits the rule, its
+    /// unit being one of `units` or a multiplier and one of them (万元 of
+    /// 元). Read off `units` once instead of comparing strings for every
+    /// figure.
+    pub figure_units: u64,
     /// `statistic-METRIC`, the rule the evidence of the metric's figures
     /// names: made once (see [`intern`]) so that each evidence borrows it.
     pub evidence_rule: &'static str,
 }
-
-// `MetricRule::figure_units` holds a bit per figure unit.
-const _: () = assert!(FIGURE_UNITS.len() <= u32::BITS as usize);
 
 /// The one `'static` copy of a string: leaked on its first call, handed
 /// out again on the next ones, so that loading the lexicon again leaks
@@ -343,9 +342,12 @@ pub struct Lexicon {
     pub campaign_suffixes: Vec<(String, bool)>,
     pub metrics: Vec<MetricRule>,
     pub units: HashMap<String, u64>,
-    /// The factor of `units` for each of [`FIGURE_UNITS`] (1 for a unit
-    /// `units` lacks), by index.
-    pub figure_unit_factors: [u64; FIGURE_UNITS.len()],
+    /// The pattern of figures (number and unit), from `figure_words.tsv`
+    /// and the units of `units.tsv`.
+    pub figure_grammar: FigureGrammar,
+    /// The factor of `units` for each of the figure grammar's units, by
+    /// index.
+    pub figure_unit_factors: Vec<u64>,
     pub topic_words: WordSet,
     pub cooperation_words: Vec<String>,
     /// The cooperation words as a sentence is searched for them (`与建立`
@@ -490,6 +492,59 @@ fn split_list(field: Option<&&str>, sep: char) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The rows of `units.tsv`: unit and factor, in file order (a unit given
+/// again takes the later factor, in the earlier place).
+fn load_units(extra_dirs: &[PathBuf]) -> Result<Vec<(String, u64)>> {
+    let mut units: Vec<(String, u64)> = Vec::new();
+    for (line, f) in rows(&load_text("units.tsv", extra_dirs)?) {
+        let factor: u64 = f
+            .get(1)
+            .and_then(|v| v.parse().ok())
+            .with_context(|| format!("units.tsv line {line}: expected unit, factor"))?;
+        match units.iter_mut().find(|(u, _)| u == f[0]) {
+            Some(known) => known.1 = factor,
+            None => units.push((f[0].to_string(), factor)),
+        }
+    }
+    Ok(units)
+}
+
+/// The figure pattern of `figure_words.tsv` with the units of `units.tsv`.
+pub fn figure_grammar(extra_dirs: &[PathBuf]) -> Result<FigureGrammar> {
+    figure_grammar_of(&load_units(extra_dirs)?, extra_dirs)
+}
+
+fn figure_grammar_of(units: &[(String, u64)], extra_dirs: &[PathBuf]) -> Result<FigureGrammar> {
+    const FILE: &str = "figure_words.tsv";
+    let (mut leads, mut abouts, mut multipliers) = (Vec::new(), Vec::new(), Vec::new());
+    // Errors quote the row: with extension folders, a line number would
+    // count the embedded file's lines too.
+    for (_, f) in rows(&load_text(FILE, extra_dirs)?) {
+        let row = f.join("\t");
+        let word = f.get(1).copied().unwrap_or_default().to_string();
+        if word.is_empty() {
+            bail!("{FILE}: row {row:?}: expected kind, word, value");
+        }
+        let value = f.get(2).copied().unwrap_or_default();
+        match (f[0], value) {
+            ("lead", "approximate") => leads.push((word, true)),
+            ("lead", "exact") => leads.push((word, false)),
+            ("lead", _) => bail!("{FILE}: row {row:?}: a lead's value is approximate or exact"),
+            ("about", _) => abouts.push(word),
+            ("multiplier", factor) => match factor.parse::<f64>() {
+                Ok(factor) => multipliers.push((word, factor)),
+                Err(_) => bail!("{FILE}: row {row:?}: a multiplier's value is its factor"),
+            },
+            (kind, _) => {
+                bail!("{FILE}: row {row:?}: unknown kind {kind:?} (lead, about or multiplier)")
+            }
+        }
+    }
+    let units = units.iter().map(|(u, _)| u.clone()).collect();
+    FigureGrammar::new(leads, abouts, multipliers, units)
+        .map_err(|e| anyhow::anyhow!("{FILE} and units.tsv: {e}"))
 }
 
 impl Lexicon {
@@ -736,6 +791,8 @@ impl Lexicon {
             .iter()
             .map(|k| (format!("{{{k}}}"), drug_forms(k)))
             .collect();
+        let units = load_units(extra_dirs)?;
+        let figure_grammar = figure_grammar_of(&units, extra_dirs)?;
         let mut metrics = Vec::new();
         for (line, f) in rows(&load_text("metrics.tsv", extra_dirs)?) {
             if f.len() < 4 {
@@ -752,13 +809,18 @@ impl Lexicon {
                     .with_context(|| format!("metrics.tsv line {line}: bad pattern {pattern}"))
             };
             let units = split_list(f.get(3), '|');
-            let figure_units = FIGURE_UNITS
+            let figure_units = figure_grammar
+                .units()
                 .iter()
                 .enumerate()
                 .filter(|(_, fu)| {
-                    units
-                        .iter()
-                        .any(|u| u == *fu || fu.strip_prefix('万') == Some(u.as_str()))
+                    units.iter().any(|u| {
+                        u == *fu
+                            || figure_grammar
+                                .multipliers()
+                                .iter()
+                                .any(|m| fu.strip_prefix(m) == Some(u.as_str()))
+                    })
                 })
                 .fold(0, |bits, (i, _)| bits | 1 << i);
             metrics.push(MetricRule {
@@ -774,14 +836,7 @@ impl Lexicon {
                 evidence_rule: intern(&format!("statistic-{}", f[0])),
             });
         }
-        let mut units = HashMap::default();
-        for (line, f) in rows(&load_text("units.tsv", extra_dirs)?) {
-            let factor: u64 = f
-                .get(1)
-                .and_then(|v| v.parse().ok())
-                .with_context(|| format!("units.tsv line {line}: expected unit, factor"))?;
-            units.insert(f[0].to_string(), factor);
-        }
+        let units: HashMap<String, u64> = units.into_iter().collect();
         let word_list = |name: &str| -> Result<Vec<String>> {
             Ok(rows(&load_text(name, extra_dirs)?)
                 .filter_map(|(_, f)| f.first().map(|s| s.to_string()))
@@ -865,7 +920,12 @@ impl Lexicon {
             quoted_campaigns,
             campaign_suffixes,
             metrics,
-            figure_unit_factors: FIGURE_UNITS.map(|u| units.get(u).copied().unwrap_or(1)),
+            figure_unit_factors: figure_grammar
+                .units()
+                .iter()
+                .map(|u| units.get(*u).copied().unwrap_or(1))
+                .collect(),
+            figure_grammar,
             units,
             topic_words,
             cooperation_matcher: AhoCorasick::new(
@@ -1086,6 +1146,34 @@ mod tests {
         assert!(lex.is_within(kailu, lex.region_by_code["150500"]));
         assert!(lex.metrics.iter().any(|m| &*m.metric == "casesSolved"));
         assert!(lex.units["公斤"] == 1000);
+    }
+
+    #[test]
+    fn figure_grammar_rows_are_checked_and_units_come_from_units_tsv() {
+        let dir = tempfile::tempdir().unwrap();
+        let folders = [dir.path().to_path_buf()];
+        let with = |rows: &str| {
+            std::fs::write(dir.path().join("figure_words.tsv"), rows).unwrap();
+            figure_grammar(&folders)
+        };
+        for (rows, said) in [
+            ("lead\t多达\tmaybe\n", "approximate or exact"),
+            ("multiplier\t千万\tmany\n", "factor"),
+            ("suffix\t许\t\n", "unknown kind"),
+            ("about\n", "expected kind, word, value"),
+            ("multiplier\t兆\t-1\n", "positive"),
+        ] {
+            let err = format!("{:#}", with(rows).unwrap_err());
+            assert!(err.contains(said), "{rows:?}: {err}");
+        }
+        let grammar = with("lead\t多达\texact\nmultiplier\t千万\t10000000\n").unwrap();
+        assert_eq!(grammar.multipliers(), ["千万", "万", "亿"]);
+        // Every unit of units.tsv, longest first; a unit added there is one too.
+        let embedded = figure_grammar(&[]).unwrap();
+        assert_eq!(embedded.units().len(), load_units(&[]).unwrap().len());
+        assert_eq!(embedded.units()[0].chars().count(), 2);
+        std::fs::write(dir.path().join("units.tsv"), "两\t50\n").unwrap();
+        assert!(with("").unwrap().units().contains(&"两"));
     }
 
     #[test]

@@ -371,206 +371,439 @@ pub struct Figure {
     /// Value in the written unit times the multiplier (万/亿), as a decimal string.
     pub value: f64,
     pub approximate: bool,
-    /// One of [`FIGURE_UNITS`].
+    /// One of the grammar's units ([`FigureGrammar::unit`]).
     pub unit: &'static str,
-    /// The index of `unit` in [`FIGURE_UNITS`].
+    /// The index of `unit` among the grammar's units.
     pub unit_index: usize,
 }
 
-/// The pattern of a figure. Read by [`FigureSpans`] and [`figure_parts`]
-/// without the regex, which the tests hold them to.
-#[cfg(test)]
-static FIGURE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(约|近|逾|超过|超|达|将近)?([0-9][0-9,]*(?:\.[0-9]+)?|[零〇一二两三四五六七八九十百千]+)(余|多)?(万|亿)?(余|多)?(人次|公斤|千克|万元|亿元|kg|起|宗|件|名|人|个|伙|处|家|株|棵|克|g|吨|元)",
-    )
-    .expect("valid regex")
-});
+/// The most units a grammar holds: a metric rule keeps a bit per unit in a
+/// `u64` (`MetricRule::figure_units`).
+pub const MAX_FIGURE_UNITS: usize = u64::BITS as usize;
 
-/// The leading words of [`FIGURE`], in its order.
-const FIGURE_LEADS: [&str; 7] = ["约", "近", "逾", "超过", "超", "达", "将近"];
-/// The units of [`FIGURE`], in its order (the first that fits wins).
-pub const FIGURE_UNITS: [&str; 21] = [
-    "人次", "公斤", "千克", "万元", "亿元", "kg", "起", "宗", "件", "名", "人", "个", "伙", "处",
-    "家", "株", "棵", "克", "g", "吨", "元",
-];
-
-fn is_chinese_numeral(c: char) -> bool {
-    matches!(
-        c,
-        '零' | '〇'
-            | '一'
-            | '二'
-            | '两'
-            | '三'
-            | '四'
-            | '五'
-            | '六'
-            | '七'
-            | '八'
-            | '九'
-            | '十'
-            | '百'
-            | '千'
-    )
+/// A set of chars: a bit per code point below U+10000, a list above.
+#[derive(Debug, Clone)]
+struct CharBits {
+    bmp: Box<[u64]>,
+    other: Vec<char>,
 }
 
-/// The groups of one whole match of [`FIGURE`], as byte ranges of it.
-#[derive(Debug, PartialEq, Eq)]
-struct FigureParts {
-    lead: Option<(usize, usize)>,
+impl CharBits {
+    fn new(chars: impl IntoIterator<Item = char>) -> CharBits {
+        let mut bits = CharBits {
+            bmp: vec![0u64; 0x10000 / 64].into_boxed_slice(),
+            other: Vec::new(),
+        };
+        for c in chars {
+            let code = c as usize;
+            if code < 0x10000 {
+                bits.bmp[code / 64] |= 1 << (code % 64);
+            } else if !bits.other.contains(&c) {
+                bits.other.push(c);
+            }
+        }
+        bits
+    }
+
+    #[inline]
+    fn contains(&self, c: char) -> bool {
+        let code = c as usize;
+        if code < 0x10000 {
+            self.bmp[code / 64] >> (code % 64) & 1 == 1
+        } else {
+            self.other.contains(&c)
+        }
+    }
+}
+
+/// The pattern of a figure, read from `figure_words.tsv` and `units.tsv`:
+///
+/// `[LEAD] NUMBER [ABOUT] [MULTIPLIER] [ABOUT] UNIT`
+///
+/// with NUMBER `[0-9][0-9,]*(?:\.[0-9]+)?` or a run of Chinese numerals.
+/// The figures are those the regular expression of the same parts finds
+/// (see [`FigureGrammar::regex`]; the tests hold the scanner to it), each
+/// part's words tried longest first, every optional part present before
+/// absent; the scanner reads them without the regex engine, whose capture
+/// search was the dearest part of finding figures.
+#[derive(Debug, Clone)]
+pub struct FigureGrammar {
+    /// Leading words.
+    leads: WordList,
+    /// Whether each lead makes a figure approximate, by index.
+    lead_approximate: Vec<bool>,
+    /// Words after the number or multiplier that make it approximate.
+    abouts: WordList,
+    /// Multiplier words.
+    multipliers: WordList,
+    /// The factor of each multiplier, by index.
+    multiplier_factors: Vec<f64>,
+    /// The units (the first that fits wins).
+    units: WordList,
+    /// The chars other than ASCII digits that can start a figure: the
+    /// Chinese numerals and the first chars of the leads, as a bit per code
+    /// point (all of them three-byte chars).
+    starts: Box<[u64]>,
+    /// The low six bits of the last two bytes of the chars of `starts`
+    /// (bit `b2 & 0x3F` of entry `b1 & 0x3F`): a three-byte char whose pair
+    /// is not here cannot start a figure, which the scan tells from a small
+    /// table without the lead byte (a char whose pair is here may still not
+    /// start one: `starts` says).
+    start_tails: [u64; 64],
+    /// The first chars of the abouts, multipliers and units: a number
+    /// followed by any other char (年, 月, 日) is no figure.
+    tail_firsts: CharBits,
+}
+
+/// Longest first, then in the order given; the same word once.
+fn longest_first<T>(mut words: Vec<(String, T)>) -> Vec<(String, T)> {
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|(w, _)| seen.insert(w.clone()));
+    words.sort_by_key(|(w, _)| std::cmp::Reverse(w.chars().count()));
+    words
+}
+
+/// Words in the order they are tried, with their first chars beside them:
+/// the words that fit at a place are found by comparing one char with
+/// each first char, and only those that share it are compared whole.
+#[derive(Debug, Clone)]
+struct WordList {
+    words: Vec<&'static str>,
+    firsts: Vec<char>,
+}
+
+impl WordList {
+    fn new(words: impl IntoIterator<Item = String>) -> WordList {
+        let words: Vec<&'static str> = words
+            .into_iter()
+            .map(|w| crate::lexicon::intern(&w))
+            .collect();
+        let firsts = words
+            .iter()
+            .map(|w| w.chars().next().unwrap_or('\0'))
+            .collect();
+        WordList { words, firsts }
+    }
+
+    /// The words that `text` starts with, in order: each index and length.
+    #[inline]
+    fn starting(&self, text: &str) -> impl Iterator<Item = (usize, usize)> {
+        let first = text.chars().next();
+        self.firsts
+            .iter()
+            .enumerate()
+            .filter(move |&(_, &c)| Some(c) == first)
+            .map(|(i, _)| (i, self.words[i]))
+            .filter(move |(_, w)| text.starts_with(w))
+            .map(|(i, w)| (i, w.len()))
+    }
+
+    /// The regex alternation of the words, in order.
+    fn alternation(&self) -> String {
+        let escaped: Vec<String> = self.words.iter().map(|w| regex::escape(w)).collect();
+        escaped.join("|")
+    }
+}
+
+impl FigureGrammar {
+    /// The grammar of these words: `leads` with whether each makes a figure
+    /// approximate, `multipliers` with their factors. Word lists are sorted
+    /// longest first (a word given twice counts once). An error names the
+    /// word that the scanner cannot read.
+    pub fn new(
+        leads: Vec<(String, bool)>,
+        abouts: Vec<String>,
+        multipliers: Vec<(String, f64)>,
+        units: Vec<String>,
+    ) -> Result<FigureGrammar, String> {
+        let leads = longest_first(leads);
+        let abouts: Vec<String> = longest_first(abouts.into_iter().map(|w| (w, ())).collect())
+            .into_iter()
+            .map(|(w, ())| w)
+            .collect();
+        let multipliers = longest_first(multipliers);
+        let units: Vec<String> = longest_first(units.into_iter().map(|u| (u, ())).collect())
+            .into_iter()
+            .map(|(u, ())| u)
+            .collect();
+        if units.len() > MAX_FIGURE_UNITS {
+            return Err(format!(
+                "{} figure units; at most {MAX_FIGURE_UNITS} are supported",
+                units.len()
+            ));
+        }
+        for (lead, _) in &leads {
+            match lead.chars().next() {
+                Some(c) if c.len_utf8() == 3 && !is_chinese_numeral(c) => {}
+                _ => {
+                    return Err(format!(
+                        "lead word {lead:?}: it must start with a Chinese char that is not a numeral"
+                    ));
+                }
+            }
+        }
+        let tail_words = abouts
+            .iter()
+            .map(String::as_str)
+            .chain(multipliers.iter().map(|(w, _)| w.as_str()))
+            .chain(units.iter().map(String::as_str));
+        for word in tail_words.clone() {
+            match word.chars().next() {
+                None => return Err("an empty about, multiplier or unit word".to_string()),
+                Some(c) if c.is_ascii_digit() || c == ',' || c == '.' => {
+                    return Err(format!(
+                        "word {word:?}: an about, multiplier or unit word cannot start with a digit, a comma or a point"
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        for (word, factor) in &multipliers {
+            if !(factor.is_finite() && *factor > 0.0) {
+                return Err(format!(
+                    "multiplier {word:?}: factor {factor} is not a positive number"
+                ));
+            }
+        }
+        let start_chars = NUMERALS
+            .iter()
+            .copied()
+            .chain(leads.iter().filter_map(|(w, _)| w.chars().next()));
+        let mut starts = vec![0u64; 0x10000 / 64].into_boxed_slice();
+        let mut start_tails = [0u64; 64];
+        for c in start_chars {
+            let code = c as usize;
+            starts[code / 64] |= 1 << (code % 64);
+            start_tails[(code >> 6) & 0x3F] |= 1 << (code & 0x3F);
+        }
+        let tail_firsts = CharBits::new(tail_words.filter_map(|w| w.chars().next()));
+        Ok(FigureGrammar {
+            lead_approximate: leads.iter().map(|(_, approximate)| *approximate).collect(),
+            leads: WordList::new(leads.into_iter().map(|(w, _)| w)),
+            abouts: WordList::new(abouts),
+            multiplier_factors: multipliers.iter().map(|(_, factor)| *factor).collect(),
+            multipliers: WordList::new(multipliers.into_iter().map(|(w, _)| w)),
+            units: WordList::new(units),
+            starts,
+            start_tails,
+            tail_firsts,
+        })
+    }
+
+    /// The units, longest first: a figure's `unit_index` is its place here.
+    pub fn units(&self) -> &[&'static str] {
+        &self.units.words
+    }
+
+    /// The multiplier words, longest first.
+    pub fn multipliers(&self) -> &[&'static str] {
+        &self.multipliers.words
+    }
+
+    /// The regular expression this grammar reads, groups 1 to 6 being the
+    /// lead, the number, the first about, the multiplier, the second about
+    /// and the unit. The scanner does not use it; tests and readers do.
+    pub fn regex(&self) -> String {
+        let numerals: String = NUMERALS.iter().collect();
+        format!(
+            "({})?([0-9][0-9,]*(?:\\.[0-9]+)?|[{numerals}]+)({})?({})?({})?({})",
+            self.leads.alternation(),
+            self.abouts.alternation(),
+            self.multipliers.alternation(),
+            self.abouts.alternation(),
+            self.units.alternation(),
+        )
+    }
+
+    /// Whether a three-byte char (its UTF-8 bytes) may start a figure, by
+    /// its last two bytes only: false means it cannot.
+    #[inline]
+    fn may_start(&self, b1: u8, b2: u8) -> bool {
+        self.start_tails[b1 as usize & 0x3F] >> (b2 & 0x3F) & 1 == 1
+    }
+
+    /// Whether the char of this code point (below U+10000) starts a figure
+    /// other than by a digit.
+    #[inline]
+    fn starts(&self, code: usize) -> bool {
+        self.starts[code >> 6] >> (code & 63) & 1 == 1
+    }
+
+    /// The match of the pattern that starts at `start`, if any: the leads
+    /// tried first (each that fits, in order), then the number alone.
+    fn figure_at(&self, text: &str, start: usize) -> Option<FigureMatch> {
+        self.leads
+            .starting(&text[start..])
+            .find_map(|(index, len)| {
+                let found = self.number_at(text, start, start + len)?;
+                Some(FigureMatch {
+                    lead: Some(index),
+                    ..found
+                })
+            })
+            .or_else(|| self.number_at(text, start, start))
+    }
+
+    /// The match whose number starts at `number` (after a lead from
+    /// `start`), trying the number's lengths longest first, as the regex
+    /// prefers them.
+    fn number_at(&self, text: &str, start: usize, number: usize) -> Option<FigureMatch> {
+        let bytes = text.as_bytes();
+        let found = |end: usize, tail: Tail| FigureMatch {
+            start,
+            end: tail.end,
+            lead: None,
+            number: (number, end),
+            about_before: tail.about_before,
+            multiplier: tail.multiplier,
+            about_after: tail.about_after,
+            unit_index: tail.unit_index,
+        };
+        if bytes.get(number).is_some_and(u8::is_ascii_digit) {
+            // [0-9][0-9,]*(?:\.[0-9]+)?, tried only whole: a shorter integer
+            // part or fraction leaves a digit or a comma (or the point) where
+            // the tail should start, and no tail word starts with one.
+            let int_end = digit_run_end(bytes, number + 1);
+            let end = if bytes.get(int_end) == Some(&b'.') {
+                let mut frac_end = int_end + 1;
+                while frac_end < bytes.len() && bytes[frac_end].is_ascii_digit() {
+                    frac_end += 1;
+                }
+                if frac_end < int_end + 2 {
+                    return None;
+                }
+                frac_end
+            } else {
+                int_end
+            };
+            return self.tail(text, end).map(|tail| found(end, tail));
+        }
+        // [零〇一二两三四五六七八九十百千]+
+        let run_end = numeral_run_end(text, number);
+        text[number..run_end]
+            .char_indices()
+            .rev()
+            .find_map(|(i, c)| {
+                let end = number + i + c.len_utf8();
+                self.tail(text, end).map(|tail| found(end, tail))
+            })
+    }
+
+    /// `(ABOUT)?(MULTIPLIER)?(ABOUT)?(UNIT)` read at `pos`: each optional
+    /// part tried present (each word that fits, in order) before absent,
+    /// as the regex backtracks; the first unit that fits ends it.
+    fn tail(&self, text: &str, pos: usize) -> Option<Tail> {
+        let rest = &text[pos..];
+        // Most numbers are followed by none of the words (年, 月, 日),
+        // which their first char says before any word is tried.
+        if !self.tail_firsts.contains(rest.chars().next()?) {
+            return None;
+        }
+        let unit = |at: usize| {
+            let (index, len) = self.units.starting(&rest[at..]).next()?;
+            Some((index, at + len))
+        };
+        let abouts_at = |at: usize| {
+            self.abouts
+                .starting(&rest[at..])
+                .map(move |(_, len)| at + len)
+        };
+        let after_multiplier = |at: usize| {
+            abouts_at(at)
+                .find_map(|a| unit(a).map(|u| (true, u)))
+                .or_else(|| unit(at).map(|u| (false, u)))
+        };
+        let after_about = |at: usize| {
+            self.multipliers
+                .starting(&rest[at..])
+                .find_map(|(i, len)| after_multiplier(at + len).map(|r| (Some(i), r)))
+                .or_else(|| after_multiplier(at).map(|r| (None, r)))
+        };
+        abouts_at(0)
+            .find_map(|a| after_about(a).map(|r| (true, r)))
+            .or_else(|| after_about(0).map(|r| (false, r)))
+            .map(
+                |(about_before, (multiplier, (about_after, (unit_index, end))))| Tail {
+                    about_before,
+                    multiplier,
+                    about_after,
+                    unit_index,
+                    end: pos + end,
+                },
+            )
+    }
+}
+
+/// What follows a figure's number.
+struct Tail {
+    about_before: bool,
+    multiplier: Option<usize>,
+    about_after: bool,
+    unit_index: usize,
+    /// The byte offset after the unit.
+    end: usize,
+}
+
+/// One match of the figure pattern: byte offsets into the text searched,
+/// the words as indices into the grammar's lists.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+struct FigureMatch {
+    start: usize,
+    end: usize,
+    lead: Option<usize>,
     number: (usize, usize),
     about_before: bool,
-    multiplier: Option<(usize, usize)>,
+    multiplier: Option<usize>,
     about_after: bool,
-    unit: (usize, usize),
-    /// The unit's index in [`FIGURE_UNITS`].
     unit_index: usize,
 }
 
-/// Splits a text that [`FIGURE`] matches whole into its groups, as the
-/// regex's own captures would (each group greedy, alternatives in order).
-/// Finding the match is the regex's job; reading its groups this way spares
-/// the capture engine, the dearest part of the search. None is only for a
-/// text the regex would not match.
-fn figure_parts(m: &str) -> Option<FigureParts> {
-    // Most figures start with their digits, which no leading word does.
-    let lead = if m.starts_with(|c: char| c.is_ascii_digit()) {
-        None
-    } else {
-        FIGURE_LEADS
-            .iter()
-            .find(|w| m.starts_with(*w))
-            .map(|w| (0, w.len()))
-    };
-    let start = lead.map_or(0, |l| l.1);
-    let rest = &m[start..];
-    // [0-9][0-9,]*(?:\.[0-9]+)? or [零〇一二两三四五六七八九十百千]+; none of
-    // what may follow the number is a digit, a comma or a numeral (千 of
-    // 千克 aside, which the greedy numerals keep, as the regex does).
-    // Digits, commas and the point are ASCII bytes, read as bytes.
-    let bytes = rest.as_bytes();
-    let number_len = if bytes.first().is_some_and(u8::is_ascii_digit) {
-        let int = bytes
-            .iter()
-            .position(|b| !(b.is_ascii_digit() || *b == b','))
-            .unwrap_or(bytes.len());
-        let fraction = match bytes.get(int) {
-            Some(b'.') => {
-                let digits = bytes[int + 1..]
-                    .iter()
-                    .position(|b| !b.is_ascii_digit())
-                    .unwrap_or(bytes.len() - int - 1);
-                if digits > 0 { digits + 1 } else { 0 }
-            }
-            _ => 0,
-        };
-        int + fraction
-    } else {
-        rest.find(|c: char| !is_chinese_numeral(c))
-            .unwrap_or(rest.len())
-    };
-    if number_len == 0 {
-        return None;
-    }
-    let mut pos = start + number_len;
-    let number = (start, pos);
-    let mut optional = |words: &[&'static str]| {
-        let word: &'static str = words.iter().find(|w| m[pos..].starts_with(*w))?;
-        let range = (pos, pos + word.len());
-        pos = range.1;
-        Some((range, word))
-    };
-    let about_before = optional(&["余", "多"]).is_some();
-    let multiplier = optional(&["万", "亿"]).map(|(range, _)| range);
-    let about_after = optional(&["余", "多"]).is_some();
-    let unit_index = FIGURE_UNITS.iter().position(|w| m[pos..].starts_with(w))?;
-    let unit = (pos, pos + FIGURE_UNITS[unit_index].len());
-    Some(FigureParts {
-        lead,
-        number,
-        about_before,
-        multiplier,
-        about_after,
-        unit,
-        unit_index,
-    })
+/// The Chinese numerals a number may be written in.
+const NUMERALS: [char; 15] = [
+    '零', '〇', '一', '二', '两', '三', '四', '五', '六', '七', '八', '九', '十', '百', '千',
+];
+
+fn is_chinese_numeral(c: char) -> bool {
+    NUMERALS.contains(&c)
 }
 
-/// The matches of [`FIGURE`] in a text, as `FIGURE.find_iter(text)` gives
-/// their byte spans, read without the regex: a number can only start at an
-/// ASCII digit, a Chinese numeral or a leading word, so the scan decodes
-/// each char once and tries the pattern only there, in the order the
-/// regex's leftmost-first search prefers its alternatives. After a failed
-/// try at the first char of a run of digits (or of numerals) no later char
-/// of the run can start a match either (the number ends where the run
-/// ends, before the same text), so the scan goes on after the run.
-/// The chars that can start a figure other than ASCII digits: the Chinese
-/// numerals and the first chars of [`FIGURE_LEADS`], as a bit set of code
-/// points (all of them below U+10000).
-static FIGURE_STARTS: [u64; 1024] = {
-    let starts = [
-        '零', '〇', '一', '二', '两', '三', '四', '五', '六', '七', '八', '九', '十', '百', '千',
-        '约', '近', '逾', '超', '达', '将',
-    ];
-    let mut bits = [0u64; 1024];
-    let mut i = 0;
-    while i < starts.len() {
-        let code = starts[i] as usize;
-        bits[code / 64] |= 1 << (code % 64);
-        i += 1;
-    }
-    bits
-};
-
-/// The low six bits of the last two bytes of the chars of
-/// [`FIGURE_STARTS`] (bit `b2 & 0x3F` of entry `b1 & 0x3F`): a three-byte
-/// char whose pair is not here cannot start a figure, which the scan tells
-/// from a small table without the lead byte (a char whose pair is here may
-/// still not start one: [`FIGURE_STARTS`] says).
-static FIGURE_START_TAILS: [u64; 64] = {
-    let mut bits = [0u64; 64];
-    let mut word = 0;
-    while word < FIGURE_STARTS.len() {
-        let mut bit = 0;
-        while bit < 64 {
-            if FIGURE_STARTS[word] >> bit & 1 == 1 {
-                let code = word * 64 + bit;
-                bits[(code >> 6) & 0x3F] |= 1 << (code & 0x3F);
-            }
-            bit += 1;
-        }
-        word += 1;
-    }
-    bits
-};
-
-struct FigureSpans<'t> {
+/// The matches of the grammar's pattern in a text, as a regex search for
+/// it finds them (leftmost first, not overlapping), read without the
+/// regex: a number can only start at an ASCII digit, a Chinese numeral or
+/// a leading word, so the scan decodes each char once and tries the
+/// pattern only there. After a failed try at the first char of a run of
+/// digits (or of numerals) no later char of the run can start a match
+/// either (the number ends where the run ends, before the same text; no
+/// lead starts with a numeral), so the scan goes on after the run.
+struct FigureMatches<'t> {
+    grammar: &'t FigureGrammar,
     text: &'t str,
     pos: usize,
 }
 
-impl<'t> FigureSpans<'t> {
-    fn new(text: &'t str) -> FigureSpans<'t> {
-        FigureSpans { text, pos: 0 }
+impl<'t> FigureMatches<'t> {
+    fn new(grammar: &'t FigureGrammar, text: &'t str) -> FigureMatches<'t> {
+        FigureMatches {
+            grammar,
+            text,
+            pos: 0,
+        }
     }
 }
 
-impl Iterator for FigureSpans<'_> {
-    type Item = (usize, usize);
+impl Iterator for FigureMatches<'_> {
+    type Item = FigureMatch;
 
-    fn next(&mut self) -> Option<(usize, usize)> {
+    fn next(&mut self) -> Option<FigureMatch> {
+        let grammar = self.grammar;
         let text = self.text;
         let bytes = text.as_bytes();
         let mut pos = self.pos;
         while pos < bytes.len() {
             // Most chars are three-byte ones that cannot start a figure:
-            // passed over in a tight loop by a bit of their last two bytes
-            // (FIGURE_START_TAILS), without decoding them; the few others
-            // are told apart below.
-            let passed = |b: u8, b1: u8, b2: u8| {
-                b & 0xF0 == 0xE0 && FIGURE_START_TAILS[b1 as usize & 0x3F] >> (b2 & 0x3F) & 1 == 0
-            };
+            // passed over in a tight loop by a bit of their last two bytes,
+            // without decoding them; the few others are told apart below.
+            let passed = |b: u8, b1: u8, b2: u8| b & 0xF0 == 0xE0 && !grammar.may_start(b1, b2);
             let mut rest = &bytes[pos..];
             // Two chars a turn; then the one that may be left.
             'pass: {
@@ -596,9 +829,9 @@ impl Iterator for FigureSpans<'_> {
             };
             if b < 0x80 {
                 if b.is_ascii_digit() {
-                    if let Some(end) = figure_at(text, pos, 0) {
-                        self.pos = end;
-                        return Some((pos, end));
+                    if let Some(found) = grammar.number_at(text, pos, pos) {
+                        self.pos = found.end;
+                        return Some(found);
                     }
                     pos = digit_run_end(bytes, pos + 1);
                 } else {
@@ -617,27 +850,22 @@ impl Iterator for FigureSpans<'_> {
                 break;
             };
             let code = (b as usize & 0x0F) << 12 | (b1 as usize & 0x3F) << 6 | (b2 as usize & 0x3F);
-            if FIGURE_STARTS[code >> 6] >> (code & 63) & 1 == 0 {
+            if !grammar.starts(code) {
                 pos += 3;
                 continue;
             }
             let c = text[pos..].chars().next().expect("a char starts here");
             if is_chinese_numeral(c) {
-                if let Some(end) = figure_at(text, pos, 0) {
-                    self.pos = end;
-                    return Some((pos, end));
+                if let Some(found) = grammar.number_at(text, pos, pos) {
+                    self.pos = found.end;
+                    return Some(found);
                 }
                 pos = numeral_run_end(text, pos);
                 continue;
             }
-            let rest = &text[pos..];
-            let end = FIGURE_LEADS
-                .iter()
-                .filter(|lead| rest.starts_with(*lead))
-                .find_map(|lead| figure_at(text, pos, lead.len()));
-            if let Some(end) = end {
-                self.pos = end;
-                return Some((pos, end));
+            if let Some(found) = grammar.figure_at(text, pos) {
+                self.pos = found.end;
+                return Some(found);
             }
             pos += 3;
         }
@@ -662,122 +890,35 @@ fn numeral_run_end(text: &str, pos: usize) -> usize {
         .map_or(text.len(), |(i, _)| pos + i)
 }
 
-/// The end of the match of [`FIGURE`] that starts at `start` with a
-/// leading word of `lead` bytes (0 for none), trying the number's lengths
-/// longest first and the optional parts present first, as the regex
-/// prefers them.
-fn figure_at(text: &str, start: usize, lead: usize) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let number = start + lead;
-    if bytes.get(number).is_some_and(u8::is_ascii_digit) {
-        // [0-9][0-9,]*(?:\.[0-9]+)?, tried only whole: a shorter integer
-        // part or fraction leaves a digit or a comma (or the point) where
-        // the tail should start, and no tail starts with one.
-        let int_end = digit_run_end(bytes, number + 1);
-        if bytes.get(int_end) == Some(&b'.') {
-            let mut frac_end = int_end + 1;
-            while frac_end < bytes.len() && bytes[frac_end].is_ascii_digit() {
-                frac_end += 1;
-            }
-            if frac_end >= int_end + 2 {
-                return figure_tail(text, frac_end);
-            }
-            return None;
-        }
-        return figure_tail(text, int_end);
-    }
-    // [零〇一二两三四五六七八九十百千]+
-    let run_end = numeral_run_end(text, number);
-    text[number..run_end]
-        .char_indices()
-        .rev()
-        .find_map(|(i, c)| figure_tail(text, number + i + c.len_utf8()))
-}
-
-/// The end of `(余|多)?(万|亿)?(余|多)?(UNIT)` read at `pos`, the optional
-/// parts present first and the units in their order.
-fn figure_tail(text: &str, pos: usize) -> Option<usize> {
-    let rest = &text[pos..];
-    // The first char of any of them: most numbers are followed by none
-    // (年, 月, 日), which says so before the words are tried.
-    let first = rest.chars().next()?;
-    if !matches!(
-        first,
-        '余' | '多'
-            | '万'
-            | '亿'
-            | '人'
-            | '公'
-            | '千'
-            | 'k'
-            | '起'
-            | '宗'
-            | '件'
-            | '名'
-            | '个'
-            | '伙'
-            | '处'
-            | '家'
-            | '株'
-            | '棵'
-            | '克'
-            | 'g'
-            | '吨'
-            | '元'
-    ) {
-        return None;
-    }
-    let word = |at: usize, words: &[&str]| -> Option<usize> {
-        words
-            .iter()
-            .find(|w| rest[at..].starts_with(*w))
-            .map(|w| at + w.len())
-    };
-    let about = |at: usize| word(at, &["余", "多"]);
-    let unit = |at: usize| word(at, &FIGURE_UNITS);
-    // Each optional part tried present, then absent, a part read only when
-    // the one before it has been: as the regex backtracks.
-    let after_multiplier = |m: usize| about(m).and_then(unit).or_else(|| unit(m));
-    let after_about = |a: usize| {
-        word(a, &["万", "亿"])
-            .and_then(after_multiplier)
-            .or_else(|| after_multiplier(a))
-    };
-    about(0)
-        .and_then(after_about)
-        .or_else(|| after_about(0))
-        .map(|end| pos + end)
-}
-
 /// Figures (number + unit) in a span.
-pub fn find_figures(text: &str, start: usize, end: usize) -> Vec<Figure> {
-    figures(text, start, end).collect()
+pub fn find_figures(grammar: &FigureGrammar, text: &str, start: usize, end: usize) -> Vec<Figure> {
+    figures(grammar, text, start, end).collect()
 }
 
 /// The figures [`find_figures`] gives, in order, one at a time (a caller
 /// that reads them once needs no vector).
-pub fn figures(text: &str, start: usize, end: usize) -> impl Iterator<Item = Figure> + '_ {
+pub fn figures<'t>(
+    grammar: &'t FigureGrammar,
+    text: &'t str,
+    start: usize,
+    end: usize,
+) -> impl Iterator<Item = Figure> + 't {
     let slice = &text[start..end];
-    FigureSpans::new(slice).filter_map(move |(whole_start, whole_end)| {
-        let m = &slice[whole_start..whole_end];
-        let parts = figure_parts(m)?;
-        let number = &m[parts.number.0..parts.number.1];
+    FigureMatches::new(grammar, slice).filter_map(move |found| {
+        let number = &slice[found.number.0..found.number.1];
         let mut value = parse_number(number)?;
         // A single item of a story (一起, 一个) is not a figure.
-        if number == "一" && parts.multiplier.is_none() {
+        if number == "一" && found.multiplier.is_none() {
             return None;
         }
-        match parts.multiplier.map(|(s, e)| &m[s..e]) {
-            Some("万") => value *= 10_000.0,
-            Some("亿") => value *= 100_000_000.0,
-            _ => {}
+        if let Some(m) = found.multiplier {
+            value *= grammar.multiplier_factors[m];
         }
-        let approximate = parts.lead.is_some_and(|(s, e)| &m[s..e] != "达")
-            || parts.about_before
-            || parts.about_after;
+        let approximate = found.lead.is_some_and(|l| grammar.lead_approximate[l])
+            || found.about_before
+            || found.about_after;
         // Skip numbers glued to a preceding digit or letter (dates, codes).
-        let num_start = whole_start + parts.lead.map_or(0, |l| l.1);
-        if slice[..num_start]
+        if slice[..found.number.0]
             .chars()
             .next_back()
             .is_some_and(|c| c.is_ascii_alphanumeric() || c == '.' || c == '·')
@@ -785,12 +926,12 @@ pub fn figures(text: &str, start: usize, end: usize) -> impl Iterator<Item = Fig
             return None;
         }
         Some(Figure {
-            start: start + whole_start,
-            end: start + whole_end,
+            start: start + found.start,
+            end: start + found.end,
             value,
             approximate,
-            unit: FIGURE_UNITS[parts.unit_index],
-            unit_index: parts.unit_index,
+            unit: grammar.units.words[found.unit_index],
+            unit_index: found.unit_index,
         })
     })
 }
@@ -1014,10 +1155,16 @@ mod tests {
         assert_eq!(parse_number("4.1"), Some(4.1));
     }
 
+    /// The grammar of the embedded data files.
+    fn grammar() -> FigureGrammar {
+        crate::lexicon::figure_grammar(&[]).unwrap()
+    }
+
     #[test]
     fn finds_figures_with_multipliers_and_approximation() {
-        let text = "铲除毒品原植物1.9万余株,抓获犯罪嫌疑人240余人,查扣毒资170余万元,破获三起";
-        let figs = find_figures(text, 0, text.len());
+        let text =
+            "铲除毒品原植物1.9万余株,抓获犯罪嫌疑人240余人,查扣毒资170余万元,破获三起,达5公斤";
+        let figs = find_figures(&grammar(), text, 0, text.len());
         let got: Vec<(f64, bool, &str)> = figs
             .iter()
             .map(|f| (f.value, f.approximate, f.unit))
@@ -1028,128 +1175,170 @@ mod tests {
                 (19000.0, true, "株"),
                 (240.0, true, "人"),
                 (1700000.0, true, "元"),
-                (3.0, false, "起")
+                (3.0, false, "起"),
+                (5.0, false, "公斤")
             ]
         );
     }
 
+    /// The matches of `grammar`'s regex in `text`, as [`FigureMatches`]
+    /// gives them.
+    fn regex_matches(grammar: &FigureGrammar, re: &Regex, text: &str) -> Vec<FigureMatch> {
+        let index = |words: Vec<&str>, group: Option<regex::Match>| {
+            group.map(|g| words.iter().position(|w| *w == g.as_str()).unwrap())
+        };
+        re.captures_iter(text)
+            .map(|caps| {
+                let whole = caps.get(0).unwrap();
+                let number = caps.get(2).unwrap();
+                FigureMatch {
+                    start: whole.start(),
+                    end: whole.end(),
+                    lead: index(grammar.leads.words.clone(), caps.get(1)),
+                    number: (number.start(), number.end()),
+                    about_before: caps.get(3).is_some(),
+                    multiplier: index(grammar.multipliers.words.clone(), caps.get(4)),
+                    about_after: caps.get(5).is_some(),
+                    unit_index: index(grammar.units.words.clone(), caps.get(6)).unwrap(),
+                }
+            })
+            .collect()
+    }
+
+    /// Holds the scanner to the regex of `grammar` on `texts` and on
+    /// `count` random texts over `alphabet`.
+    fn assert_scanner_is_the_regex(
+        grammar: &FigureGrammar,
+        mut texts: Vec<String>,
+        alphabet: &str,
+        seed: u64,
+        count: usize,
+    ) {
+        let re = Regex::new(&grammar.regex()).unwrap();
+        let alphabet: Vec<char> = alphabet.chars().collect();
+        texts.extend(crate::testing::random_texts(&alphabet, 16, seed, count));
+        for text in &texts {
+            let found: Vec<FigureMatch> = FigureMatches::new(grammar, text).collect();
+            assert_eq!(found, regex_matches(grammar, &re, text), "{text}");
+        }
+    }
+
     #[test]
-    fn figure_parts_are_the_regex_captures() {
+    fn figure_matches_are_the_regex_captures() {
         let texts = [
             "约5人",
-            "超过1,200余万元",
+            "超过1,200余万元,超3起,将近三千克",
             "超3起",
             "将近三千克",
             "5千克",
-            "两千千克",
+            "两千千克 千克 三千 克",
             "达2.5公斤",
-            "12.kg",
+            "1,2.5.3人",
+            "12.kg 12.5.kg 3.g",
             "七百余名",
             "1.9万余株",
             "3人次",
-            "近百余万元",
-            "30余亿元",
+            "近百余万元、30余亿元、5多、5余多人",
+            "将近将近五人,超超过6名,达达7个",
+            "123456789012345678901234567890",
+            "一二三四五六七八九十百千万亿",
             "查获4吨,抓获嫌疑人十二名,毒品2g",
+            "",
         ];
-        let mut texts: Vec<String> = texts.iter().map(|t| t.to_string()).collect();
-        // Random texts over the chars the pattern reads and a few others.
-        let alphabet: Vec<char> = "0123456789,.约近逾超过达将零〇一二两三四五六七八九十百千余多万亿人次公斤克元kg起宗件名个伙处家株棵吨毒品 ,a"
-            .chars()
-            .collect();
-        texts.extend(crate::testing::random_texts(
-            &alphabet,
-            16,
+        assert_scanner_is_the_regex(
+            &grammar(),
+            texts.iter().map(|t| t.to_string()).collect(),
+            "0123456789,.约近逾超过达将零〇一二两三四五六七八九十百千余多万亿人次公斤克元kg起宗件名个伙处家株棵吨毒品 ,a",
             0x0DDB_A11C_0FFE_E123,
-            40_000,
-        ));
-        for text in &texts {
-            for caps in FIGURE.captures_iter(text) {
-                let whole = caps.get(0).unwrap();
-                let m = whole.as_str();
-                let range = |i: usize| {
-                    caps.get(i)
-                        .map(|g| (g.start() - whole.start(), g.end() - whole.start()))
-                };
-                let expected = FigureParts {
-                    lead: range(1),
-                    number: range(2).unwrap(),
-                    about_before: caps.get(3).is_some(),
-                    multiplier: range(4),
-                    about_after: caps.get(5).is_some(),
-                    unit: range(6).unwrap(),
-                    unit_index: FIGURE_UNITS.iter().position(|u| *u == &caps[6]).unwrap(),
-                };
-                assert_eq!(figure_parts(m), Some(expected), "{m}");
-            }
-        }
+            60_000,
+        );
+    }
+
+    #[test]
+    fn an_extended_grammar_is_read_as_its_regex() {
+        // Words a user might add: leads sharing a first char, an about word
+        // that is also the start of a unit, a multiplier and a unit starting
+        // with a numeral, a unit with a char above U+FFFF.
+        let words = |ws: &[&str]| ws.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        let grammar = FigureGrammar::new(
+            vec![
+                ("约".into(), true),
+                ("约合".into(), true),
+                ("多达".into(), false),
+                ("高达".into(), false),
+            ],
+            words(&["余", "多", "来"]),
+            vec![("万".into(), 1e4), ("千万".into(), 1e7), ("亿".into(), 1e8)],
+            words(&["支", "来复枪", "千瓦", "克", "公斤", "𠀾", "人", "人次"]),
+        )
+        .unwrap();
+        assert_scanner_is_the_regex(
+            &grammar,
+            vec!["多达5支,约合3千万元,高达两千瓦,约十来复枪,七千万余人次".to_string()],
+            "0123456789,.约合多达高来余万亿千瓦支枪复克公斤𠀾人次一二三五十百 a",
+            0x5EED_F16E_0F00,
+            60_000,
+        );
+        let text = "多达5支,约合3千万余人";
+        let figs = find_figures(&grammar, text, 0, text.len());
+        let got: Vec<(f64, bool, &str)> = figs
+            .iter()
+            .map(|f| (f.value, f.approximate, f.unit))
+            .collect();
+        assert_eq!(got, vec![(5.0, false, "支"), (3e7, true, "人")]);
+    }
+
+    #[test]
+    fn a_grammar_the_scanner_cannot_read_is_an_error() {
+        let units = || vec!["人".to_string()];
+        let new = |leads: Vec<(String, bool)>, abouts: Vec<String>, units: Vec<String>| {
+            FigureGrammar::new(leads, abouts, vec![], units)
+        };
+        let err = new(vec![("一共".into(), false)], vec![], units()).unwrap_err();
+        assert!(err.contains("一共"), "{err}");
+        let err = new(vec![("about".into(), true)], vec![], units()).unwrap_err();
+        assert!(err.contains("about"), "{err}");
+        let err = new(vec![], vec![",余".into()], units()).unwrap_err();
+        assert!(err.contains(",余"), "{err}");
+        let err = new(vec![], vec![], vec!["3克".into()]).unwrap_err();
+        assert!(err.contains("3克"), "{err}");
+        let many = (0..65).map(|i| format!("单位{i}")).collect();
+        let err = new(vec![], vec![], many).unwrap_err();
+        assert!(err.contains("65"), "{err}");
+        assert!(new(vec![], vec![], units()).is_ok());
     }
 
     #[test]
     fn every_figure_tail_word_starts_with_a_listed_char() {
-        // figure_tail rejects any other first char: each word it reads must
+        // The tail rejects any other first char: each word it reads must
         // start with one it lets through.
-        for w in FIGURE_UNITS.iter().chain(&["余", "多", "万", "亿"]) {
+        let grammar = grammar();
+        let words = grammar
+            .abouts
+            .words
+            .iter()
+            .chain(&grammar.multipliers.words)
+            .chain(&grammar.units.words);
+        for w in words {
             let text = format!("{w}人");
-            assert!(figure_tail(&text, 0).is_some(), "{w}");
-        }
-    }
-
-    #[test]
-    fn figure_start_tails_hold_every_figure_start() {
-        for c in ('\u{800}'..='\u{FFFF}').filter(|c| c.len_utf8() == 3) {
-            let code = c as usize;
-            let start = FIGURE_STARTS[code / 64] >> (code % 64) & 1 == 1;
-            let mut utf8 = [0; 3];
-            c.encode_utf8(&mut utf8);
-            let tail = FIGURE_START_TAILS[utf8[1] as usize & 0x3F] >> (utf8[2] & 0x3F) & 1 == 1;
-            assert!(tail || !start, "{c}");
+            assert!(grammar.tail(&text, 0).is_some(), "{w}");
         }
     }
 
     #[test]
     fn figure_start_bits_are_the_numerals_and_leading_chars() {
+        let grammar = grammar();
         for c in ('\u{800}'..='\u{FFFF}').filter(|c| c.len_utf8() == 3) {
             let code = c as usize;
-            let bit = FIGURE_STARTS[code / 64] >> (code % 64) & 1 == 1;
-            let lead = FIGURE_LEADS.iter().any(|l| l.starts_with(c));
-            assert_eq!(bit, is_chinese_numeral(c) || lead, "{c}");
-        }
-    }
-
-    #[test]
-    fn figure_spans_are_the_regex_matches() {
-        let mut texts: Vec<String> = [
-            "约5人",
-            "超过1,200余万元,超3起,将近三千克",
-            "1,2.5.3人",
-            "12.kg 12.5.kg 3.g",
-            "两千千克 千克 三千 克",
-            "近百余万元、30余亿元、5多、5余多人",
-            "将近将近五人,超超过6名,达达7个",
-            "123456789012345678901234567890",
-            "一二三四五六七八九十百千万亿",
-            "",
-        ]
-        .iter()
-        .map(|t| t.to_string())
-        .collect();
-        // Random texts over the chars the pattern reads and a few others.
-        let alphabet: Vec<char> = "0123456789,.约近逾超过达将零〇一二两三四五六七八九十百千余多万亿人次公斤克元kg起宗件名个伙处家株棵吨毒品 ,a"
-            .chars()
-            .collect();
-        texts.extend(crate::testing::random_texts(
-            &alphabet,
-            12,
-            0x9E37_79B9_7F4A_7C15,
-            20_000,
-        ));
-        for text in &texts {
-            let expected: Vec<(usize, usize)> = FIGURE
-                .find_iter(text)
-                .map(|m| (m.start(), m.end()))
-                .collect();
-            let found: Vec<(usize, usize)> = FigureSpans::new(text).collect();
-            assert_eq!(found, expected, "{text}");
+            let lead = grammar.leads.words.iter().any(|l| l.starts_with(c));
+            assert_eq!(grammar.starts(code), is_chinese_numeral(c) || lead, "{c}");
+            // A start's last two bytes are in the pair table.
+            let mut utf8 = [0; 3];
+            c.encode_utf8(&mut utf8);
+            assert!(
+                grammar.may_start(utf8[1], utf8[2]) || !grammar.starts(code),
+                "{c}"
+            );
         }
     }
 

@@ -2508,10 +2508,12 @@ impl<'a> ArticleResolver<'a> {
     fn statistics(&mut self) {
         let text: &'a str = &self.clean.text;
         let article: &'a Article = self.article;
+        let lex: &'a Lexicon = self.lex;
+        let grammar = &lex.figure_grammar;
         for &(ss, se) in &article.sentences {
             let mut previous_figure_end = ss;
             let mut previous_clause: Option<(usize, usize)> = None;
-            for fig in figures(text, ss, se) {
+            for fig in figures(grammar, text, ss, se) {
                 let before = &text[ss..fig.start];
                 // A clause starts after the last comma-like mark or, in a
                 // list (毒品167公斤、羟亚胺2.97吨), after the previous figure.

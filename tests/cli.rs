@@ -411,6 +411,92 @@ fn eval_on_the_seed_gold_meets_the_targets() {
     );
 }
 
+/// The figure grammar is data too: a unit added to units.tsv and a lead
+/// word added to figure_words.tsv are read without recompiling, and a word
+/// the scanner cannot read is a clear error that names it.
+#[test]
+fn lexicon_folders_extend_the_figure_grammar() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("news.txt");
+    std::fs::write(
+        &input,
+        "勐海县公安局在边境检查站查获一起运输毒品案，缴获鸦片多达3两，抓获犯罪嫌疑人2名。",
+    )
+    .unwrap();
+    let lexicon = dir.path().join("lexicon");
+    std::fs::create_dir(&lexicon).unwrap();
+    std::fs::write(lexicon.join("units.tsv"), "两\t50\n").unwrap();
+    std::fs::write(lexicon.join("metrics.tsv"), "drugsSeized\t缴获\t鸦片\t两\n").unwrap();
+    std::fs::write(lexicon.join("figure_words.tsv"), "lead\t多达\texact\n").unwrap();
+    let statistics = |extra: bool| -> Vec<(String, String, String, bool)> {
+        let json = dir.path().join(format!("kn{extra}.json"));
+        let store = dir.path().join(format!("store{extra}"));
+        let mut args = vec![
+            "build",
+            input.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        if extra {
+            args.extend(["--lexicon", lexicon.to_str().unwrap()]);
+        }
+        let out = jindu(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let mut stats: Vec<(String, String, String, bool)> = kn["statistics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["metric"].as_str().unwrap().to_string(),
+                    s["value"].as_str().unwrap().to_string(),
+                    s["unit"].as_str().unwrap().to_string(),
+                    s["approximate"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        stats.sort();
+        stats
+    };
+    let arrested = (
+        "suspectsArrested".to_string(),
+        "2".to_string(),
+        "名".to_string(),
+        false,
+    );
+    assert_eq!(statistics(false), vec![arrested.clone()]);
+    assert_eq!(
+        statistics(true),
+        vec![
+            (
+                "drugsSeized".to_string(),
+                "150".to_string(),
+                "两".to_string(),
+                false
+            ),
+            arrested
+        ]
+    );
+
+    std::fs::write(lexicon.join("figure_words.tsv"), "lead\t一共\texact\n").unwrap();
+    let bad = jindu(&[
+        "extract",
+        input.to_str().unwrap(),
+        "--lexicon",
+        lexicon.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    let err = stderr(&bad);
+    assert!(
+        err.contains("figure_words.tsv") && err.contains("一共"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 /// A folder given with --lexicon adds rows to the embedded data files, as
 /// the README shows.
 #[test]
