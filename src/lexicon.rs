@@ -51,6 +51,15 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         "campaign_suffixes.txt",
         include_str!("../data/campaign_suffixes.txt"),
     ),
+    (
+        "campaign_endings.txt",
+        include_str!("../data/campaign_endings.txt"),
+    ),
+    ("weight_leads.txt", include_str!("../data/weight_leads.txt")),
+    (
+        "demonstrative_bodies.txt",
+        include_str!("../data/demonstrative_bodies.txt"),
+    ),
     ("metrics.tsv", include_str!("../data/metrics.tsv")),
     ("units.tsv", include_str!("../data/units.tsv")),
     ("figure_words.tsv", include_str!("../data/figure_words.tsv")),
@@ -340,6 +349,12 @@ pub struct Lexicon {
     /// Trailing generic words of campaign names, longest first, with whether
     /// they are stripped from the label.
     pub campaign_suffixes: Vec<(String, bool)>,
+    /// Words that end a quoted campaign name not in the lexicon (“扫雷行动”).
+    pub campaign_endings: Vec<String>,
+    /// Whole clauses that only introduce a weight (重达, 共计).
+    pub weight_leads: HashSet<String>,
+    /// What 该… can stand for (该局, 该支队), longest first.
+    pub demonstrative_bodies: Vec<String>,
     pub metrics: Vec<MetricRule>,
     pub units: HashMap<String, u64>,
     /// The pattern of figures (number and unit), from `figure_words.tsv`
@@ -857,6 +872,10 @@ impl Lexicon {
             .filter_map(|w| w.chars().next())
             .collect();
         let mut enumeration_cues = word_list("enumeration_cues.txt")?;
+        let campaign_endings = word_list("campaign_endings.txt")?;
+        let weight_leads = word_list("weight_leads.txt")?.into_iter().collect();
+        let mut demonstrative_bodies = word_list("demonstrative_bodies.txt")?;
+        demonstrative_bodies.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
         enumeration_cues.sort_by_key(|c| std::cmp::Reverse(c.chars().count()));
         let mut context_blockers: HashMap<String, HashSet<char>> = HashMap::default();
         for (_, f) in rows(&load_text("context_blockers.tsv", extra_dirs)?) {
@@ -919,6 +938,9 @@ impl Lexicon {
             campaigns,
             quoted_campaigns,
             campaign_suffixes,
+            campaign_endings,
+            weight_leads,
+            demonstrative_bodies,
             metrics,
             figure_unit_factors: figure_grammar
                 .units()

@@ -233,11 +233,15 @@ pub fn strip_campaign_suffixes(lex: &Lexicon, name: &str) -> String {
     name.to_string()
 }
 
-/// A quoted name that itself ends in an operation word (“扫雷行动”,
-/// “夏季行动”): the name without it.
+/// A quoted name that itself ends in an operation word of
+/// `campaign_endings.txt` (“扫雷行动”, “夏季行动”): the name without it.
 fn ends_with_strong_suffix(lex: &Lexicon, inner: &str) -> Option<String> {
-    const STRONG: [&str; 4] = ["行动", "专项行动", "专项斗争", "攻坚战"];
-    if STRONG.iter().any(|s| inner.ends_with(s)) && inner.chars().count() >= 4 {
+    if lex
+        .campaign_endings
+        .iter()
+        .any(|s| inner.ends_with(s.as_str()))
+        && inner.chars().count() >= 4
+    {
         Some(strip_campaign_suffixes(lex, inner))
     } else {
         None

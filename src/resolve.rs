@@ -1893,11 +1893,12 @@ impl<'a> ArticleResolver<'a> {
     /// What 该局, 该支队, 该院 … stands for: the latest agency named before it
     /// whose name ends so; with the end of the reference.
     fn demonstrative_target(&self, token: &Token) -> Option<(EntityId, usize)> {
-        const SUFFIXES: [&str; 10] = [
-            "分局", "支队", "大队", "总队", "中队", "局", "院", "所", "站", "厅",
-        ];
         let after = &self.clean.text[token.end..];
-        let suffix = SUFFIXES.iter().find(|s| after.starts_with(*s))?;
+        let suffix = self
+            .lex
+            .demonstrative_bodies
+            .iter()
+            .find(|s| after.starts_with(s.as_str()))?;
         // The body the article is about is named most often; among equals,
         // the latest named (该局 after 开鲁县公安局 … 药监局 is the 公安局).
         let mut counts: HashMap<&EntityId, (usize, usize)> = HashMap::default();
@@ -2536,7 +2537,7 @@ impl<'a> ArticleResolver<'a> {
                 // 查获海洛因15块,重达5公斤: the weight of what the clause
                 // before it seized.
                 if rule.is_none()
-                    && WEIGHT_LEAD.is_match(clause)
+                    && lex.weight_leads.contains(clause)
                     && let Some((ps, pe)) = previous_clause
                 {
                     let prev = &text[ps..pe];
@@ -2904,11 +2905,6 @@ fn dateline_len(sentence: &str) -> usize {
     }
     DATELINE.find(sentence).map_or(0, |m| m.end())
 }
-
-/// A clause that only gives a weight (重达, 净重, 共计).
-static WEIGHT_LEAD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:共|总|净)?重(?:达|约|量)?$|^(?:共计|合计|计)$").expect("valid regex")
-});
 
 fn last_day(year: i32, month: u32) -> u32 {
     (28..=31)

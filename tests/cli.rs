@@ -497,6 +497,65 @@ fn lexicon_folders_extend_the_figure_grammar() {
     assert!(!err.contains("panicked"), "{err}");
 }
 
+/// The word lists of the campaign, weight and figure rules are data files:
+/// a campaign ending, a weight lead and a unit added in a --lexicon folder
+/// are read without recompiling.
+#[test]
+fn lexicon_folders_extend_the_campaign_and_weight_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("news.txt");
+    std::fs::write(
+        &input,
+        "勐海县公安局开展“春季雷霆大清查”，查获海洛因15块,毛重5公斤。",
+    )
+    .unwrap();
+    let lexicon = dir.path().join("lexicon");
+    std::fs::create_dir(&lexicon).unwrap();
+    std::fs::write(lexicon.join("campaign_endings.txt"), "大清查\n").unwrap();
+    std::fs::write(lexicon.join("weight_leads.txt"), "毛重\n").unwrap();
+    std::fs::write(lexicon.join("units.tsv"), "块\t1\n").unwrap();
+    let read = |extra: bool| -> (bool, Vec<(String, String)>) {
+        let json = dir.path().join(format!("kn{extra}.json"));
+        let store = dir.path().join(format!("store{extra}"));
+        let mut args = vec![
+            "build",
+            input.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        if extra {
+            args.extend(["--lexicon", lexicon.to_str().unwrap()]);
+        }
+        let out = jindu(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        let campaign = kn["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["label"] == "春季雷霆大清查" && e["id"]["class"] == "Campaign");
+        let stats = kn["statistics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                (
+                    s["metric"].as_str().unwrap().to_string(),
+                    s["value"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        (campaign, stats)
+    };
+    assert_eq!(read(false), (false, vec![]));
+    assert_eq!(
+        read(true),
+        (true, vec![("drugsSeized".to_string(), "5000".to_string())])
+    );
+}
+
 /// A folder given with --lexicon adds rows to the embedded data files, as
 /// the README shows.
 #[test]
