@@ -57,7 +57,8 @@ fn pages() -> Pages {
         .iter()
         .map(|t| encoding_rs::GB18030.encode(t).0.into_owned())
         .collect();
-    let cleaned = text.iter().map(|t| clean(t).text).collect();
+    let layout = jindu::lexicon::layout_words(&[]).expect("embedded layout words");
+    let cleaned = text.iter().map(|t| clean(t, &layout).text).collect();
     let sources = SEEDS
         .iter()
         .map(|(name, b)| Source::from_bytes(&format!("{name}.txt"), b).expect("seed pages read"))
@@ -104,7 +105,7 @@ fn stages(c: &mut Criterion) {
     g.bench_function("clean", |b| {
         b.iter(|| {
             for t in &p.text {
-                black_box(clean(black_box(t)));
+                black_box(clean(black_box(t), &lex.layout));
             }
         })
     });

@@ -1,6 +1,7 @@
 //! Stage 2b, split a cleaned page into articles and sentences.
 //!
-//! In: a [`CleanText`] (one paragraph a line). Out: [`Article`]s, each with
+//! In: a [`CleanText`] (one paragraph a line) and the [`LayoutWords`] of
+//! the lexicon (datelines, bylines, credits). Out: [`Article`]s, each with
 //! its title, byte span in the cleaned text, sentences and an estimated date.
 //! A page of a newspaper holds several articles: a new one starts at a
 //! dateline (`本报讯`, `呼和浩特讯`) with the headline block above it, or after
@@ -8,7 +9,7 @@
 //! Headings between body paragraphs with no dateline are section headings
 //! of the running article.
 
-use crate::clean::{CleanText, is_dateline, is_terminal};
+use crate::clean::{CleanText, LayoutWords, is_dateline, is_terminal};
 
 #[derive(Debug, Clone)]
 pub struct Article {
@@ -33,31 +34,26 @@ enum Kind {
     Body,
 }
 
-fn classify(p: &str) -> Kind {
+fn classify(p: &str, layout: &LayoutWords) -> Kind {
     // Only lengths up to 40 chars are told apart below, and a paragraph of
     // more than 160 bytes has more than 40 chars (4 bytes a char at most):
     // most paragraphs are not counted.
     let n = if p.len() > 160 { 41 } else { p.chars().count() };
     let last = p.chars().last().unwrap_or(' ');
     let is_credit = (p.starts_with('(') && p.ends_with(')') && n <= 30)
-        || (p.ends_with("供稿)") || p.ends_with("供稿"));
-    if is_credit || (p.ends_with('摄') && n <= 24) || p.ends_with("摄)") && n <= 30 {
+        || LayoutWords::ends_in_parenthesis(&layout.credits, p)
+        || LayoutWords::ends(&layout.credits, p);
+    let photos = &layout.photo_credits;
+    if is_credit
+        || (LayoutWords::ends(photos, p) && n <= 24)
+        || LayoutWords::ends_in_parenthesis(photos, p) && n <= 30
+    {
         return Kind::Closing;
     }
-    if p.starts_with("本报讯") || p.starts_with("新华社") || is_dateline(p) {
+    if LayoutWords::starts(&layout.datelines, p) || is_dateline(p) {
         return Kind::Dateline;
     }
-    let byline_start = [
-        "□",
-        "■",
-        "本报记者",
-        "本报通讯员",
-        "记者",
-        "通讯员",
-        "文/",
-        "文|",
-    ];
-    if n <= 40 && byline_start.iter().any(|m| p.starts_with(m)) {
+    if n <= 40 && LayoutWords::starts(&layout.bylines, p) {
         return Kind::Byline;
     }
     if n <= 40 && !is_terminal(last) && !p.contains('。') {
@@ -67,8 +63,8 @@ fn classify(p: &str) -> Kind {
 }
 
 /// Splits a cleaned page into articles.
-pub fn split_articles(clean: &CleanText) -> Vec<Article> {
-    split_articles_with(clean, &|_, _| false)
+pub fn split_articles(clean: &CleanText, layout: &LayoutWords) -> Vec<Article> {
+    split_articles_with(clean, layout, &|_, _| false)
 }
 
 /// Splits a cleaned page into articles; `new_topic(heading, article_so_far)`,
@@ -77,6 +73,7 @@ pub fn split_articles(clean: &CleanText) -> Vec<Article> {
 /// than a section of the running one (it names a place far from it, say).
 pub fn split_articles_with(
     clean: &CleanText,
+    layout: &LayoutWords,
     new_topic: &dyn Fn((usize, usize), (usize, usize)) -> bool,
 ) -> Vec<Article> {
     let text = &clean.text;
@@ -87,7 +84,7 @@ pub fn split_articles_with(
         let end = pos + line.len();
         pos = end + 1;
         if !line.trim().is_empty() {
-            paragraphs.push((start, end, classify(line.trim())));
+            paragraphs.push((start, end, classify(line.trim(), layout)));
         }
     }
 
@@ -269,6 +266,8 @@ mod tests {
     fn paragraphs_are_told_apart_by_chars_not_bytes() {
         // 40 four-byte chars (160 bytes) still make a headline; 41 do not,
         // nor do 60 three-byte ones (180 bytes).
+        let layout = crate::lexicon::layout_words(&[]).unwrap();
+        let classify = |p: &str| classify(p, &layout);
         assert_eq!(classify(&"𠀀".repeat(40)), Kind::Heading);
         assert_eq!(classify(&"𠀀".repeat(41)), Kind::Body);
         assert_eq!(classify(&"禁".repeat(40)), Kind::Heading);
@@ -280,8 +279,9 @@ mod tests {
     #[test]
     fn splits_a_page_at_datelines_and_credits() {
         let page = "守护青春远离毒品\n\n本报讯 4月16日，省公安厅召开禁毒工作会议。会上部署了任务。\n\n(省司法厅供稿)\n\n拒绝毒品 健康生活\n\n近日，城东区人民法院开展宣传活动。\n\n李明 摄\n\n5月20日，城西分局禁毒大队举办活动。\n\n王芳 摄";
-        let cleaned = clean(page);
-        let articles = split_articles(&cleaned);
+        let layout = crate::lexicon::layout_words(&[]).unwrap();
+        let cleaned = clean(page, &layout);
+        let articles = split_articles(&cleaned, &layout);
         assert_eq!(articles.len(), 3, "{articles:?}");
         assert_eq!(articles[0].title.as_deref(), Some("守护青春远离毒品"));
         assert_eq!(articles[1].title.as_deref(), Some("拒绝毒品健康生活"));
@@ -346,7 +346,8 @@ mod tests {
     #[test]
     fn section_headings_stay_in_the_article() {
         let page = "标本兼治 四川禁毒工作\n\n3月5日，启动仪式在成都市举行。\n\n压实责任狠抓落实\n\n近年来，省委始终将禁毒工作纳入规划。";
-        let articles = split_articles(&clean(page));
+        let layout = crate::lexicon::layout_words(&[]).unwrap();
+        let articles = split_articles(&clean(page, &layout), &layout);
         assert_eq!(articles.len(), 1);
         assert_eq!(articles[0].sentences.len(), 4);
     }

@@ -1,6 +1,7 @@
 //! Stage 2a, clean.
 //!
-//! In: the decoded text of a source. Out: [`CleanText`], a text fit for
+//! In: the decoded text of a source and the [`LayoutWords`] of the lexicon
+//! (which lines open a block). Out: [`CleanText`], a text fit for
 //! matching: full-width ASCII folded to ASCII, stray spaces between Chinese
 //! characters dropped (`整 治 违 规` → `整治违规`), line breaks that OCR put
 //! inside a sentence joined (`自治区\n公安厅` → `自治区公安厅`), one paragraph
@@ -124,22 +125,46 @@ impl Line<'_> {
     }
 }
 
-/// Words that open a new block (dateline, byline, credit, list marker); a
-/// line starting with one is never joined to the line before it.
-fn starts_block(line: &str) -> bool {
-    const MARKERS: [&str; 10] = [
-        "本报讯",
-        "本报记者",
-        "记者",
-        "通讯员",
-        "□",
-        "■",
-        "●",
-        "◆",
-        "新华社",
-        "#",
-    ];
-    MARKERS.iter().any(|m| line.starts_with(m))
+/// The words of a page's layout (`layout_words.tsv`): what opens an
+/// article, what a byline starts with, what starts a block that joining
+/// broken lines never crosses, and what ends a credit or a photo credit.
+#[derive(Debug, Clone, Default)]
+pub struct LayoutWords {
+    /// A paragraph starting with one opens an article (本报讯).
+    pub datelines: Vec<String>,
+    /// A short paragraph starting with one is a byline (本报记者).
+    pub bylines: Vec<String>,
+    /// A line starting with one is never joined to the line before it.
+    pub blocks: Vec<String>,
+    /// A paragraph ending with one (or with one and `)`) closes an article.
+    pub credits: Vec<String>,
+    /// A short paragraph ending with one (or with one and `)`) is a photo
+    /// credit; a line ending with one is not joined to the next.
+    pub photo_credits: Vec<String>,
+}
+
+impl LayoutWords {
+    /// Whether `text` starts with one of `words`.
+    pub fn starts(words: &[String], text: &str) -> bool {
+        words.iter().any(|w| text.starts_with(w.as_str()))
+    }
+
+    /// Whether `text` ends with one of `words`.
+    pub fn ends(words: &[String], text: &str) -> bool {
+        words.iter().any(|w| text.ends_with(w.as_str()))
+    }
+
+    /// Whether `text` ends with one of `words` and then `)`.
+    pub fn ends_in_parenthesis(words: &[String], text: &str) -> bool {
+        text.strip_suffix(')')
+            .is_some_and(|inner| LayoutWords::ends(words, inner))
+    }
+}
+
+/// A line that opens a new block (dateline, byline, credit, list marker)
+/// is never joined to the line before it.
+fn starts_block(line: &str, layout: &LayoutWords) -> bool {
+    LayoutWords::starts(&layout.blocks, line)
         || line.starts_with('(') && line.ends_with(')')
         || is_dateline(line)
 }
@@ -175,7 +200,7 @@ pub fn is_dateline(line: &str) -> bool {
 }
 
 /// Cleans a decoded text. Deterministic and linear in the input.
-pub fn clean(original: &str) -> CleanText {
+pub fn clean(original: &str, layout: &LayoutWords) -> CleanText {
     let folded = fold_lines(original);
     let lines = folded.lines();
     let width = wrap_width(&lines);
@@ -219,6 +244,7 @@ pub fn clean(original: &str) -> CleanText {
                 width,
                 &lines,
                 next,
+                layout,
             ) {
                 let prev_last = lines[current].last().unwrap_or(' ');
                 let (next_first, next_origin) = lines[next].first().unwrap_or((' ', 0));
@@ -463,15 +489,18 @@ fn should_join(
     width: usize,
     lines: &[Line],
     next_index: usize,
+    layout: &LayoutWords,
 ) -> bool {
     let Some(last) = prev.last() else {
         return false;
     };
-    if is_terminal(last) || starts_block(next.text) {
+    if is_terminal(last) || starts_block(next.text, layout) {
         return false;
     }
     let prev_text = prev.text;
-    if prev_text.ends_with('摄') || is_dateline(prev_text) && prev.len() < 12 {
+    if LayoutWords::ends(&layout.photo_credits, prev_text)
+        || is_dateline(prev_text) && prev.len() < 12
+    {
         return false;
     }
     if width > 0 {
@@ -503,6 +532,11 @@ fn should_join(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The layout words of the embedded data files.
+    fn layout() -> LayoutWords {
+        crate::lexicon::layout_words(&[]).unwrap()
+    }
 
     /// The two-pass folding `fold_lines` replaced: chars with origins
     /// first, then the spaces dropped from each line.
@@ -744,7 +778,7 @@ mod tests {
             20_000,
         ));
         for text in &texts {
-            let cleaned = clean(text);
+            let cleaned = clean(text, &layout());
             assert_eq!(cleaned.byte_origins.len(), cleaned.text.len() + 1);
             assert_eq!(
                 cleaned.orig_offset(cleaned.text.len()),
@@ -763,7 +797,7 @@ mod tests {
     #[test]
     fn joins_broken_lines_and_maps_offsets_back() {
         let original = "本报讯 3月 12日，省公安\n厅召开禁毒工作会议，部署全年任务。";
-        let cleaned = clean(original);
+        let cleaned = clean(original, &layout());
         assert_eq!(
             cleaned.text,
             "本报讯3月12日,省公安厅召开禁毒工作会议,部署全年任务。"
@@ -779,14 +813,17 @@ mod tests {
 
     #[test]
     fn drops_spaces_between_chinese_and_folds_full_width() {
-        let cleaned = clean("深 入 开 展 禁 毒 宣 传 。破获案件４６５起，Ｋ粉 2 kg");
+        let cleaned = clean(
+            "深 入 开 展 禁 毒 宣 传 。破获案件４６５起，Ｋ粉 2 kg",
+            &layout(),
+        );
         assert_eq!(cleaned.text, "深入开展禁毒宣传。破获案件465起,K粉2 kg");
     }
 
     #[test]
     fn keeps_headlines_and_paragraphs_apart() {
         let text = "织密防控网络 守护一方平安\n\n5月8日，禁毒宣传周启动。\n\n多措并举强化管控\n\n今年以来，全市各级禁毒部门狠抓落实。";
-        let cleaned = clean(text);
+        let cleaned = clean(text, &layout());
         let paragraphs: Vec<&str> = cleaned.text.split('\n').collect();
         assert_eq!(
             paragraphs,
@@ -815,7 +852,7 @@ mod tests {
             "服务中心正式运营，标志着本市跨境电",
             "商服务实现一站式办理。",
         ];
-        let cleaned = clean(&col.join("\n"));
+        let cleaned = clean(&col.join("\n"), &layout());
         let paragraphs: Vec<&str> = cleaned.text.split('\n').collect();
         assert_eq!(paragraphs.len(), 3, "{paragraphs:?}");
         assert!(paragraphs[0].contains("为抓手,持续"));

@@ -21,6 +21,7 @@ use regex::Regex;
 // SipHash, and these keys do not come from an adversary.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
+use crate::clean::LayoutWords;
 use crate::mention::FigureGrammar;
 
 /// The data files and their embedded default contents.
@@ -56,6 +57,7 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
         include_str!("../data/campaign_endings.txt"),
     ),
     ("weight_leads.txt", include_str!("../data/weight_leads.txt")),
+    ("layout_words.tsv", include_str!("../data/layout_words.tsv")),
     (
         "demonstrative_bodies.txt",
         include_str!("../data/demonstrative_bodies.txt"),
@@ -355,6 +357,8 @@ pub struct Lexicon {
     pub weight_leads: HashSet<String>,
     /// What 该… can stand for (该局, 该支队), longest first.
     pub demonstrative_bodies: Vec<String>,
+    /// Datelines, bylines, block starts and credits (`layout_words.tsv`).
+    pub layout: LayoutWords,
     pub metrics: Vec<MetricRule>,
     pub units: HashMap<String, u64>,
     /// The pattern of figures (number and unit), from `figure_words.tsv`
@@ -560,6 +564,35 @@ fn figure_grammar_of(units: &[(String, u64)], extra_dirs: &[PathBuf]) -> Result<
     let units = units.iter().map(|(u, _)| u.clone()).collect();
     FigureGrammar::new(leads, abouts, multipliers, units)
         .map_err(|e| anyhow::anyhow!("{FILE} and units.tsv: {e}"))
+}
+
+/// The words of `layout_words.tsv`, in file order by role.
+pub fn layout_words(extra_dirs: &[PathBuf]) -> Result<LayoutWords> {
+    const FILE: &str = "layout_words.tsv";
+    let mut layout = LayoutWords::default();
+    for (_, f) in rows(&load_text(FILE, extra_dirs)?) {
+        let row = f.join("\t");
+        let (word, roles) = match f.as_slice() {
+            [word, roles, ..] if !word.is_empty() && !roles.is_empty() => (*word, *roles),
+            _ => bail!("{FILE}: row {row:?}: expected word, roles"),
+        };
+        for role in roles.split(',').map(str::trim) {
+            let list = match role {
+                "dateline" => &mut layout.datelines,
+                "byline" => &mut layout.bylines,
+                "block" => &mut layout.blocks,
+                "credit" => &mut layout.credits,
+                "photo" => &mut layout.photo_credits,
+                _ => bail!(
+                    "{FILE}: row {row:?}: unknown role {role:?} (dateline, byline, block, credit or photo)"
+                ),
+            };
+            if !list.iter().any(|w| w == word) {
+                list.push(word.to_string());
+            }
+        }
+    }
+    Ok(layout)
 }
 
 impl Lexicon {
@@ -941,6 +974,7 @@ impl Lexicon {
             campaign_endings,
             weight_leads,
             demonstrative_bodies,
+            layout: layout_words(extra_dirs)?,
             metrics,
             figure_unit_factors: figure_grammar
                 .units()

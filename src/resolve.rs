@@ -63,7 +63,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     } else {
         Cow::Owned(lex.to_simplified_mixed(&source.text).0)
     };
-    let cleaned = clean(&text);
+    let cleaned = clean(&text, &lex.layout);
     kn.sources.push(SourceInfo {
         name: source.name.clone(),
         path: source.path.to_string_lossy().into_owned(),
@@ -84,7 +84,7 @@ pub fn extract_source(lex: &Lexicon, source: &Source) -> Knowledge {
     };
     // A headline naming a province the running article never names starts
     // a new article (pages without datelines still change story).
-    let articles = split_articles_with(&cleaned, &|heading, so_far| {
+    let articles = split_articles_with(&cleaned, &lex.layout, &|heading, so_far| {
         let in_heading = provinces(heading);
         !in_heading.is_empty() && in_heading.is_disjoint(&provinces(so_far))
     });
@@ -3233,7 +3233,8 @@ mod tests {
                 .map(|t| t.chars().map(|c| pieces[c as usize - 0x41]).collect()),
         );
         for (_, page) in crate::pipeline::SEEDS {
-            texts.push(clean(&String::from_utf8_lossy(page)).text);
+            let layout = crate::lexicon::layout_words(&[]).unwrap();
+            texts.push(clean(&String::from_utf8_lossy(page), &layout).text);
         }
         let mut matches = 0;
         for text in &texts {

@@ -556,6 +556,67 @@ fn lexicon_folders_extend_the_campaign_and_weight_words() {
     );
 }
 
+/// The layout words are data: a dateline word of another outlet added in a
+/// --lexicon folder splits the page where that outlet's story starts.
+#[test]
+fn lexicon_folders_extend_the_layout_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("page.txt");
+    std::fs::write(
+        &input,
+        "禁毒宣传进校园\n本报讯 开鲁县公安局开展禁毒宣传活动，发放宣传资料。\n\
+         边境查获毒品\n央视网消息 开鲁县公安局查获海洛因5公斤。\n",
+    )
+    .unwrap();
+    let lexicon = dir.path().join("lexicon");
+    std::fs::create_dir(&lexicon).unwrap();
+    std::fs::write(
+        lexicon.join("layout_words.tsv"),
+        "央视网消息\tdateline,block\n",
+    )
+    .unwrap();
+    let titles = |extra: bool| -> Vec<String> {
+        let json = dir.path().join(format!("kn{extra}.json"));
+        let store = dir.path().join(format!("store{extra}"));
+        let mut args = vec![
+            "build",
+            input.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+        ];
+        if extra {
+            args.extend(["--lexicon", lexicon.to_str().unwrap()]);
+        }
+        let out = jindu(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        kn["articles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["title"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(titles(false), ["禁毒宣传进校园"]);
+    assert_eq!(titles(true), ["禁毒宣传进校园", "边境查获毒品"]);
+
+    std::fs::write(lexicon.join("layout_words.tsv"), "央视网消息\theadline\n").unwrap();
+    let bad = jindu(&[
+        "extract",
+        input.to_str().unwrap(),
+        "--lexicon",
+        lexicon.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    let err = stderr(&bad);
+    assert!(
+        err.contains("layout_words.tsv") && err.contains("headline"),
+        "{err}"
+    );
+}
+
 /// A folder given with --lexicon adds rows to the embedded data files, as
 /// the README shows.
 #[test]
