@@ -411,77 +411,78 @@ fn eval_on_the_seed_gold_meets_the_targets() {
     );
 }
 
-/// The figure grammar is data too: a unit added to units.tsv and a lead
-/// word added to figure_words.tsv are read without recompiling, and a word
-/// the scanner cannot read is a clear error that names it.
-#[test]
-fn lexicon_folders_extend_the_figure_grammar() {
+/// Builds `input` into a fresh store in `dir`, with `--lexicon lexicon`
+/// when given, and returns the knowledge the build wrote with `--json`.
+fn build_knowledge(dir: &Path, input: &Path, lexicon: Option<&Path>) -> serde_json::Value {
+    let tag = if lexicon.is_some() {
+        "extended"
+    } else {
+        "embedded"
+    };
+    let json = dir.join(format!("kn-{tag}.json"));
+    let store = dir.join(format!("store-{tag}"));
+    // A store that holds the file already would extract nothing again.
+    let _ = std::fs::remove_dir_all(&store);
+    let mut args = vec![
+        "build",
+        input.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    if let Some(lexicon) = lexicon {
+        args.extend(["--lexicon", lexicon.to_str().unwrap()]);
+    }
+    let out = jindu(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap()
+}
+
+/// `input.txt` holding `text` and an empty `lexicon/` folder in a new
+/// temporary folder.
+fn page_and_lexicon(text: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("news.txt");
-    std::fs::write(
-        &input,
-        "勐海县公安局在边境检查站查获一起运输毒品案，缴获鸦片多达3两，抓获犯罪嫌疑人2名。",
-    )
-    .unwrap();
+    let input = dir.path().join("input.txt");
+    std::fs::write(&input, text).unwrap();
     let lexicon = dir.path().join("lexicon");
     std::fs::create_dir(&lexicon).unwrap();
-    std::fs::write(lexicon.join("units.tsv"), "两\t50\n").unwrap();
-    std::fs::write(lexicon.join("metrics.tsv"), "drugsSeized\t缴获\t鸦片\t两\n").unwrap();
-    std::fs::write(lexicon.join("figure_words.tsv"), "lead\t多达\texact\n").unwrap();
-    let statistics = |extra: bool| -> Vec<(String, String, String, bool)> {
-        let json = dir.path().join(format!("kn{extra}.json"));
-        let store = dir.path().join(format!("store{extra}"));
-        let mut args = vec![
-            "build",
-            input.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-            "--json",
-            json.to_str().unwrap(),
-        ];
-        if extra {
-            args.extend(["--lexicon", lexicon.to_str().unwrap()]);
-        }
-        let out = jindu(&args);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-        let mut stats: Vec<(String, String, String, bool)> = kn["statistics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["metric"].as_str().unwrap().to_string(),
-                    s["value"].as_str().unwrap().to_string(),
-                    s["unit"].as_str().unwrap().to_string(),
-                    s["approximate"].as_bool().unwrap(),
-                )
-            })
-            .collect();
-        stats.sort();
-        stats
-    };
-    let arrested = (
-        "suspectsArrested".to_string(),
-        "2".to_string(),
-        "名".to_string(),
-        false,
-    );
-    assert_eq!(statistics(false), vec![arrested.clone()]);
-    assert_eq!(
-        statistics(true),
-        vec![
-            (
-                "drugsSeized".to_string(),
-                "150".to_string(),
-                "两".to_string(),
-                false
-            ),
-            arrested
-        ]
-    );
+    (dir, input, lexicon)
+}
 
-    std::fs::write(lexicon.join("figure_words.tsv"), "lead\t一共\texact\n").unwrap();
+/// The labels of the entities of a knowledge JSON.
+fn entity_labels(kn: &serde_json::Value) -> Vec<String> {
+    kn["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["label"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The statistics of a knowledge JSON as (metric, value, unit,
+/// approximate), sorted.
+fn statistic_rows(kn: &serde_json::Value) -> Vec<(String, String, String, bool)> {
+    let mut rows: Vec<(String, String, String, bool)> = kn["statistics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["metric"].as_str().unwrap().to_string(),
+                s["value"].as_str().unwrap().to_string(),
+                s["unit"].as_str().unwrap().to_string(),
+                s["approximate"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// `jindu extract input --lexicon lexicon` fails with an error naming
+/// `file` and `word`, not a panic.
+fn assert_lexicon_error(input: &Path, lexicon: &Path, file: &str, word: &str) {
     let bad = jindu(&[
         "extract",
         input.to_str().unwrap(),
@@ -490,69 +491,63 @@ fn lexicon_folders_extend_the_figure_grammar() {
     ]);
     assert!(!bad.status.success());
     let err = stderr(&bad);
-    assert!(
-        err.contains("figure_words.tsv") && err.contains("一共"),
-        "{err}"
-    );
+    assert!(err.contains(file) && err.contains(word), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
 
-/// The word lists of the campaign, weight and figure rules are data files:
-/// a campaign ending, a weight lead and a unit added in a --lexicon folder
-/// are read without recompiling.
+fn row(metric: &str, value: &str, unit: &str, approximate: bool) -> (String, String, String, bool) {
+    (metric.into(), value.into(), unit.into(), approximate)
+}
+
+/// The figure grammar is data too: a unit added to units.tsv and a lead
+/// word added to figure_words.tsv are read without recompiling, and a word
+/// the scanner cannot read is a clear error that names it.
+#[test]
+fn lexicon_folders_extend_the_figure_grammar() {
+    let (dir, input, lexicon) = page_and_lexicon(
+        "勐海县公安局在边境检查站查获一起运输毒品案，缴获鸦片多达3两，抓获犯罪嫌疑人2名。",
+    );
+    std::fs::write(lexicon.join("units.tsv"), "两\t50\n").unwrap();
+    std::fs::write(lexicon.join("metrics.tsv"), "drugsSeized\t缴获\t鸦片\t两\n").unwrap();
+    std::fs::write(lexicon.join("figure_words.tsv"), "lead\t多达\texact\n").unwrap();
+    assert_eq!(
+        statistic_rows(&build_knowledge(dir.path(), &input, None)),
+        [row("suspectsArrested", "2", "名", false)]
+    );
+    assert_eq!(
+        statistic_rows(&build_knowledge(dir.path(), &input, Some(&lexicon))),
+        [
+            row("drugsSeized", "150", "两", false),
+            row("suspectsArrested", "2", "名", false)
+        ]
+    );
+    std::fs::write(lexicon.join("figure_words.tsv"), "lead\t一共\texact\n").unwrap();
+    assert_lexicon_error(&input, &lexicon, "figure_words.tsv", "一共");
+}
+
+/// The word lists of the campaign and weight rules are data files: a
+/// campaign ending, a weight lead and a unit added in a --lexicon folder are
+/// read without recompiling.
 #[test]
 fn lexicon_folders_extend_the_campaign_and_weight_words() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("news.txt");
-    std::fs::write(
-        &input,
-        "勐海县公安局开展“春季雷霆大清查”，查获海洛因15块,毛重5公斤。",
-    )
-    .unwrap();
-    let lexicon = dir.path().join("lexicon");
-    std::fs::create_dir(&lexicon).unwrap();
+    let (dir, input, lexicon) =
+        page_and_lexicon("勐海县公安局开展“春季雷霆大清查”，查获海洛因15块,毛重5公斤。");
     std::fs::write(lexicon.join("campaign_endings.txt"), "大清查\n").unwrap();
     std::fs::write(lexicon.join("weight_leads.txt"), "毛重\n").unwrap();
     std::fs::write(lexicon.join("units.tsv"), "块\t1\n").unwrap();
-    let read = |extra: bool| -> (bool, Vec<(String, String)>) {
-        let json = dir.path().join(format!("kn{extra}.json"));
-        let store = dir.path().join(format!("store{extra}"));
-        let mut args = vec![
-            "build",
-            input.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-            "--json",
-            json.to_str().unwrap(),
-        ];
-        if extra {
-            args.extend(["--lexicon", lexicon.to_str().unwrap()]);
-        }
-        let out = jindu(&args);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-        let campaign = kn["entities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["label"] == "春季雷霆大清查" && e["id"]["class"] == "Campaign");
-        let stats = kn["statistics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| {
-                (
-                    s["metric"].as_str().unwrap().to_string(),
-                    s["value"].as_str().unwrap().to_string(),
-                )
-            })
-            .collect();
-        (campaign, stats)
-    };
-    assert_eq!(read(false), (false, vec![]));
+    let plain = build_knowledge(dir.path(), &input, None);
+    assert!(!entity_labels(&plain).contains(&"春季雷霆大清查".to_string()));
+    assert_eq!(statistic_rows(&plain), []);
+    let extended = build_knowledge(dir.path(), &input, Some(&lexicon));
+    let campaign = extended["entities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["label"] == "春季雷霆大清查" && e["id"]["class"] == "Campaign");
+    assert!(campaign, "{:?}", entity_labels(&extended));
     assert_eq!(
-        read(true),
-        (true, vec![("drugsSeized".to_string(), "5000".to_string())])
+        statistic_rows(&extended),
+        [row("drugsSeized", "5000", "公斤", false)]
     );
 }
 
@@ -560,115 +555,54 @@ fn lexicon_folders_extend_the_campaign_and_weight_words() {
 /// --lexicon folder splits the page where that outlet's story starts.
 #[test]
 fn lexicon_folders_extend_the_layout_words() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("page.txt");
-    std::fs::write(
-        &input,
+    let (dir, input, lexicon) = page_and_lexicon(
         "禁毒宣传进校园\n本报讯 开鲁县公安局开展禁毒宣传活动，发放宣传资料。\n\
          边境查获毒品\n央视网消息 开鲁县公安局查获海洛因5公斤。\n",
-    )
-    .unwrap();
-    let lexicon = dir.path().join("lexicon");
-    std::fs::create_dir(&lexicon).unwrap();
+    );
     std::fs::write(
         lexicon.join("layout_words.tsv"),
         "央视网消息\tdateline,block\n",
     )
     .unwrap();
-    let titles = |extra: bool| -> Vec<String> {
-        let json = dir.path().join(format!("kn{extra}.json"));
-        let store = dir.path().join(format!("store{extra}"));
-        let mut args = vec![
-            "build",
-            input.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-            "--json",
-            json.to_str().unwrap(),
-        ];
-        if extra {
-            args.extend(["--lexicon", lexicon.to_str().unwrap()]);
-        }
-        let out = jindu(&args);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-        kn["articles"]
+    let titles = |lexicon: Option<&Path>| -> Vec<String> {
+        build_knowledge(dir.path(), &input, lexicon)["articles"]
             .as_array()
             .unwrap()
             .iter()
             .map(|a| a["title"].as_str().unwrap_or_default().to_string())
             .collect()
     };
-    assert_eq!(titles(false), ["禁毒宣传进校园"]);
-    assert_eq!(titles(true), ["禁毒宣传进校园", "边境查获毒品"]);
-
+    assert_eq!(titles(None), ["禁毒宣传进校园"]);
+    assert_eq!(titles(Some(&lexicon)), ["禁毒宣传进校园", "边境查获毒品"]);
     std::fs::write(lexicon.join("layout_words.tsv"), "央视网消息\theadline\n").unwrap();
-    let bad = jindu(&[
-        "extract",
-        input.to_str().unwrap(),
-        "--lexicon",
-        lexicon.to_str().unwrap(),
-    ]);
-    assert!(!bad.status.success());
-    let err = stderr(&bad);
-    assert!(
-        err.contains("layout_words.tsv") && err.contains("headline"),
-        "{err}"
-    );
+    assert_lexicon_error(&input, &lexicon, "layout_words.tsv", "headline");
 }
 
 /// A folder given with --lexicon adds rows to the embedded data files, as
 /// the README shows.
 #[test]
 fn lexicon_folders_extend_the_embedded_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("news.txt");
-    std::fs::write(
-        &input,
+    let (dir, input, lexicon) = page_and_lexicon(
         "昆明市公安局禁毒支队开展“雷霆扫毒”专项行动，查获新型毒品蓝精灵，缴获蓝精灵300克。",
-    )
-    .unwrap();
-    let lexicon = dir.path().join("lexicon");
-    std::fs::create_dir(&lexicon).unwrap();
+    );
     std::fs::write(lexicon.join("drugs.tsv"), "蓝精灵\tdrug\t\n").unwrap();
     std::fs::write(
         lexicon.join("metrics.tsv"),
         "drugsSeized\t缴获\t蓝精灵\t克\n",
     )
     .unwrap();
-    let labels = |extra: bool| -> (Vec<String>, usize) {
-        let json = dir.path().join(format!("kn{extra}.json"));
-        let store = dir.path().join(format!("store{extra}"));
-        let mut args = vec![
-            "build".to_string(),
-            input.to_str().unwrap().to_string(),
-            "--store".into(),
-            store.to_str().unwrap().to_string(),
-            "--json".into(),
-            json.to_str().unwrap().to_string(),
-        ];
-        if extra {
-            args.push("--lexicon".into());
-            args.push(lexicon.to_str().unwrap().to_string());
-        }
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = jindu(&refs);
-        assert!(out.status.success(), "{}", stderr(&out));
-        let kn: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
-        let labels = kn["entities"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["label"].as_str().unwrap().to_string())
-            .collect();
-        (labels, kn["statistics"].as_array().unwrap().len())
-    };
-    let (plain, plain_stats) = labels(false);
-    let (extended, extended_stats) = labels(true);
-    assert!(!plain.contains(&"蓝精灵".to_string()), "{plain:?}");
-    assert!(extended.contains(&"蓝精灵".to_string()), "{extended:?}");
-    assert!(extended.contains(&"雷霆扫毒".to_string()), "{extended:?}");
-    assert_eq!((plain_stats, extended_stats), (0, 1));
+    let plain = build_knowledge(dir.path(), &input, None);
+    let extended = build_knowledge(dir.path(), &input, Some(&lexicon));
+    assert!(!entity_labels(&plain).contains(&"蓝精灵".to_string()));
+    assert!(entity_labels(&extended).contains(&"蓝精灵".to_string()));
+    assert!(entity_labels(&extended).contains(&"雷霆扫毒".to_string()));
+    assert_eq!(
+        (
+            statistic_rows(&plain).len(),
+            statistic_rows(&extended).len()
+        ),
+        (0, 1)
+    );
 
     let bad = jindu(&[
         "build",
