@@ -372,10 +372,10 @@ pub fn find_cases(text: &str, start: usize, end: usize) -> Vec<CaseCandidate> {
 pub struct Figure {
     pub start: usize,
     pub end: usize,
-    /// Value in the written unit times the multiplier (万/亿), as a decimal string.
+    /// The number in the written unit times its multiplier's factor (万, 亿).
     pub value: f64,
     pub approximate: bool,
-    /// One of the grammar's units ([`FigureGrammar::unit`]).
+    /// One of the grammar's units ([`FigureGrammar::units`]).
     pub unit: &'static str,
     /// The index of `unit` among the grammar's units.
     pub unit_index: usize,

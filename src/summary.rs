@@ -1261,7 +1261,7 @@ impl SummaryBuilder {
     }
 
     /// The aggregated summary, or `None` when it has to be recounted from
-    /// the store (see [`SummaryBuilder::broken`]).
+    /// the store (`SummaryBuilder::broken`).
     pub fn finish(mut self) -> Option<BuiltSummary> {
         if !self.waiting.is_empty() {
             self.broken = true;

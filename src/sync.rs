@@ -612,7 +612,8 @@ fn source_name(input: &Input) -> String {
 }
 
 /// One file's quads: its knowledge and its file record in the default
-/// graph, and a copy of those [`recorded_in_file_graph`] in the file's graph.
+/// graph, and in the file's graph a copy of those that
+/// `ContentVocabulary::recorded_in_file_graph` names.
 pub fn file_quads(kn: &Knowledge, id: &str, read_time: &str, extractor: &str) -> Vec<Quad> {
     let mut data = knowledge_quads(kn);
     for source in &kn.sources {
