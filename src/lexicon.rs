@@ -23,6 +23,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::clean::LayoutWords;
 use crate::mention::FigureGrammar;
+use crate::period::PeriodGrammar;
 
 /// The data files and their embedded default contents.
 const DEFAULT_FILES: &[(&str, &str)] = &[
@@ -65,6 +66,7 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
     ("metrics.tsv", include_str!("../data/metrics.tsv")),
     ("units.tsv", include_str!("../data/units.tsv")),
     ("figure_words.tsv", include_str!("../data/figure_words.tsv")),
+    ("period_words.tsv", include_str!("../data/period_words.tsv")),
     ("topic_words.txt", include_str!("../data/topic_words.txt")),
     (
         "cooperation_words.txt",
@@ -367,6 +369,8 @@ pub struct Lexicon {
     /// The factor of `units` for each of the figure grammar's units, by
     /// index.
     pub figure_unit_factors: Vec<u64>,
+    /// The words of periods before figures (`period_words.tsv`).
+    pub periods: PeriodGrammar,
     pub topic_words: WordSet,
     pub cooperation_words: Vec<String>,
     /// The cooperation words as a sentence is searched for them (`与建立`
@@ -528,6 +532,11 @@ fn load_units(extra_dirs: &[PathBuf]) -> Result<Vec<(String, u64)>> {
         }
     }
     Ok(units)
+}
+
+/// The period words of `period_words.tsv`.
+pub fn period_grammar(extra_dirs: &[PathBuf]) -> Result<PeriodGrammar> {
+    PeriodGrammar::from_rows(rows(&load_text("period_words.tsv", extra_dirs)?).map(|(_, f)| f))
 }
 
 /// The figure pattern of `figure_words.tsv` with the units of `units.tsv`.
@@ -982,6 +991,7 @@ impl Lexicon {
                 .map(|u| units.get(*u).copied().unwrap_or(1))
                 .collect(),
             figure_grammar,
+            periods: period_grammar(extra_dirs)?,
             units,
             topic_words,
             cooperation_matcher: AhoCorasick::new(

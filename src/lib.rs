@@ -3,7 +3,8 @@
 //! The data moves one way, one module a stage:
 //! [`read`] (files → decoded sources) → [`clean`] (OCR repair, offsets map)
 //! → [`article`] (pages → articles and sentences) → [`mention`] (dictionary
-//! and pattern hits, driven by [`lexicon`]) → [`resolve`] (canonical
+//! and pattern hits, driven by [`lexicon`]; [`period`] reads the periods
+//! of figures) → [`resolve`] (canonical
 //! entities, relations, statistics) → [`model`] (the knowledge, independent
 //! of any sink) → sinks: [`graph`] (petgraph) and [`rdf`] (Oxigraph store)
 //! → [`query`] (stored SPARQL) and the `jindu` command line. The graph
@@ -23,6 +24,7 @@ pub mod graph_cli;
 pub mod lexicon;
 pub mod mention;
 pub mod model;
+pub mod period;
 pub mod pipeline;
 pub mod progress;
 pub mod query;

@@ -33,6 +33,7 @@ use crate::model::{
     ArticleInfo, Entity, EntityClass, EntityId, Evidence, Knowledge, Property, RelationTable,
     SourceInfo, Statistic,
 };
+use crate::period::PeriodMatch;
 use crate::read::Source;
 
 /// A resolved mention in an article.
@@ -2514,6 +2515,9 @@ impl<'a> ArticleResolver<'a> {
         for &(ss, se) in &article.sentences {
             let mut previous_figure_end = ss;
             let mut previous_clause: Option<(usize, usize)> = None;
+            let sentence = &text[ss..se];
+            // The periods the sentence names, read at its first statistic.
+            let mut sentence_periods = None;
             for fig in figures(grammar, text, ss, se) {
                 let before = &text[ss..fig.start];
                 // A clause starts after the last comma-like mark or, in a
@@ -2599,7 +2603,9 @@ impl<'a> ArticleResolver<'a> {
                         })
                     })
                     .map(|m| m.id.clone());
-                let (period_start, period_end, period_text) = self.period(&text[ss..fig.start]);
+                let periods = sentence_periods.get_or_insert_with(|| lex.periods.all_in(sentence));
+                let (period_start, period_end, period_text) =
+                    self.period(sentence, periods, fig.start - ss);
                 let ev = self.evidence(fig.start, fig.end, rule.evidence_rule);
                 self.kn.statistics.push(Statistic {
                     metric: rule.metric.clone(),
@@ -2617,260 +2623,27 @@ impl<'a> ArticleResolver<'a> {
         }
     }
 
-    /// Reads the period a figure covers from the text before it.
-    fn period(&self, before: &str) -> (Option<String>, Option<String>, Option<String>) {
-        static RANGE: LazyLock<Regex> = LazyLock::new(|| {
-            Regex::new(r"((?:19|20)\d\d)年(\d{1,2})月(?:(\d{1,2})日)?(?:至|到|—|-)((?:19|20)\d\d年)?(\d{1,2})月(?:(\d{1,2})日)?").expect("valid regex")
-        });
-        // Every form either pattern reads has a 年.
-        if !before.contains('年') {
+    /// Reads the period a figure at byte `end` of a sentence covers from
+    /// the text before it: the last the lexicon's period words make (see
+    /// [`crate::period`]; `periods` are the sentence's), with the article's
+    /// year (of its date, else of its page) and date put in.
+    fn period(
+        &self,
+        sentence: &str,
+        periods: &[PeriodMatch],
+        end: usize,
+    ) -> (Option<String>, Option<String>, Option<String>) {
+        let Some(found) = self.lex.periods.last_before(sentence, periods, end) else {
             return (None, None, None);
-        }
+        };
         let year = self
             .date
             .as_ref()
             .and_then(|d| d[..4].parse::<i32>().ok())
             .or(self.page.year);
-        let ymd = iso_date;
-        // A range names its months (…年…月至…月); most text before a figure has none.
-        let range = if before.contains('月') {
-            RANGE.captures_iter(before).last()
-        } else {
-            None
-        };
-        if let Some(c) = range {
-            let y1: i32 = c[1].parse().unwrap_or(0);
-            let m1: u32 = c[2].parse().unwrap_or(1);
-            let d1: u32 = c.get(3).and_then(|d| d.as_str().parse().ok()).unwrap_or(1);
-            let y2: i32 = c
-                .get(4)
-                .and_then(|y| y.as_str().trim_end_matches('年').parse().ok())
-                .unwrap_or(y1);
-            let m2: u32 = c[5].parse().unwrap_or(12);
-            let d2: u32 = c
-                .get(6)
-                .and_then(|d| d.as_str().parse().ok())
-                .unwrap_or_else(|| last_day(y2, m2));
-            return (ymd(y1, m1, d1), ymd(y2, m2, d2), Some(c[0].to_string()));
-        }
-        if let Some(c) = last_since(before) {
-            let whole = c.whole.to_string();
-            let end = self.date.clone();
-            if let Some(y) = c.since_year {
-                let y: i32 = y.parse().unwrap_or(0);
-                let m: u32 = c.since_month.and_then(|m| m.parse().ok()).unwrap_or(1);
-                return (ymd(y, m, 1), end, Some(whole));
-            }
-            if let Some(y) = c.year {
-                let y: i32 = y.parse().unwrap_or(0);
-                if whole.contains("上半年") {
-                    return (ymd(y, 1, 1), ymd(y, 6, 30), Some(whole));
-                }
-                return (ymd(y, 1, 1), ymd(y, 12, 31), Some(whole));
-            }
-            if let Some(y) = year {
-                let start = match whole.as_str() {
-                    "去年以来" => ymd(y - 1, 1, 1),
-                    _ => ymd(y, 1, 1),
-                };
-                let end = if whole == "今年上半年" {
-                    ymd(y, 6, 30)
-                } else {
-                    end
-                };
-                return (start, end, Some(whole));
-            }
-            return (None, None, Some(whole));
-        }
-        (None, None, None)
+        let (start, end) = found.dates(year, self.date.as_deref());
+        (start, end, Some(found.text.to_string()))
     }
-}
-
-/// `NaiveDate::from_ymd_opt(y, m, d)` as its `to_string` writes it
-/// (YYYY-MM-DD), the digits put down directly for the years 0 to 9999
-/// (chrono's formatter costs more than the rest of a period); other years
-/// go through chrono.
-fn iso_date(y: i32, m: u32, d: u32) -> Option<String> {
-    let date = chrono::NaiveDate::from_ymd_opt(y, m, d)?;
-    if !(0..=9999).contains(&y) {
-        return Some(date.to_string());
-    }
-    let (y, m, d) = (y as u32, m as u8, d as u8);
-    let digit = |n: u32| b'0' + (n % 10) as u8;
-    let bytes = [
-        digit(y / 1000),
-        digit(y / 100),
-        digit(y / 10),
-        digit(y),
-        b'-',
-        b'0' + m / 10,
-        b'0' + m % 10,
-        b'-',
-        b'0' + d / 10,
-        b'0' + d % 10,
-    ];
-    Some(String::from_utf8_lossy(&bytes).into_owned())
-}
-
-/// The start of a period before a figure: 2023年以来, 2024年3月以来, 今年以来,
-/// 去年以来, 年初以来, 今年上半年, 2023年, 2023年全年, 2023年上半年.
-static SINCE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:19|20)\d\d)年(?:(\d{1,2})月)?以来|今年以来|去年以来|年初以来|今年上半年|((?:19|20)\d\d)年(?:全年|上半年)?").expect("valid regex")
-});
-
-/// The groups of a match of [`SINCE`].
-#[derive(Debug, PartialEq, Eq)]
-struct SinceMatch<'t> {
-    whole: &'t str,
-    /// The first alternative's year and month (…年…月以来).
-    since_year: Option<&'t str>,
-    since_month: Option<&'t str>,
-    /// The last alternative's year (…年, …年全年, …年上半年).
-    year: Option<&'t str>,
-}
-
-impl<'t> SinceMatch<'t> {
-    /// A match of one of the fixed phrases (今年以来, 年初以来 …): no
-    /// year or month of its own.
-    fn phrase(whole: &'t str) -> SinceMatch<'t> {
-        SinceMatch {
-            whole,
-            since_year: None,
-            since_month: None,
-            year: None,
-        }
-    }
-
-    fn from_captures(c: regex::Captures<'t>) -> SinceMatch<'t> {
-        let group = |i: usize| c.get(i).map(|g| g.as_str());
-        SinceMatch {
-            whole: group(0).unwrap_or_default(),
-            since_year: group(1),
-            since_month: group(2),
-            year: group(3),
-        }
-    }
-}
-
-/// The groups of the last match of [`SINCE`] in a text, as
-/// `SINCE.captures_iter(text).last()` gives them, read without the regex
-/// (which a statistic ran over all the sentence before its figure).
-/// Every alternative holds a 年, the first of the match at a fixed place:
-/// after the four digits of a year, after 今 or 去, or at the start
-/// (年初以来); so the starts a match can have are read off the 年s in
-/// order, and at each start the alternatives are tried in the pattern's
-/// order, as the regex's leftmost-first search does. A digit other than an
-/// ASCII one next to a 年 (rare; `\d` takes in every script's) leaves the
-/// text to the regex.
-fn last_since(text: &str) -> Option<SinceMatch<'_>> {
-    /// Whether `c` is a digit (`\d`), None when only the regex can tell.
-    fn digit(c: char) -> Option<bool> {
-        if c.is_ascii() || !c.is_numeric() {
-            Some(c.is_ascii_digit())
-        } else {
-            None
-        }
-    }
-    let by_regex = || {
-        SINCE
-            .captures_iter(text)
-            .last()
-            .map(SinceMatch::from_captures)
-    };
-    let mut last = None;
-    // Where the search for the next match starts (the end of the last).
-    let mut pos = 0;
-    for (at, _) in text.match_indices('年') {
-        let after = &text[at + '年'.len_utf8()..];
-        let mut before = text[..at].chars().rev();
-        let c1 = before.next();
-        // A year right before the 年: (?:19|20)\d\d.
-        let year_start = match c1.map(digit) {
-            Some(None) => return by_regex(),
-            Some(Some(true)) => match before.next().map(digit) {
-                Some(None) => return by_regex(),
-                Some(Some(true)) => {
-                    let digits_start = at
-                        - c1.map_or(0, char::len_utf8)
-                        - text[..at].chars().rev().nth(1).map_or(0, char::len_utf8);
-                    digits_start
-                        .checked_sub(2)
-                        .filter(|&s| matches!(text.get(s..digits_start), Some("19" | "20")))
-                }
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some(start) = year_start.filter(|&s| s >= pos) {
-            let year = &text[start..at];
-            // …年(?:(\d{1,2})月)?以来, the month's digits greedy.
-            let mut month_digits = 0;
-            for c in after.chars().take(2) {
-                match digit(c) {
-                    None => return by_regex(),
-                    Some(true) => month_digits += 1,
-                    Some(false) => break,
-                }
-            }
-            let mut since = None;
-            for digits in (1..=month_digits).rev() {
-                let month = &after[..digits];
-                if after[digits..].starts_with("月以来") {
-                    since = Some((Some(month), digits + "月以来".len()));
-                    break;
-                }
-            }
-            if since.is_none() && after.starts_with("以来") {
-                since = Some((None, "以来".len()));
-            }
-            let end = at + '年'.len_utf8();
-            let found = match since {
-                Some((month, len)) => SinceMatch {
-                    whole: &text[start..end + len],
-                    since_year: Some(year),
-                    since_month: month,
-                    year: None,
-                },
-                None => {
-                    let len = ["全年", "上半年"]
-                        .iter()
-                        .find(|w| after.starts_with(*w))
-                        .map_or(0, |w| w.len());
-                    SinceMatch {
-                        whole: &text[start..end + len],
-                        since_year: None,
-                        since_month: None,
-                        year: Some(year),
-                    }
-                }
-            };
-            pos = start + found.whole.len();
-            last = Some(found);
-            continue;
-        }
-        // 今年以来, 今年上半年, 去年以来.
-        let word_start = at.checked_sub('今'.len_utf8()).filter(|&s| s >= pos);
-        let word = match (c1, word_start) {
-            (Some('今'), Some(_)) => ["以来", "上半年"]
-                .into_iter()
-                .find(|w| after.starts_with(w)),
-            (Some('去'), Some(_)) => after.starts_with("以来").then_some("以来"),
-            _ => None,
-        };
-        if let (Some(start), Some(word)) = (word_start, word) {
-            let end = at + '年'.len_utf8() + word.len();
-            last = Some(SinceMatch::phrase(&text[start..end]));
-            pos = end;
-            continue;
-        }
-        // 年初以来.
-        if at >= pos && text[at..].starts_with("年初以来") {
-            let end = at + "年初以来".len();
-            last = Some(SinceMatch::phrase(&text[at..end]));
-            pos = end;
-        }
-    }
-    last
 }
 
 /// The mentions lying within `start..end`, from mentions sorted by
@@ -2904,13 +2677,6 @@ fn dateline_len(sentence: &str) -> usize {
         return 0;
     }
     DATELINE.find(sentence).map_or(0, |m| m.end())
-}
-
-fn last_day(year: i32, month: u32) -> u32 {
-    (28..=31)
-        .rev()
-        .find(|&d| chrono::NaiveDate::from_ymd_opt(year, month, d).is_some())
-        .unwrap_or(28)
 }
 
 /// The entity id of a gazetteer region.
@@ -3286,45 +3052,6 @@ mod tests {
     }
 
     #[test]
-    fn the_last_since_is_the_regex_last_captures() {
-        let mut texts: Vec<String> = [
-            "2023年以来,2024年3月以来今年上半年",
-            "2024年12月以来,2024年123月以来,2024年1月,12024年,2020年全年",
-            "今年初以来,去年以来,今今年以来,年初以来2023年上半年",
-            "2023年２月以来,２０２３年,20２3年以来,2023年٣月以来",
-            "",
-        ]
-        .iter()
-        .map(|t| t.to_string())
-        .collect();
-        let alphabet: Vec<char> = "1209３٣〇年月今去初以来上半全,".chars().collect();
-        texts.extend(crate::testing::random_texts(
-            &alphabet,
-            20,
-            0x5851_F42D_4C95_7F2D,
-            30_000,
-        ));
-        // Mostly ASCII digits, as pages write them.
-        let ascii: Vec<char> = "120912091209年年月今去初以来上半全x".chars().collect();
-        texts.extend(crate::testing::random_texts(
-            &ascii,
-            24,
-            0x2F6B_1E3A_9C4D_8E05,
-            30_000,
-        ));
-        for text in &texts {
-            assert_eq!(
-                last_since(text),
-                SINCE
-                    .captures_iter(text)
-                    .last()
-                    .map(SinceMatch::from_captures),
-                "{text:?}"
-            );
-        }
-    }
-
-    #[test]
     fn decimals_print_as_plain_numbers_rounded_to_thousandths() {
         for (v, text) in [
             (4.1, "4.1"),
@@ -3383,28 +3110,6 @@ mod tests {
             let (key, text) = (decimal_key(rounded), decimal_text(rounded));
             assert_eq!(text_of.entry(key).or_insert(text.clone()), &text, "{v}");
             assert_eq!(key_of.entry(text).or_insert(key), &key, "{v}");
-        }
-    }
-
-    #[test]
-    fn iso_dates_are_chronos() {
-        let chrono_date = |y: i32, m: u32, d: u32| {
-            chrono::NaiveDate::from_ymd_opt(y, m, d).map(|d| d.to_string())
-        };
-        for y in (-20..=120).chain(1890..=2110).chain(9990..=10_010) {
-            for m in 0..=13 {
-                for d in 0..=32 {
-                    assert_eq!(iso_date(y, m, d), chrono_date(y, m, d), "{y} {m} {d}");
-                }
-            }
-        }
-        for (y, m, d) in [
-            (i32::MAX, 1, 1),
-            (i32::MIN, 1, 1),
-            (2024, u32::MAX, 1),
-            (-1, 1, 1),
-        ] {
-            assert_eq!(iso_date(y, m, d), chrono_date(y, m, d), "{y} {m} {d}");
         }
     }
 

@@ -551,6 +551,63 @@ fn lexicon_folders_extend_the_campaign_and_weight_words() {
     );
 }
 
+/// The period words are data: a figure's period is read from the words
+/// before it (今年前三季度 by the embedded words), and a phrase or span added
+/// in a --lexicon folder is read without recompiling.
+#[test]
+fn lexicon_folders_extend_the_period_words() {
+    let (dir, input, lexicon) = page_and_lexicon(
+        "禁毒工作成效显著\n2025年6月26日\n本报讯 今年前三季度，开鲁县公安局共破获毒品案件58起。\
+         “十四五”期间，开鲁县公安局抓获犯罪嫌疑人73名。去年前10个月，开鲁县公安局缴获毒品4.1公斤。\n",
+    );
+    std::fs::write(
+        lexicon.join("period_words.tsv"),
+        "phrase\t“十四五”期间\t2021-01-01\t2025-12-31\nspan\t前10个月\t01-01\t10-31\n",
+    )
+    .unwrap();
+    let periods = |lexicon: Option<&Path>| -> Vec<[String; 4]> {
+        build_knowledge(dir.path(), &input, lexicon)["statistics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                ["metric", "period_start", "period_end", "period_text"]
+                    .map(|k| s[k].as_str().unwrap_or("-").to_string())
+            })
+            .collect()
+    };
+    let of = |rows: &[[&str; 4]]| -> Vec<[String; 4]> {
+        rows.iter().map(|r| r.map(String::from)).collect()
+    };
+    assert_eq!(
+        periods(None),
+        of(&[
+            ["casesSolved", "2025-01-01", "2025-09-30", "今年前三季度"],
+            ["suspectsArrested", "-", "-", "-"],
+            ["drugsSeized", "-", "-", "-"],
+        ])
+    );
+    assert_eq!(
+        periods(Some(&lexicon)),
+        of(&[
+            ["casesSolved", "2025-01-01", "2025-09-30", "今年前三季度"],
+            [
+                "suspectsArrested",
+                "2021-01-01",
+                "2025-12-31",
+                "“十四五”期间"
+            ],
+            ["drugsSeized", "2024-01-01", "2024-10-31", "去年前10个月"],
+        ])
+    );
+    std::fs::write(
+        lexicon.join("period_words.tsv"),
+        "span\t前10个月\t01-01\t10-32\n",
+    )
+    .unwrap();
+    assert_lexicon_error(&input, &lexicon, "period_words.tsv", "10-32");
+}
+
 /// The layout words are data: a dateline word of another outlet added in a
 /// --lexicon folder splits the page where that outlet's story starts.
 #[test]
