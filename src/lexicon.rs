@@ -409,23 +409,106 @@ pub struct Lexicon {
     pub automaton: CharwiseDoubleArrayAhoCorasick<u32>,
 }
 
-/// Reads one data file: the embedded default plus any extension files.
-fn load_text(name: &str, extra_dirs: &[PathBuf]) -> Result<String> {
-    let mut text = DEFAULT_FILES
+/// One file's text as read: an embedded default or a `--lexicon` folder's
+/// file. A data file is its segments in order (see [`load_text`]).
+#[derive(Debug, Clone)]
+pub(crate) struct Segment {
+    /// What errors call the file: `units.tsv (embedded)` for a default,
+    /// the path as given for a folder's file.
+    pub origin: String,
+    pub text: String,
+}
+
+impl Segment {
+    /// The embedded default `name` with `text`.
+    pub(crate) fn embedded(name: &str, text: &str) -> Segment {
+        Segment {
+            origin: format!("{name} (embedded)"),
+            text: text.to_string(),
+        }
+    }
+
+    /// The file at `path`, named by its path; `what` says what kind of file
+    /// it is when it cannot be read.
+    pub(crate) fn read(path: &Path, what: &str) -> Result<Segment> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {what} {}", path.display()))?;
+        Ok(Segment {
+            origin: path.display().to_string(),
+            text,
+        })
+    }
+
+    /// Every line with where it is: its line number in this file (not in
+    /// the concatenation of the segments) and the `# [section: NAME]`
+    /// marker above it in this file, if any. A section ends at the end of
+    /// its file, so an extension file's rows are under no section until a
+    /// marker of their own.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = (Location<'_>, &str)> {
+        let mut section = None;
+        self.text.lines().enumerate().map(move |(i, line)| {
+            let t = line.trim();
+            if t.starts_with('#')
+                && let Some(rest) = t.split_once("[section:").map(|(_, rest)| rest)
+            {
+                section = Some(rest.split(']').next().unwrap_or_default().trim());
+            }
+            let at = Location {
+                origin: &self.origin,
+                line: i + 1,
+                section,
+            };
+            (at, line)
+        })
+    }
+}
+
+/// Where a row of a data file is. Shown as `PATH line N`, N counted in
+/// that file alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Location<'a> {
+    /// The segment's [`Segment::origin`].
+    pub origin: &'a str,
+    /// 1-based.
+    pub line: usize,
+    /// The name of the last `# [section: NAME]` marker above the row in
+    /// its file.
+    pub section: Option<&'a str>,
+}
+
+impl std::fmt::Display for Location<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} line {}", self.origin, self.line)
+    }
+}
+
+/// Reads one data file: the embedded default (empty when there is none)
+/// followed by the file of that name in each extension folder that has one.
+fn load_text(name: &str, extra_dirs: &[PathBuf]) -> Result<Vec<Segment>> {
+    let embedded = DEFAULT_FILES
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(_, t)| t.to_string())
+        .map(|(_, t)| *t)
         .unwrap_or_default();
+    let mut segments = vec![Segment::embedded(name, embedded)];
     for dir in extra_dirs {
         let path = dir.join(name);
         if path.exists() {
-            let extra = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read lexicon file {}", path.display()))?;
-            text.push('\n');
-            text.push_str(&extra);
+            segments.push(Segment::read(&path, "lexicon file")?);
         }
     }
-    Ok(text)
+    Ok(segments)
+}
+
+/// The segments' texts joined by newlines: what [`fingerprint`] hashes,
+/// the same bytes as when a data file was read as one string, so that
+/// stores keep their fingerprints.
+fn joined(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Hashes every data file as loaded (embedded text plus extensions) with
@@ -436,7 +519,7 @@ pub fn fingerprint(extra_dirs: &[PathBuf]) -> Result<String> {
     use sha2::{Digest, Sha256};
     let mut h = Sha256::new();
     for (name, _) in DEFAULT_FILES {
-        let text = load_text(name, extra_dirs)?;
+        let text = joined(&load_text(name, extra_dirs)?);
         h.update(name.as_bytes());
         h.update((text.len() as u64).to_le_bytes());
         h.update(text.as_bytes());
@@ -451,16 +534,20 @@ pub fn fingerprint(extra_dirs: &[PathBuf]) -> Result<String> {
     ))
 }
 
-/// Data rows: trimmed lines that are neither empty nor comments.
-fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
-    text.lines().enumerate().filter_map(|(i, line)| {
-        let line = line.trim_end_matches(['\r', '\n']);
-        if line.trim().is_empty() || line.trim_start().starts_with('#') {
-            None
-        } else {
-            Some((i + 1, line.split('\t').map(str::trim).collect()))
-        }
-    })
+/// Data rows of a data file: trimmed lines that are neither empty nor
+/// comments, each with where it is and its tab-separated fields.
+fn rows(segments: &[Segment]) -> impl Iterator<Item = (Location<'_>, Vec<&str>)> {
+    segments
+        .iter()
+        .flat_map(Segment::lines)
+        .filter_map(|(at, line)| {
+            let line = line.trim_end_matches(['\r', '\n']);
+            if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                None
+            } else {
+                Some((at, line.split('\t').map(str::trim).collect()))
+            }
+        })
 }
 
 /// Reads rows `label<TAB>kind<TAB>aliases` and puts each label and alias
@@ -472,9 +559,9 @@ fn load_labelled(
     make: impl Fn(usize) -> Meaning,
 ) -> Result<Vec<LexEntry>> {
     let mut entries = Vec::new();
-    for (line, f) in rows(&load_text(name, extra_dirs)?) {
+    for (at, f) in rows(&load_text(name, extra_dirs)?) {
         if f.len() < 2 {
-            bail!("{name} line {line}: expected label, kind");
+            bail!("{at}: expected label, kind");
         }
         let index = entries.len();
         entries.push(LexEntry {
@@ -487,22 +574,6 @@ fn load_labelled(
         }
     }
     Ok(entries)
-}
-
-/// Line numbers (1-based) of the rows under a `# [section: NAME]` marker.
-fn section_lines(text: &str, name: &str) -> HashSet<usize> {
-    let marker = format!("[section: {name}]");
-    let mut inside = false;
-    let mut out = HashSet::default();
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if t.starts_with('#') && t.contains("[section:") {
-            inside = t.contains(&marker);
-        } else if inside && !t.is_empty() && !t.starts_with('#') {
-            out.insert(i + 1);
-        }
-    }
-    out
 }
 
 fn split_list(field: Option<&&str>, sep: char) -> Vec<String> {
@@ -520,12 +591,17 @@ fn split_list(field: Option<&&str>, sep: char) -> Vec<String> {
 /// The rows of `units.tsv`: unit and factor, in file order (a unit given
 /// again takes the later factor, in the earlier place).
 fn load_units(extra_dirs: &[PathBuf]) -> Result<Vec<(String, u64)>> {
+    units_of(&load_text("units.tsv", extra_dirs)?)
+}
+
+/// The rows of the segments of `units.tsv` (see [`load_units`]).
+fn units_of(segments: &[Segment]) -> Result<Vec<(String, u64)>> {
     let mut units: Vec<(String, u64)> = Vec::new();
-    for (line, f) in rows(&load_text("units.tsv", extra_dirs)?) {
+    for (at, f) in rows(segments) {
         let factor: u64 = f
             .get(1)
             .and_then(|v| v.parse().ok())
-            .with_context(|| format!("units.tsv line {line}: expected unit, factor"))?;
+            .with_context(|| format!("{at}: expected unit, factor"))?;
         match units.iter_mut().find(|(u, _)| u == f[0]) {
             Some(known) => known.1 = factor,
             None => units.push((f[0].to_string(), factor)),
@@ -547,26 +623,25 @@ pub fn figure_grammar(extra_dirs: &[PathBuf]) -> Result<FigureGrammar> {
 fn figure_grammar_of(units: &[(String, u64)], extra_dirs: &[PathBuf]) -> Result<FigureGrammar> {
     const FILE: &str = "figure_words.tsv";
     let (mut leads, mut abouts, mut multipliers) = (Vec::new(), Vec::new(), Vec::new());
-    // Errors quote the row: with extension folders, a line number would
-    // count the embedded file's lines too.
-    for (_, f) in rows(&load_text(FILE, extra_dirs)?) {
+    // Errors name the row's file and line and quote the row.
+    for (at, f) in rows(&load_text(FILE, extra_dirs)?) {
         let row = f.join("\t");
         let word = f.get(1).copied().unwrap_or_default().to_string();
         if word.is_empty() {
-            bail!("{FILE}: row {row:?}: expected kind, word, value");
+            bail!("{at}: row {row:?}: expected kind, word, value");
         }
         let value = f.get(2).copied().unwrap_or_default();
         match (f[0], value) {
             ("lead", "approximate") => leads.push((word, true)),
             ("lead", "exact") => leads.push((word, false)),
-            ("lead", _) => bail!("{FILE}: row {row:?}: a lead's value is approximate or exact"),
+            ("lead", _) => bail!("{at}: row {row:?}: a lead's value is approximate or exact"),
             ("about", _) => abouts.push(word),
             ("multiplier", factor) => match factor.parse::<f64>() {
                 Ok(factor) => multipliers.push((word, factor)),
-                Err(_) => bail!("{FILE}: row {row:?}: a multiplier's value is its factor"),
+                Err(_) => bail!("{at}: row {row:?}: a multiplier's value is its factor"),
             },
             (kind, _) => {
-                bail!("{FILE}: row {row:?}: unknown kind {kind:?} (lead, about or multiplier)")
+                bail!("{at}: row {row:?}: unknown kind {kind:?} (lead, about or multiplier)")
             }
         }
     }
@@ -579,11 +654,11 @@ fn figure_grammar_of(units: &[(String, u64)], extra_dirs: &[PathBuf]) -> Result<
 pub fn layout_words(extra_dirs: &[PathBuf]) -> Result<LayoutWords> {
     const FILE: &str = "layout_words.tsv";
     let mut layout = LayoutWords::default();
-    for (_, f) in rows(&load_text(FILE, extra_dirs)?) {
+    for (at, f) in rows(&load_text(FILE, extra_dirs)?) {
         let row = f.join("\t");
         let (word, roles) = match f.as_slice() {
             [word, roles, ..] if !word.is_empty() && !roles.is_empty() => (*word, *roles),
-            _ => bail!("{FILE}: row {row:?}: expected word, roles"),
+            _ => bail!("{at}: row {row:?}: expected word, roles"),
         };
         for role in roles.split(',').map(str::trim) {
             let list = match role {
@@ -593,7 +668,7 @@ pub fn layout_words(extra_dirs: &[PathBuf]) -> Result<LayoutWords> {
                 "credit" => &mut layout.credits,
                 "photo" => &mut layout.photo_credits,
                 _ => bail!(
-                    "{FILE}: row {row:?}: unknown role {role:?} (dateline, byline, block, credit or photo)"
+                    "{at}: row {row:?}: unknown role {role:?} (dateline, byline, block, credit or photo)"
                 ),
             };
             if !list.iter().any(|w| w == word) {
@@ -627,12 +702,12 @@ impl Lexicon {
         let mut region_by_code = HashMap::default();
         let mut parents: Vec<Option<String>> = Vec::new();
         let mut shorts: Vec<Vec<String>> = Vec::new();
-        for (line, f) in rows(&load_text("regions.tsv", extra_dirs)?) {
+        for (at, f) in rows(&load_text("regions.tsv", extra_dirs)?) {
             if f.len() < 3 {
-                bail!("regions.tsv line {line}: expected code, name, level");
+                bail!("{at}: expected code, name, level");
             }
-            let level = Level::parse(f[2])
-                .with_context(|| format!("regions.tsv line {line}: unknown level {}", f[2]))?;
+            let level =
+                Level::parse(f[2]).with_context(|| format!("{at}: unknown level {}", f[2]))?;
             region_by_code.insert(f[0].to_string(), regions.len());
             regions.push(RegionEntry {
                 name: f[1].to_string(),
@@ -656,9 +731,9 @@ impl Lexicon {
         }
         // Townships: full names only, told apart and confirmed by their
         // county (see FormKind::Township).
-        for (line, f) in rows(&load_text("townships.tsv", extra_dirs)?) {
+        for (at, f) in rows(&load_text("townships.tsv", extra_dirs)?) {
             if f.len() < 3 {
-                bail!("townships.tsv line {line}: expected code, name, county code");
+                bail!("{at}: expected code, name, county code");
             }
             let Some(&parent) = region_by_code.get(f[2]) else {
                 continue;
@@ -675,13 +750,12 @@ impl Lexicon {
             }
         }
         let mut foreign_by_name = HashMap::default();
-        for (line, f) in rows(&load_text("foreign_regions.tsv", extra_dirs)?) {
+        for (at, f) in rows(&load_text("foreign_regions.tsv", extra_dirs)?) {
             if f.len() < 2 {
-                bail!("foreign_regions.tsv line {line}: expected name, level");
+                bail!("{at}: expected name, level");
             }
-            let level = Level::parse(f[1]).with_context(|| {
-                format!("foreign_regions.tsv line {line}: unknown level {}", f[1])
-            })?;
+            let level =
+                Level::parse(f[1]).with_context(|| format!("{at}: unknown level {}", f[1]))?;
             let index = regions.len();
             regions.push(RegionEntry {
                 name: f[0].to_string(),
@@ -695,9 +769,9 @@ impl Lexicon {
                 builder.add_region(&alias, index, FormKind::Short, &stop);
             }
         }
-        for (line, f) in rows(&load_text("region_aliases.tsv", extra_dirs)?) {
+        for (at, f) in rows(&load_text("region_aliases.tsv", extra_dirs)?) {
             if f.len() < 3 {
-                bail!("region_aliases.tsv line {line}: expected alias, targets, kind");
+                bail!("{at}: expected alias, targets, kind");
             }
             let form = match f[2] {
                 "abbrev" => FormKind::Abbrev,
@@ -706,7 +780,7 @@ impl Lexicon {
                 "former" => FormKind::Former,
                 "banner" => FormKind::Banner,
                 "short" => FormKind::Short,
-                other => bail!("region_aliases.tsv line {line}: unknown kind {other}"),
+                other => bail!("{at}: unknown kind {other}"),
             };
             let mut indices = Vec::new();
             for target in f[1].split('|').map(str::trim) {
@@ -714,9 +788,7 @@ impl Lexicon {
                     .get(target)
                     .or_else(|| foreign_by_name.get(target))
                     .copied()
-                    .with_context(|| {
-                        format!("region_aliases.tsv line {line}: unknown region {target}")
-                    })?;
+                    .with_context(|| format!("{at}: unknown region {target}"))?;
                 indices.push(index);
             }
             if indices.len() == 1 && form != FormKind::Group {
@@ -732,16 +804,16 @@ impl Lexicon {
 
         // Agencies.
         let mut agency_terms = Vec::new();
-        for (line, f) in rows(&load_text("agency_terms.tsv", extra_dirs)?) {
+        for (at, f) in rows(&load_text("agency_terms.tsv", extra_dirs)?) {
             if f.len() < 3 {
-                bail!("agency_terms.tsv line {line}: expected term, role, kind");
+                bail!("{at}: expected term, role, kind");
             }
             let (is_body, is_unit, restarts) = match f[1] {
                 "body" => (true, false, true),
                 "unit" => (false, true, false),
                 "both" => (true, true, true),
                 "branch" => (true, true, false),
-                other => bail!("agency_terms.tsv line {line}: unknown role {other}"),
+                other => bail!("{at}: unknown role {other}"),
             };
             let canonical = f
                 .get(3)
@@ -766,9 +838,9 @@ impl Lexicon {
             Meaning::National,
         )?;
         let mut context_refs = Vec::new();
-        for (line, f) in rows(&load_text("context_refs.tsv", extra_dirs)?) {
+        for (at, f) in rows(&load_text("context_refs.tsv", extra_dirs)?) {
             if f.len() < 3 {
-                bail!("context_refs.tsv line {line}: expected word, level, use");
+                bail!("{at}: expected word, level, use");
             }
             let level = match f[1] {
                 "province" => ContextLevel::Province,
@@ -777,7 +849,7 @@ impl Lexicon {
                 "prefecture" => ContextLevel::Prefecture,
                 "city" => ContextLevel::City,
                 "county" => ContextLevel::County,
-                other => bail!("context_refs.tsv line {line}: unknown level {other}"),
+                other => bail!("{at}: unknown level {other}"),
             };
             builder.push(f[0], Meaning::Context(context_refs.len()));
             context_refs.push(ContextRef {
@@ -792,13 +864,13 @@ impl Lexicon {
         let drugs = load_labelled("drugs.tsv", extra_dirs, &mut builder, Meaning::Drug)?;
         let mut campaigns = Vec::new();
         let mut quoted_campaigns = HashMap::default();
-        let campaign_text = load_text("campaigns.tsv", extra_dirs)?;
         // Names of the `quoted` section are ordinary words as well (雷霆,
-        // 利剑): they count only when quoted before a campaign word.
-        let quoted_lines: HashSet<usize> = section_lines(&campaign_text, "quoted");
-        for (line, f) in rows(&campaign_text) {
+        // 利剑): they count only when quoted before a campaign word. A
+        // section ends with its file: an extension file's rows are quoted
+        // only under a `quoted` marker of that file.
+        for (at, f) in rows(&load_text("campaigns.tsv", extra_dirs)?) {
             if f.len() < 2 {
-                bail!("campaigns.tsv line {line}: expected label, kind");
+                bail!("{at}: expected label, kind");
             }
             let index = campaigns.len();
             campaigns.push(LexEntry {
@@ -808,7 +880,7 @@ impl Lexicon {
             let mut forms = vec![f[0].to_string()];
             forms.extend(split_list(f.get(2), ','));
             for form in forms {
-                if quoted_lines.contains(&line) {
+                if at.section == Some("quoted") {
                     quoted_campaigns.insert(form, index);
                 } else {
                     builder.push(&form, Meaning::Campaign(index));
@@ -851,9 +923,9 @@ impl Lexicon {
         let units = load_units(extra_dirs)?;
         let figure_grammar = figure_grammar_of(&units, extra_dirs)?;
         let mut metrics = Vec::new();
-        for (line, f) in rows(&load_text("metrics.tsv", extra_dirs)?) {
+        for (at, f) in rows(&load_text("metrics.tsv", extra_dirs)?) {
             if f.len() < 4 {
-                bail!("metrics.tsv line {line}: expected metric, verbs, objects, units");
+                bail!("{at}: expected metric, verbs, objects, units");
             }
             let mut objects = f[2].to_string();
             for (name, alternation) in &placeholders {
@@ -862,8 +934,7 @@ impl Lexicon {
             let f: Vec<&str> = vec![f[0], f[1], &objects, f[3]];
             let filler = r"[^,;。!?]{0,14}?";
             let compile = |pattern: String| {
-                Regex::new(&pattern)
-                    .with_context(|| format!("metrics.tsv line {line}: bad pattern {pattern}"))
+                Regex::new(&pattern).with_context(|| format!("{at}: bad pattern {pattern}"))
             };
             let units = split_list(f.get(3), '|');
             let figure_units = figure_grammar
@@ -929,7 +1000,8 @@ impl Lexicon {
             }
         }
         let gap_stopchars = load_text("gap_stopchars.txt", extra_dirs)?
-            .lines()
+            .iter()
+            .flat_map(|s| s.text.lines())
             .filter(|l| !l.trim_start().starts_with('#'))
             .flat_map(|l| l.chars())
             .filter(|c| !c.is_whitespace())
@@ -1240,6 +1312,163 @@ mod tests {
         assert_eq!(embedded.units()[0].chars().count(), 2);
         std::fs::write(dir.path().join("units.tsv"), "两\t50\n").unwrap();
         assert!(with("").unwrap().units().contains(&"两"));
+    }
+
+    /// The error of loading the lexicon extended by `dirs`, with its causes.
+    fn load_error(dirs: &[PathBuf]) -> String {
+        match Lexicon::load(dirs) {
+            Ok(_) => panic!("{dirs:?} loaded"),
+            Err(e) => format!("{e:#}"),
+        }
+    }
+
+    #[test]
+    fn an_extension_files_bad_row_is_named_by_its_path_and_own_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let folders = [dir.path().to_path_buf()];
+        let units = dir.path().join("units.tsv");
+        std::fs::write(&units, "两\t50\n斤\tmany\n").unwrap();
+        let err = load_error(&folders);
+        assert!(
+            err.starts_with(&format!("{} line 2: ", units.display())),
+            "{err}"
+        );
+        // The same for a loader that also quotes the row, after a comment
+        // and an empty line.
+        std::fs::remove_file(&units).unwrap();
+        let layout = dir.path().join("layout_words.tsv");
+        std::fs::write(&layout, "# word\troles\n\n央视网消息\theadline\n").unwrap();
+        let err = load_error(&folders);
+        assert!(
+            err.starts_with(&format!(
+                "{} line 3: row \"央视网消息\\theadline\": ",
+                layout.display()
+            )),
+            "{err}"
+        );
+        // A second folder's file counts its own lines, not the first's.
+        let second = tempfile::tempdir().unwrap();
+        std::fs::write(&layout, "新华社电\tdateline\n").unwrap();
+        let regions = second.path().join("region_aliases.tsv");
+        std::fs::write(&regions, "滇\t530000\tabbrev\n云\t539999\tabbrev\n").unwrap();
+        let err = load_error(&[dir.path().to_path_buf(), second.path().to_path_buf()]);
+        assert!(
+            err.starts_with(&format!("{} line 2: unknown region", regions.display())),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_embedded_files_rows_are_named_by_the_file_and_its_own_lines() {
+        let bad = [Segment::embedded(
+            "units.tsv",
+            "# unit\tfactor\n公斤\t1000\n\n斤\n",
+        )];
+        let err = format!("{:#}", units_of(&bad).unwrap_err());
+        assert_eq!(err, "units.tsv (embedded) line 4: expected unit, factor");
+        // The real embedded file followed by an extension: each row's
+        // location is its line in its own file.
+        let dir = tempfile::tempdir().unwrap();
+        let extra = dir.path().join("units.tsv");
+        std::fs::write(&extra, "\n# more\n两\t50\n").unwrap();
+        let segments = load_text("units.tsv", &[dir.path().to_path_buf()]).unwrap();
+        let located: Vec<String> = rows(&segments)
+            .map(|(at, f)| format!("{at}: {}", f[0]))
+            .collect();
+        let embedded = include_str!("../data/units.tsv");
+        let (line, first) = embedded
+            .lines()
+            .enumerate()
+            .find(|(_, l)| !l.trim().is_empty() && !l.starts_with('#'))
+            .unwrap();
+        let first = first.split('\t').next().unwrap();
+        assert_eq!(
+            located[0],
+            format!("units.tsv (embedded) line {}: {first}", line + 1)
+        );
+        assert_eq!(
+            located.last().unwrap(),
+            &format!("{} line 3: 两", extra.display())
+        );
+    }
+
+    #[test]
+    fn a_section_ends_at_the_end_of_its_file() {
+        let segments = [
+            Segment::embedded(
+                "campaigns.tsv",
+                "甲\tcampaign\n# [section: quoted]\n乙\tcampaign\n",
+            ),
+            Segment {
+                origin: "/x/campaigns.tsv".into(),
+                text: "丙\tcampaign\n# [section: generic]\n丁\tcampaign\n".into(),
+            },
+        ];
+        let sections: Vec<(&str, Option<&str>)> =
+            rows(&segments).map(|(at, f)| (f[0], at.section)).collect();
+        assert_eq!(
+            sections,
+            [
+                ("甲", None),
+                ("乙", Some("quoted")),
+                ("丙", None),
+                ("丁", Some("generic"))
+            ]
+        );
+        // Loaded: a folder's quoted section does not make the next
+        // folder's campaigns quoted.
+        let (first, second) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::write(
+            first.path().join("campaigns.tsv"),
+            "护网\tcampaign\t\n# [section: quoted]\n天盾\tcampaign\t\n",
+        )
+        .unwrap();
+        std::fs::write(
+            second.path().join("campaigns.tsv"),
+            "净网行动名\tcampaign\t\n",
+        )
+        .unwrap();
+        let lex =
+            Lexicon::load(&[first.path().to_path_buf(), second.path().to_path_buf()]).unwrap();
+        assert!(lex.quoted_campaigns.contains_key("天盾"));
+        for unquoted in ["护网", "净网行动名"] {
+            assert!(!lex.quoted_campaigns.contains_key(unquoted), "{unquoted}");
+            assert!(lex.campaign_forms.contains_key(unquoted), "{unquoted}");
+        }
+        // The embedded file's sections hold as before.
+        assert!(lex.quoted_campaigns.contains_key("雷霆"));
+        assert!(lex.campaign_forms.contains_key("清源断流"));
+    }
+
+    #[test]
+    fn the_fingerprint_hashes_the_concatenated_files_as_before() {
+        use sha2::{Digest, Sha256};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("units.tsv"), "两\t50\n").unwrap();
+        std::fs::write(dir.path().join("drugs.tsv"), "蓝精灵\tdrug\t").unwrap();
+        let folders = [dir.path().to_path_buf(), dir.path().to_path_buf()];
+        // What loading hashed when it read each file as one string: the
+        // embedded text, then "\n" and each folder's file.
+        let mut h = Sha256::new();
+        for (name, embedded) in DEFAULT_FILES {
+            let mut text = embedded.to_string();
+            for dir in &folders {
+                if let Ok(extra) = std::fs::read_to_string(dir.join(name)) {
+                    text.push('\n');
+                    text.push_str(&extra);
+                }
+            }
+            h.update(name.as_bytes());
+            h.update((text.len() as u64).to_le_bytes());
+            h.update(text.as_bytes());
+        }
+        let hex: String = h.finalize()[..8]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let expected = format!("jindu {}; lexicon {hex}", env!("CARGO_PKG_VERSION"));
+        assert_eq!(fingerprint(&folders).unwrap(), expected);
+        assert_ne!(fingerprint(&[]).unwrap(), expected);
     }
 
     #[test]

@@ -675,6 +675,31 @@ fn lexicon_folders_extend_the_embedded_data() {
     );
 }
 
+/// A bad row of a --lexicon folder's file is reported by that file's path
+/// and its own line there, not by a line counted after the embedded file's
+/// rows, and not as a panic.
+#[test]
+fn lexicon_folder_errors_name_the_file_and_its_line() {
+    let (dir, input, lexicon) = page_and_lexicon("勐海县公安局查获鸦片3两。");
+    let units = lexicon.join("units.tsv");
+    std::fs::write(&units, "两\t50\n斤\tmany\n").unwrap();
+    let at = format!("{} line 2: expected unit, factor", units.display());
+    assert_lexicon_error(&input, &lexicon, &at, "jindu: error: ");
+    let store = dir.path().join("store");
+    let bad = jindu(&[
+        "build",
+        input.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--lexicon",
+        lexicon.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    let err = stderr(&bad);
+    assert!(err.contains(&at) && !err.contains("(embedded)"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 /// `dump` in every format and `load` back: the data graph survives the trip
 /// through TriG unchanged, and the quad count through every format.
 #[test]
