@@ -602,6 +602,7 @@ fn units_of(segments: &[Segment]) -> Result<Vec<(String, u64)>> {
             .get(1)
             .and_then(|v| v.parse().ok())
             .with_context(|| format!("{at}: expected unit, factor"))?;
+        FigureGrammar::check_tail_word(f[0]).map_err(|e| anyhow::anyhow!("{at}: {e}"))?;
         match units.iter_mut().find(|(u, _)| u == f[0]) {
             Some(known) => known.1 = factor,
             None => units.push((f[0].to_string(), factor)),
@@ -631,19 +632,31 @@ fn figure_grammar_of(units: &[(String, u64)], extra_dirs: &[PathBuf]) -> Result<
             bail!("{at}: row {row:?}: expected kind, word, value");
         }
         let value = f.get(2).copied().unwrap_or_default();
-        match (f[0], value) {
-            ("lead", "approximate") => leads.push((word, true)),
-            ("lead", "exact") => leads.push((word, false)),
+        // The word is checked here as FigureGrammar::new would, so that
+        // the error says where it is.
+        let checked = match (f[0], value) {
+            ("lead", "approximate" | "exact") => {
+                leads.push((word.clone(), value == "approximate"));
+                FigureGrammar::check_lead(&word)
+            }
             ("lead", _) => bail!("{at}: row {row:?}: a lead's value is approximate or exact"),
-            ("about", _) => abouts.push(word),
+            ("about", _) => {
+                abouts.push(word.clone());
+                FigureGrammar::check_tail_word(&word)
+            }
             ("multiplier", factor) => match factor.parse::<f64>() {
-                Ok(factor) => multipliers.push((word, factor)),
+                Ok(factor) => {
+                    multipliers.push((word.clone(), factor));
+                    FigureGrammar::check_tail_word(&word)
+                        .and_then(|()| FigureGrammar::check_factor(&word, factor))
+                }
                 Err(_) => bail!("{at}: row {row:?}: a multiplier's value is its factor"),
             },
             (kind, _) => {
                 bail!("{at}: row {row:?}: unknown kind {kind:?} (lead, about or multiplier)")
             }
-        }
+        };
+        checked.map_err(|e| anyhow::anyhow!("{at}: row {row:?}: {e}"))?;
     }
     let units = units.iter().map(|(u, _)| u.clone()).collect();
     FigureGrammar::new(leads, abouts, multipliers, units)
@@ -1300,10 +1313,30 @@ mod tests {
             ("suffix\t许\t\n", "unknown kind"),
             ("about\n", "expected kind, word, value"),
             ("multiplier\t兆\t-1\n", "positive"),
+            ("lead\t一共\texact\n", "not a numeral"),
+            ("about\t.5\t\n", "cannot start with a digit"),
         ] {
             let err = format!("{:#}", with(rows).unwrap_err());
             assert!(err.contains(said), "{rows:?}: {err}");
         }
+        // The word the scanner cannot read is named by its file and line,
+        // a unit of units.tsv too.
+        let figure_words = dir.path().join("figure_words.tsv");
+        let err = format!(
+            "{:#}",
+            with("lead\t多达\texact\nlead\t一共\texact\n").unwrap_err()
+        );
+        let at = format!(
+            "{} line 2: row \"lead\\t一共\\texact\": lead word",
+            figure_words.display()
+        );
+        assert!(err.starts_with(&at), "{err}");
+        let units = dir.path().join("units.tsv");
+        std::fs::write(&units, "两\t50\n5斤\t500\n").unwrap();
+        let err = format!("{:#}", with("").unwrap_err());
+        let at = format!("{} line 2: word \"5斤\"", units.display());
+        assert!(err.starts_with(&at), "{err}");
+        std::fs::remove_file(&units).unwrap();
         let grammar = with("lead\t多达\texact\nmultiplier\t千万\t10000000\n").unwrap();
         assert_eq!(grammar.multipliers(), ["千万", "万", "亿"]);
         // Every unit of units.tsv, longest first; a unit added there is one too.

@@ -537,14 +537,7 @@ impl FigureGrammar {
             ));
         }
         for (lead, _) in &leads {
-            match lead.chars().next() {
-                Some(c) if c.len_utf8() == 3 && !is_chinese_numeral(c) => {}
-                _ => {
-                    return Err(format!(
-                        "lead word {lead:?}: it must start with a Chinese char that is not a numeral"
-                    ));
-                }
-            }
+            FigureGrammar::check_lead(lead)?;
         }
         let tail_words = abouts
             .iter()
@@ -552,22 +545,10 @@ impl FigureGrammar {
             .chain(multipliers.iter().map(|(w, _)| w.as_str()))
             .chain(units.iter().map(String::as_str));
         for word in tail_words.clone() {
-            match word.chars().next() {
-                None => return Err("an empty about, multiplier or unit word".to_string()),
-                Some(c) if c.is_ascii_digit() || c == ',' || c == '.' => {
-                    return Err(format!(
-                        "word {word:?}: an about, multiplier or unit word cannot start with a digit, a comma or a point"
-                    ));
-                }
-                Some(_) => {}
-            }
+            FigureGrammar::check_tail_word(word)?;
         }
         for (word, factor) in &multipliers {
-            if !(factor.is_finite() && *factor > 0.0) {
-                return Err(format!(
-                    "multiplier {word:?}: factor {factor} is not a positive number"
-                ));
-            }
+            FigureGrammar::check_factor(word, *factor)?;
         }
         let start_chars = NUMERALS
             .iter()
@@ -592,6 +573,42 @@ impl FigureGrammar {
             start_tails,
             tail_firsts,
         })
+    }
+
+    /// Why the scanner cannot read `lead` as a lead word (多达, 约), if it
+    /// cannot: [`FigureGrammar::new`] checks every lead so, and a loader
+    /// can check a row first to say where it is.
+    pub fn check_lead(lead: &str) -> Result<(), String> {
+        match lead.chars().next() {
+            Some(c) if c.len_utf8() == 3 && !is_chinese_numeral(c) => Ok(()),
+            _ => Err(format!(
+                "lead word {lead:?}: it must start with a Chinese char that is not a numeral"
+            )),
+        }
+    }
+
+    /// Why the scanner cannot read `word` as an about, multiplier or unit
+    /// word, if it cannot (see [`FigureGrammar::check_lead`]).
+    pub fn check_tail_word(word: &str) -> Result<(), String> {
+        match word.chars().next() {
+            None => Err("an empty about, multiplier or unit word".to_string()),
+            Some(c) if c.is_ascii_digit() || c == ',' || c == '.' => Err(format!(
+                "word {word:?}: an about, multiplier or unit word cannot start with a digit, a comma or a point"
+            )),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// Why `factor` cannot be the factor of the multiplier `word`, if it
+    /// cannot (see [`FigureGrammar::check_lead`]).
+    pub fn check_factor(word: &str, factor: f64) -> Result<(), String> {
+        if factor.is_finite() && factor > 0.0 {
+            Ok(())
+        } else {
+            Err(format!(
+                "multiplier {word:?}: factor {factor} is not a positive number"
+            ))
+        }
     }
 
     /// The units, longest first: a figure's `unit_index` is its place here.

@@ -521,8 +521,10 @@ fn lexicon_folders_extend_the_figure_grammar() {
             row("suspectsArrested", "2", "名", false)
         ]
     );
-    std::fs::write(lexicon.join("figure_words.tsv"), "lead\t一共\texact\n").unwrap();
-    assert_lexicon_error(&input, &lexicon, "figure_words.tsv", "一共");
+    let figure_words = lexicon.join("figure_words.tsv");
+    std::fs::write(&figure_words, "lead\t一共\texact\n").unwrap();
+    let at = format!("{} line 1", figure_words.display());
+    assert_lexicon_error(&input, &lexicon, &at, "一共");
 }
 
 /// The word lists of the campaign and weight rules are data files: a
