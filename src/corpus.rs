@@ -24,7 +24,7 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::lexicon::{Level, Lexicon, Meaning};
+use crate::lexicon::{Level, Lexicon, Location, Meaning, Segment};
 
 /// Written into `corpus.json`: a change of the generator's output bumps it.
 pub const GENERATOR_VERSION: &str = "corpus-gen 1";
@@ -215,47 +215,52 @@ pub struct Generator {
     plants: Vec<String>,
 }
 
-fn rows(text: &str) -> impl Iterator<Item = (usize, Vec<&str>)> {
-    text.lines().enumerate().filter_map(|(i, line)| {
-        let t = line.trim_end_matches('\r');
-        if t.trim().is_empty() || t.trim_start().starts_with('#') {
-            None
-        } else {
-            Some((i + 1, t.split('\t').collect()))
-        }
-    })
+/// Data rows of a template file: lines that are neither empty nor
+/// comments, each with where it is (its file and its line there) and its
+/// tab-separated fields.
+fn rows(segments: &[Segment]) -> impl Iterator<Item = (Location<'_>, Vec<&str>)> {
+    segments
+        .iter()
+        .flat_map(Segment::lines)
+        .filter_map(|(at, line)| {
+            let t = line.trim_end_matches('\r');
+            if t.trim().is_empty() || t.trim_start().starts_with('#') {
+                None
+            } else {
+                Some((at, t.split('\t').collect()))
+            }
+        })
 }
 
 /// A data file: the embedded default, then the files of the same name in
 /// the folders; a folder's file whose first line is `# replace` replaces
 /// what came before.
-fn load_text(name: &str, dirs: &[PathBuf]) -> Result<String> {
-    let mut text = DEFAULT_FILES
+fn load_text(name: &str, dirs: &[PathBuf]) -> Result<Vec<Segment>> {
+    let embedded = DEFAULT_FILES
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(_, t)| t.to_string())
+        .map(|(_, t)| *t)
         .unwrap_or_default();
+    let mut segments = vec![Segment::embedded(name, embedded)];
     for dir in dirs {
         let path = dir.join(name);
         if path.exists() {
-            let extra = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read template file {}", path.display()))?;
+            let extra = Segment::read(&path, "template file")?;
             if extra
+                .text
                 .lines()
                 .next()
                 .is_some_and(|l| l.trim() == "# replace")
             {
-                text = extra;
-            } else {
-                text.push('\n');
-                text.push_str(&extra);
+                segments.clear();
             }
+            segments.push(extra);
         }
     }
-    Ok(text)
+    Ok(segments)
 }
 
-fn parse_template(line: usize, text: &str, rel: &str) -> Result<Template> {
+fn parse_template(at: Location, text: &str, rel: &str) -> Result<Template> {
     let mut parts = Vec::new();
     let mut rest = text;
     while let Some(open) = rest.find('{') {
@@ -264,14 +269,14 @@ fn parse_template(line: usize, text: &str, rel: &str) -> Result<Template> {
         }
         let close = rest[open..]
             .find('}')
-            .with_context(|| format!("templates.txt line {line}: unclosed {{"))?
+            .with_context(|| format!("{at}: unclosed {{"))?
             + open;
         let name = &rest[open + 1..close];
         let known = ENTITY_SLOTS.contains(&name)
             || PLAIN_SLOTS.contains(&name)
             || FIGURE_SLOTS.iter().any(|f| f.0 == name);
         if !known {
-            bail!("templates.txt line {line}: unknown slot {{{name}}}");
+            bail!("{at}: unknown slot {{{name}}}");
         }
         parts.push(Part::Slot(name.to_string()));
         rest = &rest[close + 1..];
@@ -283,13 +288,11 @@ fn parse_template(line: usize, text: &str, rel: &str) -> Result<Template> {
     for spec in rel.split_whitespace() {
         let f: Vec<&str> = spec.split('>').collect();
         if f.len() != 3 {
-            bail!("templates.txt line {line}: relation {spec} is not subject>property>object");
+            bail!("{at}: relation {spec} is not subject>property>object");
         }
         for slot in [f[0], f[2]] {
             if !ENTITY_SLOTS.contains(&slot) {
-                bail!(
-                    "templates.txt line {line}: relation {spec} names {slot}, not an entity slot"
-                );
+                bail!("{at}: relation {spec} names {slot}, not an entity slot");
             }
         }
         const PROPS: &[&str] = &[
@@ -304,7 +307,7 @@ fn parse_template(line: usize, text: &str, rel: &str) -> Result<Template> {
             "partOf",
         ];
         if !PROPS.contains(&f[1]) {
-            bail!("templates.txt line {line}: unknown property {}", f[1]);
+            bail!("{at}: unknown property {}", f[1]);
         }
         relations.push((f[0].to_string(), f[1].to_string(), f[2].to_string()));
     }
@@ -328,11 +331,11 @@ impl Generator {
             }
         }
         let mut templates: BTreeMap<String, Vec<Template>> = BTreeMap::new();
-        for (line, f) in rows(&load_text("templates.txt", template_dirs)?) {
+        for (at, f) in rows(&load_text("templates.txt", template_dirs)?) {
             if f.len() < 2 {
-                bail!("templates.txt line {line}: expected kind, template");
+                bail!("{at}: expected kind, template");
             }
-            let t = parse_template(line, f[1].trim(), f.get(2).copied().unwrap_or(""))?;
+            let t = parse_template(at, f[1].trim(), f.get(2).copied().unwrap_or(""))?;
             templates
                 .entry(f[0].trim().to_string())
                 .or_default()
@@ -379,25 +382,25 @@ impl Generator {
             .map(|t| (t.term.as_str(), t.canonical.as_str()))
             .collect();
         let mut agencies = HashMap::new();
-        for (line, f) in rows(&load_text("agencies.tsv", template_dirs)?) {
+        for (at, f) in rows(&load_text("agencies.tsv", template_dirs)?) {
             if f.len() < 3 {
-                bail!("agencies.tsv line {line}: expected role, level, body, units");
+                bail!("{at}: expected role, level, body, units");
             }
             let level = match f[1].trim() {
                 "province" => Level::Province,
                 "prefecture" => Level::Prefecture,
                 "county" => Level::County,
-                other => bail!("agencies.tsv line {line}: unknown level {other}"),
+                other => bail!("{at}: unknown level {other}"),
             };
             let body: Vec<String> = f[2].split('|').map(|s| s.trim().to_string()).collect();
             for form in &body {
                 match term_canonical.get(form.as_str()) {
                     Some(c) if *c == body[0] => {}
                     Some(c) => bail!(
-                        "agencies.tsv line {line}: {form} reads as {c} in agency_terms.tsv, not {}",
+                        "{at}: {form} reads as {c} in agency_terms.tsv, not {}",
                         body[0]
                     ),
-                    None => bail!("agencies.tsv line {line}: {form} is not in agency_terms.tsv"),
+                    None => bail!("{at}: {form} is not in agency_terms.tsv"),
                 }
             }
             let units: Vec<String> = f
@@ -412,7 +415,7 @@ impl Generator {
                 .unwrap_or_default();
             for u in &units {
                 if !term_canonical.contains_key(u.as_str()) {
-                    bail!("agencies.tsv line {line}: unit {u} is not in agency_terms.tsv");
+                    bail!("{at}: unit {u} is not in agency_terms.tsv");
                 }
             }
             agencies.insert((f[0].trim().to_string(), level), AgencyForm { body, units });
@@ -435,17 +438,17 @@ impl Generator {
         let mut case_types = Vec::new();
         let mut common = Vec::new();
         let mut campaign_words = Vec::new();
-        for (line, f) in rows(&load_text("fillers.tsv", template_dirs)?) {
+        for (at, f) in rows(&load_text("fillers.tsv", template_dirs)?) {
             let value = f.get(1).map(|v| v.trim().to_string()).unwrap_or_default();
             if value.is_empty() {
-                bail!("fillers.tsv line {line}: expected kind, value");
+                bail!("{at}: expected kind, value");
             }
             match f[0].trim() {
                 "reporter" => reporters.push(value),
                 "case_type" => case_types.push(value),
                 "common_drug" => common.push(value),
                 "campaign_word" => campaign_words.push(value),
-                other => bail!("fillers.tsv line {line}: unknown kind {other}"),
+                other => bail!("{at}: unknown kind {other}"),
             }
         }
         if reporters.is_empty() || case_types.is_empty() || campaign_words.is_empty() {
@@ -1396,6 +1399,43 @@ mod tests {
         let lex = Lexicon::embedded().unwrap();
         let g = Generator::new(&lex, &[], &[]).unwrap();
         (lex, g)
+    }
+
+    /// The error of a generator whose template folder holds `file` with
+    /// `text`, and the file's path.
+    fn template_error(file: &str, text: &str) -> (String, String) {
+        let lex = Lexicon::embedded().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file);
+        std::fs::write(&path, text).unwrap();
+        let err = match Generator::new(&lex, &[dir.path().to_path_buf()], &[]) {
+            Ok(_) => panic!("{file} {text:?} was accepted"),
+            Err(e) => format!("{e:#}"),
+        };
+        (err, path.display().to_string())
+    }
+
+    #[test]
+    fn template_file_errors_name_the_file_and_its_own_line() {
+        let (err, path) = template_error("fillers.tsv", "reporter\t张三\nweird\t值\n");
+        assert_eq!(err, format!("{path} line 2: unknown kind weird"));
+        // A replacing file counts from its `# replace` line.
+        let (err, path) = template_error(
+            "templates.txt",
+            "# replace\n\nreport-lead\t{agency}破获{nonsense}。\n",
+        );
+        assert_eq!(err, format!("{path} line 3: unknown slot {{nonsense}}"));
+        // An embedded file's rows are numbered in it.
+        let embedded = load_text("agencies.tsv", &[]).unwrap();
+        let (at, _) = rows(&embedded).next().unwrap();
+        let line = include_str!("../data/corpus/agencies.tsv")
+            .lines()
+            .position(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .unwrap();
+        assert_eq!(
+            at.to_string(),
+            format!("agencies.tsv (embedded) line {}", line + 1)
+        );
     }
 
     #[test]
