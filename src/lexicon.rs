@@ -613,7 +613,7 @@ fn units_of(segments: &[Segment]) -> Result<Vec<(String, u64)>> {
 
 /// The period words of `period_words.tsv`.
 pub fn period_grammar(extra_dirs: &[PathBuf]) -> Result<PeriodGrammar> {
-    PeriodGrammar::from_rows(rows(&load_text("period_words.tsv", extra_dirs)?).map(|(_, f)| f))
+    PeriodGrammar::from_rows(rows(&load_text("period_words.tsv", extra_dirs)?))
 }
 
 /// The figure pattern of `figure_words.tsv` with the units of `units.tsv`.

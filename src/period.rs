@@ -261,24 +261,26 @@ impl PeriodMatch<'_> {
 }
 
 impl PeriodGrammar {
-    /// Builds the grammar from the rows of `period_words.tsv` (fields split
-    /// at tabs and trimmed); an error quotes the row it is about.
-    pub fn from_rows<'r>(rows: impl IntoIterator<Item = Vec<&'r str>>) -> Result<PeriodGrammar> {
-        const FILE: &str = "period_words.tsv";
+    /// Builds the grammar from the rows of `period_words.tsv`, each with
+    /// where it is (`FILE line N`) and its fields (split at tabs and
+    /// trimmed); an error names where the row is and quotes it.
+    pub fn from_rows<'r, L: std::fmt::Display>(
+        rows: impl IntoIterator<Item = (L, Vec<&'r str>)>,
+    ) -> Result<PeriodGrammar> {
         let (mut years, mut since, mut spans, mut ranges, mut phrases) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for f in rows {
+        for (at, f) in rows {
             let row = f.join("\t");
             let word = f.get(1).copied().unwrap_or_default();
             if word.is_empty() {
-                bail!("{FILE}: row {row:?}: expected kind, word and the kind's values");
+                bail!("{at}: row {row:?}: expected kind, word and the kind's values");
             }
             let field = |i: usize| f.get(i).copied().unwrap_or_default();
             let dated = |absolute_allowed: bool| -> Result<DatedWord> {
                 let parse = |i: usize| {
                     DateSpec::parse(field(i), absolute_allowed).ok_or_else(|| {
                         anyhow::anyhow!(
-                            "{FILE}: row {row:?}: {:?} is no day ({})",
+                            "{at}: row {row:?}: {:?} is no day ({})",
                             field(i),
                             if absolute_allowed {
                                 "MM-DD, YYYY-MM-DD, date or empty"
@@ -298,7 +300,7 @@ impl PeriodGrammar {
                 "year" => match field(2).parse::<i32>() {
                     Ok(offset) if offset.abs() <= 100 => years.push((word.to_string(), offset)),
                     _ => bail!(
-                        "{FILE}: row {row:?}: a year word's value is its offset from the article's year (今年 0, 去年 -1)"
+                        "{at}: row {row:?}: a year word's value is its offset from the article's year (今年 0, 去年 -1)"
                     ),
                 },
                 "since" => since.push(word.to_string()),
@@ -306,7 +308,7 @@ impl PeriodGrammar {
                 "range" => ranges.push(word.to_string()),
                 "phrase" => phrases.push(dated(true)?),
                 kind => bail!(
-                    "{FILE}: row {row:?}: unknown kind {kind:?} (year, since, span, range or phrase)"
+                    "{at}: row {row:?}: unknown kind {kind:?} (year, since, span, range or phrase)"
                 ),
             }
         }
@@ -898,7 +900,7 @@ mod tests {
             vec!["phrase", "近期", "", ""],
             vec!["phrase", "“十四五”期间", "2021-01-01", "2025-12-31"],
         ];
-        let g = PeriodGrammar::from_rows(rows).unwrap();
+        let g = PeriodGrammar::from_rows(rows.map(|r| ("test", r))).unwrap();
         assert_eq!(
             read(&g, "本年度秋季"),
             Some((
@@ -937,11 +939,11 @@ mod tests {
             (vec!["month", "月"], "unknown kind"),
             (vec!["since"], "expected kind, word"),
         ] {
-            let e = PeriodGrammar::from_rows([row.clone()])
+            let e = PeriodGrammar::from_rows([("period_words.tsv line 7", row.clone())])
                 .unwrap_err()
                 .to_string();
             assert!(
-                e.contains(words) && e.contains("period_words.tsv"),
+                e.contains(words) && e.contains("period_words.tsv line 7"),
                 "{row:?}: {e}"
             );
         }
@@ -991,7 +993,7 @@ mod tests {
                 .lines()
                 .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
                 .chain(["year\t今岁\t0", "phrase\t近期\t\t"])
-                .map(|l| l.split('\t').map(str::trim).collect::<Vec<_>>()),
+                .map(|l| ("test", l.split('\t').map(str::trim).collect::<Vec<_>>())),
         )
         .unwrap();
         let mut found = 0;

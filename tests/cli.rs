@@ -607,7 +607,7 @@ fn lexicon_folders_extend_the_period_words() {
         "span\t前10个月\t01-01\t10-32\n",
     )
     .unwrap();
-    assert_lexicon_error(&input, &lexicon, "period_words.tsv", "10-32");
+    assert_lexicon_error(&input, &lexicon, "period_words.tsv line 1", "10-32");
 }
 
 /// The layout words are data: a dateline word of another outlet added in a
