@@ -120,7 +120,7 @@ fn stages(c: &mut Criterion) {
     g.bench_function("patterns", |b| {
         b.iter(|| {
             for t in &p.cleaned {
-                black_box(find_cases(black_box(t), 0, t.len()));
+                black_box(find_cases(&lex.cases, black_box(t), 0, t.len()));
                 black_box(find_figures(&lex.figure_grammar, t, 0, t.len()));
                 black_box(find_quoted_campaigns(&lex, t, 0, t.len()));
             }

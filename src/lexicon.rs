@@ -22,7 +22,7 @@ use regex::Regex;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::clean::LayoutWords;
-use crate::mention::FigureGrammar;
+use crate::mention::{CasePatterns, FigureGrammar};
 use crate::period::PeriodGrammar;
 
 /// The data files and their embedded default contents.
@@ -67,6 +67,7 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
     ("units.tsv", include_str!("../data/units.tsv")),
     ("figure_words.tsv", include_str!("../data/figure_words.tsv")),
     ("period_words.tsv", include_str!("../data/period_words.tsv")),
+    ("case_endings.txt", include_str!("../data/case_endings.txt")),
     ("topic_words.txt", include_str!("../data/topic_words.txt")),
     (
         "cooperation_words.txt",
@@ -371,6 +372,8 @@ pub struct Lexicon {
     pub figure_unit_factors: Vec<u64>,
     /// The words of periods before figures (`period_words.tsv`).
     pub periods: PeriodGrammar,
+    /// The patterns of named cases, with the endings of `case_endings.txt`.
+    pub cases: CasePatterns,
     pub topic_words: WordSet,
     pub cooperation_words: Vec<String>,
     /// The cooperation words as a sentence is searched for them (`与建立`
@@ -1077,6 +1080,7 @@ impl Lexicon {
                 .collect(),
             figure_grammar,
             periods: period_grammar(extra_dirs)?,
+            cases: CasePatterns::new(&word_list("case_endings.txt")?)?,
             units,
             topic_words,
             cooperation_matcher: AhoCorasick::new(

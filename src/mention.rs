@@ -9,6 +9,7 @@
 
 use std::sync::LazyLock;
 
+use anyhow::Result;
 use regex::Regex;
 
 use crate::lexicon::{Lexicon, Meaning};
@@ -308,28 +309,67 @@ pub struct CaseCandidate {
     pub code: Option<String>,
 }
 
-static CASE_CODED: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"[“"「]\s*(\d{1,4}(?:\s*[·.\-—]\s*\d{1,4}){1,2}[A-Za-z]{0,2})\s*[”"」]\s*(\p{Han}{0,12}?(?:专案|目标案件|案件|案))"#,
-    )
-    .expect("valid regex")
-});
+/// The patterns of named cases: a quoted code with its crime words and
+/// one of the endings of `case_endings.txt` (“8·12”特大运输毒品案,
+/// “2017-311A”毒品目标案件), or 〈person〉等人〈crime〉案.
+#[derive(Debug, Clone)]
+pub struct CasePatterns {
+    coded: Regex,
+    person: Regex,
+    /// A char of each ending (案 where it holds one): a text holding none
+    /// names no coded case.
+    marks: Vec<char>,
+}
 
-static CASE_PERSON: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(\p{Han}某{1,2}等\d*名?人[\p{Han}、]{2,12}?案)").expect("valid regex")
-});
+impl CasePatterns {
+    /// The patterns with these endings (tried longest first at each place).
+    pub fn new(endings: &[String]) -> Result<CasePatterns> {
+        if endings.is_empty() {
+            anyhow::bail!("case_endings.txt: no endings, so no coded case could be read");
+        }
+        let mut sorted: Vec<&String> = endings.iter().collect();
+        sorted.sort_by_key(|e| std::cmp::Reverse(e.chars().count()));
+        let alternatives: Vec<String> = sorted.iter().map(|e| regex::escape(e)).collect();
+        let coded = Regex::new(&format!(
+            r#"[“"「]\s*(\d{{1,4}}(?:\s*[·.\-—]\s*\d{{1,4}}){{1,2}}[A-Za-z]{{0,2}})\s*[”"」]\s*(\p{{Han}}{{0,12}}?(?:{}))"#,
+            alternatives.join("|")
+        ))?;
+        let person = Regex::new(r"(\p{Han}某{1,2}等\d*名?人[\p{Han}、]{2,12}?案)")?;
+        let mut marks = Vec::new();
+        for ending in endings {
+            let mark = if ending.contains('案') {
+                '案'
+            } else {
+                ending.chars().last().expect("a non-empty ending")
+            };
+            if !marks.contains(&mark) {
+                marks.push(mark);
+            }
+        }
+        Ok(CasePatterns {
+            coded,
+            person,
+            marks,
+        })
+    }
+}
 
 /// Named cases: a quoted code with a crime word (“8·12”特大运输毒品案,
 /// “2017-311A”毒品目标案件), or 〈person〉等人〈crime〉案.
-pub fn find_cases(text: &str, start: usize, end: usize) -> Vec<CaseCandidate> {
+pub fn find_cases(
+    patterns: &CasePatterns,
+    text: &str,
+    start: usize,
+    end: usize,
+) -> Vec<CaseCandidate> {
     let slice = &text[start..end];
     let mut out = Vec::new();
-    // Both patterns end in 案 (and the second holds 某): most articles name
-    // no case, and a scan for the char says so sooner than the patterns.
-    if !slice.contains('案') {
+    // Most articles name no case, and a scan for the endings' chars (案)
+    // says so sooner than the patterns.
+    if !slice.contains(patterns.marks.as_slice()) {
         return out;
     }
-    for caps in CASE_CODED.captures_iter(slice) {
+    for caps in patterns.coded.captures_iter(slice) {
         let whole = caps.get(0).expect("match");
         let code: String = caps[1]
             .chars()
@@ -346,8 +386,8 @@ pub fn find_cases(text: &str, start: usize, end: usize) -> Vec<CaseCandidate> {
             code: Some(code),
         });
     }
-    if slice.contains('某') {
-        for caps in CASE_PERSON.captures_iter(slice) {
+    if slice.contains('某') && slice.contains('案') {
+        for caps in patterns.person.captures_iter(slice) {
             let m = caps.get(1).expect("group");
             if out
                 .iter()
@@ -1366,7 +1406,10 @@ mod tests {
     #[test]
     fn finds_coded_and_person_cases() {
         let text = "成功侦破“10·09”特大运输毒品案,“2021-052B”毒品目标案件和张某等3人贩卖毒品案。";
-        let cases = find_cases(text, 0, text.len());
+        let patterns =
+            CasePatterns::new(&["案".into(), "案件".into(), "专案".into(), "目标案件".into()])
+                .unwrap();
+        let cases = find_cases(&patterns, text, 0, text.len());
         let names: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
@@ -1376,6 +1419,27 @@ mod tests {
                 "张某等3人贩卖毒品案"
             ]
         );
+    }
+
+    #[test]
+    fn case_endings_are_data() {
+        let text = "打掉“3·15”贩毒团伙,侦破“8·12”特大运输毒品案。";
+        let names = |endings: &[&str]| -> Vec<String> {
+            let endings: Vec<String> = endings.iter().map(|e| e.to_string()).collect();
+            let patterns = CasePatterns::new(&endings).unwrap();
+            find_cases(&patterns, text, 0, text.len())
+                .into_iter()
+                .map(|c| c.name)
+                .collect()
+        };
+        assert_eq!(names(&["案"]), ["8·12特大运输毒品案"]);
+        assert_eq!(
+            names(&["案", "团伙"]),
+            ["3·15贩毒团伙", "8·12特大运输毒品案"]
+        );
+        // Without 案 among the endings the text is still searched.
+        assert_eq!(names(&["团伙"]), ["3·15贩毒团伙"]);
+        assert!(CasePatterns::new(&[]).is_err());
     }
 
     #[test]

@@ -2021,7 +2021,7 @@ impl<'a> ArticleResolver<'a> {
 
     fn cases(&mut self) {
         let text: &'a str = &self.clean.text;
-        for cand in find_cases(text, self.article.start, self.article.end) {
+        for cand in find_cases(&self.lex.cases, text, self.article.start, self.article.end) {
             self.add_named(
                 EntityClass::Case,
                 &cand.name,

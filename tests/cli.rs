@@ -610,6 +610,32 @@ fn lexicon_folders_extend_the_period_words() {
     assert_lexicon_error(&input, &lexicon, "period_words.tsv line 1", "10-32");
 }
 
+/// The endings of coded case names are data: one added in a --lexicon
+/// folder makes a quoted code before it a case.
+#[test]
+fn lexicon_folders_extend_the_case_endings() {
+    let (dir, input, lexicon) =
+        page_and_lexicon("开鲁县公安局打掉“3·15”贩毒团伙，侦破“8·12”特大运输毒品案。");
+    std::fs::write(lexicon.join("case_endings.txt"), "团伙\n").unwrap();
+    let cases = |lexicon: Option<&Path>| -> Vec<String> {
+        let kn = build_knowledge(dir.path(), &input, lexicon);
+        let mut cases: Vec<String> = kn["entities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["id"]["class"] == "Case")
+            .map(|e| e["label"].as_str().unwrap().to_string())
+            .collect();
+        cases.sort();
+        cases
+    };
+    assert_eq!(cases(None), ["8·12特大运输毒品案"]);
+    assert_eq!(
+        cases(Some(&lexicon)),
+        ["3·15贩毒团伙", "8·12特大运输毒品案"]
+    );
+}
+
 /// The layout words are data: a dateline word of another outlet added in a
 /// --lexicon folder splits the page where that outlet's story starts.
 #[test]
