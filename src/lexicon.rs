@@ -21,7 +21,7 @@ use regex::Regex;
 // SipHash, and these keys do not come from an adversary.
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::clean::LayoutWords;
+use crate::clean::{DatelinePattern, LayoutWords};
 use crate::mention::{CasePatterns, FigureGrammar};
 use crate::period::PeriodGrammar;
 
@@ -362,6 +362,8 @@ pub struct Lexicon {
     pub demonstrative_bodies: Vec<String>,
     /// Datelines, bylines, block starts and credits (`layout_words.tsv`).
     pub layout: LayoutWords,
+    /// The datelines sentences start with, with the outlets of `layout`.
+    pub dateline: DatelinePattern,
     pub metrics: Vec<MetricRule>,
     pub units: HashMap<String, u64>,
     /// The pattern of figures (number and unit), from `figure_words.tsv`
@@ -683,8 +685,9 @@ pub fn layout_words(extra_dirs: &[PathBuf]) -> Result<LayoutWords> {
                 "block" => &mut layout.blocks,
                 "credit" => &mut layout.credits,
                 "photo" => &mut layout.photo_credits,
+                "outlet" => &mut layout.outlets,
                 _ => bail!(
-                    "{at}: row {row:?}: unknown role {role:?} (dateline, byline, block, credit or photo)"
+                    "{at}: row {row:?}: unknown role {role:?} (dateline, byline, block, credit, photo or outlet)"
                 ),
             };
             if !list.iter().any(|w| w == word) {
@@ -1003,6 +1006,7 @@ impl Lexicon {
         let mut enumeration_cues = word_list("enumeration_cues.txt")?;
         let campaign_endings = word_list("campaign_endings.txt")?;
         let weight_leads = word_list("weight_leads.txt")?.into_iter().collect();
+        let layout = layout_words(extra_dirs)?;
         let mut demonstrative_bodies = word_list("demonstrative_bodies.txt")?;
         demonstrative_bodies.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
         enumeration_cues.sort_by_key(|c| std::cmp::Reverse(c.chars().count()));
@@ -1071,7 +1075,9 @@ impl Lexicon {
             campaign_endings,
             weight_leads,
             demonstrative_bodies,
-            layout: layout_words(extra_dirs)?,
+            dateline: DatelinePattern::new(&layout.outlets)
+                .context("layout_words.tsv: the outlets make no dateline pattern")?,
+            layout,
             metrics,
             figure_unit_factors: figure_grammar
                 .units()

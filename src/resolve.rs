@@ -648,7 +648,7 @@ struct ArticleResolver<'a> {
     /// The text of each sentence of the article once a fact cites it.
     sentence_texts: Vec<OnceCell<Arc<str>>>,
     /// Where each sentence of the article starts after its dateline (see
-    /// [`dateline_len`]), for the linking passes; the passes take it in turn
+    /// [`crate::clean::DatelinePattern`]), for the linking passes; the passes take it in turn
     /// and put it back.
     body_starts: Vec<usize>,
     /// The buffer of [`Self::agency_chain`].
@@ -710,7 +710,7 @@ impl<'a> ArticleResolver<'a> {
             .article
             .sentences
             .iter()
-            .map(|&(ss, se)| ss + dateline_len(&text[ss..se]))
+            .map(|&(ss, se)| ss + self.lex.dateline.length_in(&text[ss..se]))
             .collect();
         self.link_relations();
         self.case_paragraph_links();
@@ -2660,25 +2660,6 @@ fn mentions_within(mentions: &[Mention], start: usize, end: usize) -> Cow<'_, [M
     }
 }
 
-static DATELINE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:本报|新华社|新华网|人民网|中新网)?\p{Han}{0,8}?(?:\d{1,2}月\d{1,2}日)?(?:电|讯)(?:\([^)]{0,30}\))?",
-    )
-    .expect("valid regex")
-});
-
-/// The length of a dateline at the start of a sentence (本报毕节9月12日电
-/// (通讯员 罗敏), 呼和浩特讯): places there say where the report was filed.
-fn dateline_len(sentence: &str) -> usize {
-    // The pattern's 电 or 讯 comes within its first 18 chars (3 + 8 + 6 + 1):
-    // most sentences are no dateline, and this says so without the regex
-    // (reading 18 chars costs less than setting up two substring searches).
-    if !sentence.chars().take(18).any(|c| c == '电' || c == '讯') {
-        return 0;
-    }
-    DATELINE.find(sentence).map_or(0, |m| m.end())
-}
-
 /// The entity id of a gazetteer region.
 pub fn region_id(lex: &Lexicon, index: usize) -> EntityId {
     let region = &lex.regions[index];
@@ -3011,44 +2992,6 @@ mod tests {
         }
         // The random texts reach every alternative of the pattern.
         assert!(matches > 4_000, "{matches}");
-    }
-
-    #[test]
-    fn datelines_are_the_regex_matches() {
-        let sentences = [
-            "本报毕节9月12日电(通讯员 罗敏)禁毒大队破获案件。",
-            "呼和浩特讯 近日,市公安局破获一起案件。",
-            "新华社昆明5月3日电",
-            "新华社北京电",
-            "中新网云南德宏州芒市瑞丽市陇川县12月31日电记者",
-            "云南德宏州芒市瑞丽市陇川县盈江12月31日电",
-            "云南德宏州芒市瑞丽市陇川县盈江梁12月31日电",
-            "一二三四五六七八九十一二三四五六七电",
-            "一二三四五六七八九十一二三四五六七八电",
-            "一二三四五六七八九十一二三四五六七八九电",
-            "据介绍,该局来电称",
-            "电话",
-            "讯",
-            "",
-            "2024年6月1日电",
-        ];
-        let mut texts: Vec<String> = sentences.iter().map(|s| s.to_string()).collect();
-        // Random sentences: the marks at every position around the 18th
-        // char, after one-, two-, three- and four-byte chars.
-        let alphabet: Vec<char> = "电讯本报新华社1月日()a é禁𠀀,".chars().collect();
-        texts.extend(crate::testing::random_texts(
-            &alphabet,
-            30,
-            0xDA7E_11AE_0000_0001,
-            50_000,
-        ));
-        let mut datelines = 0;
-        for sentence in &texts {
-            let expected = DATELINE.find(sentence).map_or(0, |m| m.end());
-            assert_eq!(dateline_len(sentence), expected, "{sentence}");
-            datelines += usize::from(expected > 0);
-        }
-        assert!(datelines > 1_000, "{datelines}");
     }
 
     #[test]
