@@ -7,6 +7,8 @@
 //! - `dictionary`: `mention::find_tokens` over the cleaned page;
 //! - `patterns`: `find_cases`, `find_figures` and `find_quoted_campaigns` over
 //!   the cleaned page;
+//! - `periods`: `PeriodGrammar::all_in` over each line of the cleaned page
+//!   (a paragraph; the resolver reads a sentence's periods once);
 //! - `resolve`: `resolve::extract_source`, the whole page (T→S, clean,
 //!   split, find, resolve);
 //! - `rdf`: `rdf::knowledge_quads` of the page's knowledge (bytes: the page).
@@ -123,6 +125,15 @@ fn stages(c: &mut Criterion) {
                 black_box(find_cases(&lex.cases, black_box(t), 0, t.len()));
                 black_box(find_figures(&lex.figure_grammar, t, 0, t.len()));
                 black_box(find_quoted_campaigns(&lex, t, 0, t.len()));
+            }
+        })
+    });
+    g.bench_function("periods", |b| {
+        b.iter(|| {
+            for t in &p.cleaned {
+                for line in t.lines() {
+                    black_box(lex.periods.all_in(black_box(line)));
+                }
             }
         })
     });
