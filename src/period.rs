@@ -753,6 +753,12 @@ mod tests {
                 Some(("2019年至今", Some("2019-01-01"), Some("2025-06-26"))),
             ),
             (
+                "自2024年3月起",
+                Some(("2024年3月起", Some("2024-03-01"), Some("2025-06-26"))),
+            ),
+            // 起 counts cases too: after a number it is no period.
+            ("破获案件3起", None),
+            (
                 "今年以来",
                 Some(("今年以来", Some("2025-01-01"), Some("2025-06-26"))),
             ),
