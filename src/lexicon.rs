@@ -1011,13 +1011,21 @@ impl Lexicon {
         demonstrative_bodies.sort_by_key(|w| std::cmp::Reverse(w.chars().count()));
         enumeration_cues.sort_by_key(|c| std::cmp::Reverse(c.chars().count()));
         let mut context_blockers: HashMap<String, HashSet<char>> = HashMap::default();
-        for (_, f) in rows(&load_text("context_blockers.tsv", extra_dirs)?) {
-            if let (Some(prefix), Some(chars)) = (f.first(), f.get(1)) {
-                context_blockers
-                    .entry(prefix.to_string())
-                    .or_default()
-                    .extend(chars.chars().filter(|c| !c.is_whitespace()));
+        // A row blocks a context word of context_refs.tsv with at least
+        // one character: any other row would block nothing.
+        for (at, f) in rows(&load_text("context_blockers.tsv", extra_dirs)?) {
+            let row = f.join("\t");
+            let (prefix, chars) = match f.as_slice() {
+                [prefix, chars, ..] if !prefix.is_empty() && !chars.is_empty() => (*prefix, *chars),
+                _ => bail!("{at}: row {row:?}: expected prefix, characters"),
+            };
+            if !context_refs.iter().any(|c| c.word == prefix) {
+                bail!("{at}: row {row:?}: {prefix:?} is not a word of context_refs.tsv");
             }
+            context_blockers
+                .entry(prefix.to_string())
+                .or_default()
+                .extend(chars.chars().filter(|c| !c.is_whitespace()));
         }
         let gap_stopchars = load_text("gap_stopchars.txt", extra_dirs)?
             .iter()
@@ -1363,6 +1371,43 @@ mod tests {
             Ok(_) => panic!("{dirs:?} loaded"),
             Err(e) => format!("{e:#}"),
         }
+    }
+
+    /// The error of loading the lexicon extended by a folder whose `file`
+    /// holds `text`, and that file's path as errors name it.
+    fn folder_error(file: &str, text: &str) -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(file);
+        std::fs::write(&path, text).unwrap();
+        (
+            load_error(&[dir.path().to_path_buf()]),
+            path.display().to_string(),
+        )
+    }
+
+    #[test]
+    fn a_context_blocker_row_blocks_a_context_word_with_characters() {
+        // Rows without characters were skipped.
+        for text in ["区\t新城\n市\n", "区\t新城\n市\t\n"] {
+            let (err, path) = folder_error("context_blockers.tsv", text);
+            assert!(
+                err.starts_with(&format!("{path} line 2: row ")),
+                "{text:?}: {err}"
+            );
+            assert!(err.ends_with(": expected prefix, characters"), "{err}");
+        }
+        let (err, path) = folder_error("context_blockers.tsv", "# prefix\tchars\n局\t分\n");
+        assert_eq!(
+            err,
+            format!("{path} line 2: row \"局\\t分\": \"局\" is not a word of context_refs.tsv")
+        );
+        // A good row is read.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("context_blockers.tsv"), "县\t邻 外\n").unwrap();
+        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let blockers = &lex.context_blockers["县"];
+        assert!(blockers.contains(&'邻') && blockers.contains(&'郡'));
+        assert!(!blockers.contains(&' '));
     }
 
     #[test]
