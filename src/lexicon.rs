@@ -616,6 +616,47 @@ fn units_of(segments: &[Segment]) -> Result<Vec<(String, u64)>> {
     Ok(units)
 }
 
+/// The character rows of the segments of `t2s.tsv`: Traditional →
+/// Simplified, one character to one. Text is converted character by
+/// character so that offsets stay aligned, so the phrase rows of the
+/// generated file (a key of several characters: 乾隆, 一目瞭然) are left
+/// out by design; a Simplified text keeps the lexicons' own characters
+/// another way (see [`Lexicon::to_simplified_mixed`]). A row without two
+/// fields, a character mapped to other than one character and a
+/// character mapped again to another are errors naming the row.
+fn t2s_of(segments: &[Segment]) -> Result<HashMap<char, char>> {
+    let mut t2s = HashMap::default();
+    let mut first_at: HashMap<char, Location> = HashMap::default();
+    for (at, f) in rows(segments) {
+        let row = f.join("\t");
+        let (from, to) = match f.as_slice() {
+            [from, to, ..] if !from.is_empty() && !to.is_empty() => (*from, *to),
+            _ => bail!("{at}: row {row:?}: expected traditional, simplified"),
+        };
+        let mut from = from.chars();
+        let (Some(a), None) = (from.next(), from.next()) else {
+            // A phrase row.
+            continue;
+        };
+        let mut to = to.chars();
+        let (Some(b), None) = (to.next(), to.next()) else {
+            bail!("{at}: row {row:?}: a character maps to one character (phrases are not read)");
+        };
+        match t2s.get(&a) {
+            None => {
+                t2s.insert(a, b);
+                first_at.insert(a, at);
+            }
+            Some(&known) if known == b => {}
+            Some(&known) => bail!(
+                "{at}: row {row:?}: {a} is mapped to {known} already, at {}",
+                first_at[&a]
+            ),
+        }
+    }
+    Ok(t2s)
+}
+
 /// The period words of `period_words.tsv`.
 pub fn period_grammar(extra_dirs: &[PathBuf]) -> Result<PeriodGrammar> {
     PeriodGrammar::from_rows(rows(&load_text("period_words.tsv", extra_dirs)?))
@@ -1034,17 +1075,7 @@ impl Lexicon {
             .flat_map(|l| l.chars())
             .filter(|c| !c.is_whitespace())
             .collect();
-        let mut t2s = HashMap::default();
-        for (_, f) in rows(&load_text("t2s.tsv", extra_dirs)?) {
-            if f.len() >= 2 {
-                let (mut from, mut to) = (f[0].chars(), f[1].chars());
-                if let (Some(a), None, Some(b), None) =
-                    (from.next(), from.next(), to.next(), to.next())
-                {
-                    t2s.entry(a).or_insert(b);
-                }
-            }
-        }
+        let t2s = t2s_of(&load_text("t2s.tsv", extra_dirs)?)?;
 
         // Cooperation words (not the 与… patterns) become words of the
         // automaton: leftmost-longest then reads 联合|阳高县 rather than
@@ -1408,6 +1439,57 @@ mod tests {
         let blockers = &lex.context_blockers["县"];
         assert!(blockers.contains(&'邻') && blockers.contains(&'郡'));
         assert!(!blockers.contains(&' '));
+    }
+
+    #[test]
+    fn t2s_rows_map_one_character_to_one_and_phrase_rows_are_left_out() {
+        // The embedded file's phrase rows are not read, by design; its
+        // character rows are.
+        let embedded = t2s_of(&load_text("t2s.tsv", &[]).unwrap()).unwrap();
+        let characters = include_str!("../data/t2s.tsv")
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter(|l| l.split('\t').next().is_some_and(|k| k.chars().count() == 1))
+            .count();
+        assert_eq!(embedded.len(), characters);
+        assert_eq!(embedded[&'緝'], '缉');
+        assert!(include_str!("../data/t2s.tsv").contains("\n一目瞭然\t一目了然\n"));
+        // Malformed rows were skipped; they are errors now.
+        for (text, said) in [
+            (
+                "緝\t缉\n乾\n",
+                "line 2: row \"乾\": expected traditional, simplified",
+            ),
+            (
+                "乾\t\n",
+                "line 1: row \"乾\\t\": expected traditional, simplified",
+            ),
+            (
+                "# t\ts\n乾\t干乾\n",
+                "line 2: row \"乾\\t干乾\": a character maps to one character",
+            ),
+        ] {
+            let (err, path) = folder_error("t2s.tsv", text);
+            assert!(
+                err.starts_with(&format!("{path} {said}")),
+                "{text:?}: {err}"
+            );
+        }
+        // A character mapped again: the same mapping is no error, another is.
+        let (err, path) = folder_error("t2s.tsv", "甲\t乙\n\n甲\t丙\n");
+        assert_eq!(
+            err,
+            format!("{path} line 3: row \"甲\\t丙\": 甲 is mapped to 乙 already, at {path} line 1")
+        );
+        let (err, _) = folder_error("t2s.tsv", "緝\t缉\n緝毒\t缉毒\n乾\t乾\n");
+        assert!(
+            err.contains("乾 is mapped to 干 already, at t2s.tsv (embedded) line "),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("t2s.tsv"), "緝\t缉\n緝毒\t缉毒\n").unwrap();
+        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        assert_eq!(lex.t2s, embedded);
     }
 
     #[test]
