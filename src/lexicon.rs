@@ -616,6 +616,35 @@ fn units_of(segments: &[Segment]) -> Result<Vec<(String, u64)>> {
     Ok(units)
 }
 
+/// Whether `c` may stand in the free name part of an agency's name (白音锡勒
+/// in 白音锡勒派出所): a Chinese letter or an ASCII digit.
+pub fn free_name_char(c: char) -> bool {
+    (crate::clean::is_cjk(c) && c.is_alphanumeric()) || c.is_ascii_digit()
+}
+
+/// The characters of the segments of `gap_stopchars.txt`: every character
+/// of a row but white space. A character no free name holds would stop
+/// none, so it is an error naming its row: a comment after the
+/// characters (`的 和 # common`), Latin letters, punctuation.
+fn gap_stopchars_of(segments: &[Segment]) -> Result<HashSet<char>> {
+    let mut stopchars = HashSet::default();
+    for (at, f) in rows(segments) {
+        for c in f.iter().flat_map(|field| field.chars()) {
+            if c.is_whitespace() {
+                continue;
+            }
+            if !free_name_char(c) {
+                bail!(
+                    "{at}: {c:?} cannot stand in a free name, so it stops none \
+                     (Chinese characters and digits; a comment is a line of its own)"
+                );
+            }
+            stopchars.insert(c);
+        }
+    }
+    Ok(stopchars)
+}
+
 /// The character rows of the segments of `t2s.tsv`: Traditional →
 /// Simplified, one character to one. Text is converted character by
 /// character so that offsets stay aligned, so the phrase rows of the
@@ -1068,13 +1097,7 @@ impl Lexicon {
                 .or_default()
                 .extend(chars.chars().filter(|c| !c.is_whitespace()));
         }
-        let gap_stopchars = load_text("gap_stopchars.txt", extra_dirs)?
-            .iter()
-            .flat_map(|s| s.text.lines())
-            .filter(|l| !l.trim_start().starts_with('#'))
-            .flat_map(|l| l.chars())
-            .filter(|c| !c.is_whitespace())
-            .collect();
+        let gap_stopchars = gap_stopchars_of(&load_text("gap_stopchars.txt", extra_dirs)?)?;
         let t2s = t2s_of(&load_text("t2s.tsv", extra_dirs)?)?;
 
         // Cooperation words (not the 与… patterns) become words of the
@@ -1490,6 +1513,46 @@ mod tests {
         std::fs::write(dir.path().join("t2s.tsv"), "緝\t缉\n緝毒\t缉毒\n").unwrap();
         let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
         assert_eq!(lex.t2s, embedded);
+    }
+
+    #[test]
+    fn gap_stopchars_are_characters_a_free_name_can_hold() {
+        let embedded = gap_stopchars_of(&load_text("gap_stopchars.txt", &[]).unwrap()).unwrap();
+        // As read before: every character of the lines but comments' and
+        // white space.
+        let before: HashSet<char> = include_str!("../data/gap_stopchars.txt")
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .flat_map(|l| l.chars())
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        assert_eq!(embedded, before);
+        assert!(embedded.contains(&'的'));
+        for (text, said) in [
+            (
+                "召 开\n的 和 # 常用\n",
+                "line 2: '#' cannot stand in a free name",
+            ),
+            (
+                "  # 注释\n\n组\t织、\n",
+                "line 3: '、' cannot stand in a free name",
+            ),
+            ("ab\n", "line 1: 'a' cannot stand in a free name"),
+        ] {
+            let (err, path) = folder_error("gap_stopchars.txt", text);
+            assert!(
+                err.starts_with(&format!("{path} {said}")),
+                "{text:?}: {err}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("gap_stopchars.txt"), "# 更多\n 旧\t新 9\n").unwrap();
+        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        assert!(
+            ['旧', '新', '9', '的']
+                .iter()
+                .all(|c| lex.gap_stopchars.contains(c))
+        );
     }
 
     #[test]

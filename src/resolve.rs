@@ -1146,9 +1146,7 @@ impl<'a> ArticleResolver<'a> {
     fn is_free_name(&self, gap: &str) -> bool {
         let n = gap.chars().count();
         (1..=8).contains(&n)
-            && gap
-                .chars()
-                .all(|c| (is_cjk(c) && c.is_alphanumeric()) || c.is_ascii_digit())
+            && gap.chars().all(crate::lexicon::free_name_char)
             && !gap.chars().any(|c| self.lex.gap_stopchars.contains(&c))
     }
 
