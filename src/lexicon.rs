@@ -616,6 +616,39 @@ fn units_of(segments: &[Segment]) -> Result<Vec<(String, u64)>> {
     Ok(units)
 }
 
+/// The word of a row of a word list (`topic_words.txt`,
+/// `region_stopwords.txt` …): its one field. A row with an empty word or a
+/// second word after a tab is an error naming it (it was cut to its first
+/// field).
+fn word_of<'r>(at: Location, f: &[&'r str]) -> Result<&'r str> {
+    match f {
+        [word, rest @ ..] if !word.is_empty() && rest.iter().all(|r| r.is_empty()) => Ok(word),
+        _ => bail!("{at}: row {:?}: expected one word a line", f.join("\t")),
+    }
+}
+
+/// The words of a word list, one a row (see [`word_of`]).
+fn words_of(segments: &[Segment]) -> Result<Vec<String>> {
+    rows(segments)
+        .map(|(at, f)| word_of(at, &f).map(String::from))
+        .collect()
+}
+
+/// The characters of `weak_initials.txt`, one a row: a row of several
+/// characters is an error naming it (it was cut to its first).
+fn weak_initials_of(segments: &[Segment]) -> Result<HashSet<char>> {
+    let mut initials = HashSet::default();
+    for (at, f) in rows(segments) {
+        let word = word_of(at, &f)?;
+        let mut chars = word.chars();
+        let (Some(c), None) = (chars.next(), chars.next()) else {
+            bail!("{at}: row {word:?}: expected one character a line");
+        };
+        initials.insert(c);
+    }
+    Ok(initials)
+}
+
 /// Whether `c` may stand in the free name part of an agency's name (白音锡勒
 /// in 白音锡勒派出所): a Chinese letter or an ASCII digit.
 pub fn free_name_char(c: char) -> bool {
@@ -782,9 +815,8 @@ impl Lexicon {
             }
         }
         let mut builder = FormTable::default();
-        let stop: HashSet<String> = rows(&load_text("region_stopwords.txt", extra_dirs)?)
-            .filter_map(|(_, f)| f.first().map(|s| s.to_string()))
-            .collect();
+        let word_list = |name: &str| words_of(&load_text(name, extra_dirs)?);
+        let stop: HashSet<String> = word_list("region_stopwords.txt")?.into_iter().collect();
 
         // Regions: the gazetteer, then foreign places, then aliases.
         let mut regions: Vec<RegionEntry> = Vec::new();
@@ -1054,11 +1086,6 @@ impl Lexicon {
             });
         }
         let units: HashMap<String, u64> = units.into_iter().collect();
-        let word_list = |name: &str| -> Result<Vec<String>> {
-            Ok(rows(&load_text(name, extra_dirs)?)
-                .filter_map(|(_, f)| f.first().map(|s| s.to_string()))
-                .collect())
-        };
         let topic_words = WordSet::new("topic_words.txt", word_list("topic_words.txt")?)?;
         let cooperation_words = word_list("cooperation_words.txt")?;
         let supervision_words =
@@ -1069,10 +1096,7 @@ impl Lexicon {
         let case_references =
             WordSet::new("case_references.txt", word_list("case_references.txt")?)?;
         let unit_lead_words = word_list("unit_lead_words.txt")?;
-        let weak_initials = word_list("weak_initials.txt")?
-            .iter()
-            .filter_map(|w| w.chars().next())
-            .collect();
+        let weak_initials = weak_initials_of(&load_text("weak_initials.txt", extra_dirs)?)?;
         let mut enumeration_cues = word_list("enumeration_cues.txt")?;
         let campaign_endings = word_list("campaign_endings.txt")?;
         let weight_leads = word_list("weight_leads.txt")?.into_iter().collect();
@@ -1552,6 +1576,43 @@ mod tests {
             ['旧', '新', '9', '的']
                 .iter()
                 .all(|c| lex.gap_stopchars.contains(c))
+        );
+    }
+
+    #[test]
+    fn a_word_list_row_is_one_word() {
+        // Every word list, read by the same loader: a second word was cut
+        // off, an empty one kept (and an empty word matches everywhere).
+        for file in [
+            "topic_words.txt",
+            "region_stopwords.txt",
+            "cooperation_words.txt",
+            "demonstrative_bodies.txt",
+        ] {
+            for (text, line, row) in [
+                ("毒品\n禁毒\t宣传\n", 2, "禁毒\\t宣传"),
+                ("# words\n\t毒品\n", 2, "\\t毒品"),
+            ] {
+                let (err, path) = folder_error(file, text);
+                assert_eq!(
+                    err,
+                    format!("{path} line {line}: row \"{row}\": expected one word a line"),
+                    "{file}"
+                );
+            }
+        }
+        // A trailing tab is no second word.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("topic_words.txt"), "贩毒集团\t\n").unwrap();
+        std::fs::write(dir.path().join("weak_initials.txt"), "乃\n").unwrap();
+        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        assert!(lex.topic_words.any_in("一个贩毒集团"));
+        assert!(lex.weak_initials.contains(&'乃') && lex.weak_initials.contains(&'和'));
+        // A weak initial is one character.
+        let (err, path) = folder_error("weak_initials.txt", "乃\n和平\n");
+        assert_eq!(
+            err,
+            format!("{path} line 2: row \"和平\": expected one character a line")
         );
     }
 
