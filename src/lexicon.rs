@@ -1008,13 +1008,19 @@ impl Lexicon {
                 }
             }
         }
-        let mut campaign_suffixes: Vec<(String, bool)> =
-            rows(&load_text("campaign_suffixes.txt", extra_dirs)?)
-                .filter_map(|(_, f)| {
-                    f.first()
-                        .map(|s| (s.to_string(), f.get(1).is_none_or(|k| *k != "keep")))
-                })
-                .collect();
+        let mut campaign_suffixes = Vec::new();
+        for (at, f) in rows(&load_text("campaign_suffixes.txt", extra_dirs)?) {
+            let row = f.join("\t");
+            let strip = match f.as_slice() {
+                [suffix, what, ..] if !suffix.is_empty() => match *what {
+                    "strip" => true,
+                    "keep" => false,
+                    _ => bail!("{at}: row {row:?}: a suffix is strip or keep"),
+                },
+                _ => bail!("{at}: row {row:?}: expected suffix, strip or keep"),
+            };
+            campaign_suffixes.push((f[0].to_string(), strip));
+        }
         campaign_suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.chars().count()));
 
         // Statistics.
@@ -1614,6 +1620,41 @@ mod tests {
             err,
             format!("{path} line 2: row \"和平\": expected one character a line")
         );
+    }
+
+    #[test]
+    fn a_campaign_suffix_is_strip_or_keep() {
+        for (text, said) in [
+            (
+                "集中攻坚行动\n",
+                "row \"集中攻坚行动\": expected suffix, strip or keep",
+            ),
+            (
+                "集中攻坚行动\tkept\n",
+                "row \"集中攻坚行动\\tkept\": a suffix is strip or keep",
+            ),
+            (
+                "\tstrip\n",
+                "row \"\\tstrip\": expected suffix, strip or keep",
+            ),
+        ] {
+            let (err, path) = folder_error("campaign_suffixes.txt", text);
+            assert_eq!(err, format!("{path} line 1: {said}"), "{text:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("campaign_suffixes.txt"),
+            "集中攻坚行动\tstrip\n示范创建\tkeep\n",
+        )
+        .unwrap();
+        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        for (suffix, strip) in [("集中攻坚行动", true), ("示范创建", false), ("工程", false)]
+        {
+            assert!(
+                lex.campaign_suffixes.contains(&(suffix.to_string(), strip)),
+                "{suffix}"
+            );
+        }
     }
 
     #[test]
