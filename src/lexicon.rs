@@ -941,13 +941,18 @@ impl Lexicon {
                 .filter(|c| !c.is_empty())
                 .unwrap_or(&f[0])
                 .to_string();
+            let keeps_written_region = match f.get(4).copied().unwrap_or_default() {
+                "" => false,
+                "as-written" => true,
+                other => bail!("{at}: unknown naming {other} (as-written or none)"),
+            };
             builder.push(f[0], Meaning::AgencyTerm(agency_terms.len()));
             agency_terms.push(AgencyTerm {
                 term: f[0].to_string(),
                 is_body,
                 is_unit,
                 restarts,
-                keeps_written_region: f.get(4).is_some_and(|n| *n == "as-written"),
+                keeps_written_region,
                 kind: f[2].to_string(),
                 canonical,
             });
@@ -972,11 +977,16 @@ impl Lexicon {
                 "county" => ContextLevel::County,
                 other => bail!("{at}: unknown level {other}"),
             };
+            let alone = match f[2] {
+                "alone" => true,
+                "prefix" => false,
+                other => bail!("{at}: unknown use {other} (alone or prefix)"),
+            };
             builder.push(f[0], Meaning::Context(context_refs.len()));
             context_refs.push(ContextRef {
                 word: f[0].to_string(),
                 level,
-                alone: f[2] == "alone",
+                alone,
             });
         }
         builder.push("该", Meaning::Demonstrative);
@@ -1655,6 +1665,44 @@ mod tests {
                 "{suffix}"
             );
         }
+    }
+
+    #[test]
+    fn agency_namings_and_context_uses_are_checked() {
+        // Both were read as the default: not as written, prefix only.
+        let (err, path) = folder_error(
+            "agency_terms.tsv",
+            "# term\trole\tkind\tcanonical\tnaming\n海关缉私局\tbody\tcustoms\t\tas written\n",
+        );
+        assert_eq!(
+            err,
+            format!("{path} line 2: unknown naming as written (as-written or none)")
+        );
+        let (err, path) = folder_error(
+            "context_refs.tsv",
+            "全镇\tcounty\talone\n本镇\tcounty\tstandalone\n",
+        );
+        assert_eq!(
+            err,
+            format!("{path} line 2: unknown use standalone (alone or prefix)")
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("agency_terms.tsv"),
+            "海关缉私局\tbody\tcustoms\t\tas-written\n戒毒站\tunit\tjustice\t\t\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("context_refs.tsv"),
+            "全镇\tcounty\talone\n镇\tcounty\tprefix\n",
+        )
+        .unwrap();
+        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let term = |t: &str| lex.agency_terms.iter().find(|a| a.term == t).unwrap();
+        assert!(term("海关缉私局").keeps_written_region);
+        assert!(!term("戒毒站").keeps_written_region);
+        let context = |w: &str| lex.context_refs.iter().find(|c| c.word == w).unwrap();
+        assert!(context("全镇").alone && !context("镇").alone);
     }
 
     #[test]
