@@ -821,7 +821,8 @@ impl Lexicon {
         // Regions: the gazetteer, then foreign places, then aliases.
         let mut regions: Vec<RegionEntry> = Vec::new();
         let mut region_by_code = HashMap::default();
-        let mut parents: Vec<Option<String>> = Vec::new();
+        // Each region's parent code, with where it is written.
+        let mut parents: Vec<Option<(String, String)>> = Vec::new();
         let mut shorts: Vec<Vec<String>> = Vec::new();
         for (at, f) in rows(&load_text("regions.tsv", extra_dirs)?) {
             if f.len() < 3 {
@@ -836,12 +837,22 @@ impl Lexicon {
                 level,
                 parent: None,
             });
-            parents.push(f.get(3).filter(|p| !p.is_empty()).map(|p| p.to_string()));
+            parents.push(
+                f.get(3)
+                    .filter(|p| !p.is_empty())
+                    .map(|p| (p.to_string(), at.to_string())),
+            );
             shorts.push(split_list(f.get(4), ','));
         }
+        // A parent code may stand before its region's row, or in a later
+        // file; one of no row at all is an error (it made a root).
         for (i, parent) in parents.iter().enumerate() {
-            if let Some(p) = parent {
-                regions[i].parent = region_by_code.get(p).copied();
+            if let Some((p, at)) = parent {
+                let parent = region_by_code
+                    .get(p)
+                    .copied()
+                    .with_context(|| format!("{at}: unknown parent code {p}"))?;
+                regions[i].parent = Some(parent);
             }
         }
         for (i, region) in regions.iter().enumerate() {
@@ -856,9 +867,10 @@ impl Lexicon {
             if f.len() < 3 {
                 bail!("{at}: expected code, name, county code");
             }
-            let Some(&parent) = region_by_code.get(f[2]) else {
-                continue;
-            };
+            let parent = region_by_code
+                .get(f[2])
+                .copied()
+                .with_context(|| format!("{at}: unknown county code {}", f[2]))?;
             let index = regions.len();
             regions.push(RegionEntry {
                 name: f[1].to_string(),
@@ -1703,6 +1715,35 @@ mod tests {
         assert!(!term("戒毒站").keeps_written_region);
         let context = |w: &str| lex.context_refs.iter().find(|c| c.word == w).unwrap();
         assert!(context("全镇").alone && !context("镇").alone);
+    }
+
+    #[test]
+    fn a_region_or_township_under_an_unknown_code_is_an_error() {
+        // The region was made a root, the township skipped.
+        let (err, path) = folder_error(
+            "regions.tsv",
+            "# code\tname\tlevel\tparent\n990100\t新城市\tprefecture\t990000\n",
+        );
+        assert_eq!(err, format!("{path} line 2: unknown parent code 990000"));
+        let (err, path) = folder_error("townships.tsv", "990101001\t新城镇\t990101\n");
+        assert_eq!(err, format!("{path} line 1: unknown county code 990101"));
+        // A parent may come after its child.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("regions.tsv"),
+            "990101\t新城县\tcounty\t990100\n990100\t新城市\tprefecture\t150000\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("townships.tsv"),
+            "990101001\t甲乙丙镇\t990101\n",
+        )
+        .unwrap();
+        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let county = lex.region_by_code["990101"];
+        let town = lex.region_by_name["甲乙丙镇"][0];
+        assert_eq!(lex.regions[town].parent, Some(county));
+        assert!(lex.is_within(town, lex.region_by_code["150000"]));
     }
 
     #[test]
