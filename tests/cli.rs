@@ -610,6 +610,39 @@ fn lexicon_folders_extend_the_period_words() {
     assert_lexicon_error(&input, &lexicon, "period_words.tsv line 1", "10-32");
 }
 
+/// Periods are read in Traditional text as in Simplified: the words are
+/// matched on the text folded to Simplified, and each statistic keeps the
+/// period's days.
+#[test]
+fn periods_are_read_in_traditional_text() {
+    let (dir, input, _) = page_and_lexicon(
+        "禁毒工作成效\n2025年6月26日\n本報訊 今年上半年，開魯縣公安局共破獲毒品案件58起。\
+         去年第四季度，開魯縣公安局繳獲毒品4.1公斤。2023年1至10月，開魯縣公安局查處吸毒人員112人次。\n",
+    );
+    let kn = build_knowledge(dir.path(), &input, None);
+    let periods: Vec<[String; 4]> = kn["statistics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            ["metric", "period_start", "period_end", "period_text"]
+                .map(|k| s[k].as_str().unwrap_or("-").to_string())
+        })
+        .collect();
+    let expected = [
+        ["casesSolved", "2025-01-01", "2025-06-30", "今年上半年"],
+        ["drugsSeized", "2024-10-01", "2024-12-31", "去年第四季度"],
+        [
+            "drugUsersFound",
+            "2023-01-01",
+            "2023-10-31",
+            "2023年1至10月",
+        ],
+    ]
+    .map(|r| r.map(String::from));
+    assert_eq!(periods, expected);
+}
+
 /// The endings of coded case names are data: one added in a --lexicon
 /// folder makes a quoted code before it a case.
 #[test]
