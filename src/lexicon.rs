@@ -446,15 +446,17 @@ impl Segment {
 
     /// Every line with where it is: its line number in this file (not in
     /// the concatenation of the segments) and the `# [section: NAME]`
-    /// marker above it in this file, if any. A section ends at the end of
-    /// its file, so an extension file's rows are under no section until a
-    /// marker of their own.
+    /// marker above it in this file, if any: a comment line that starts
+    /// with `[section:` (a comment that only mentions one is no marker).
+    /// A section ends at the end of its file, so an extension file's rows
+    /// are under no section until a marker of their own.
     pub(crate) fn lines(&self) -> impl Iterator<Item = (Location<'_>, &str)> {
         let mut section = None;
         self.text.lines().enumerate().map(move |(i, line)| {
-            let t = line.trim();
-            if t.starts_with('#')
-                && let Some(rest) = t.split_once("[section:").map(|(_, rest)| rest)
+            if let Some(rest) = line
+                .trim()
+                .strip_prefix('#')
+                .and_then(|comment| comment.trim_start().strip_prefix("[section:"))
             {
                 section = Some(rest.split(']').next().unwrap_or_default().trim());
             }
@@ -1020,10 +1022,19 @@ impl Lexicon {
                 label: f[0].to_string(),
                 kind: f[1].to_string(),
             });
+            let quoted = match at.section {
+                None | Some("core" | "generic") => false,
+                Some("quoted") => true,
+                Some(other) => {
+                    bail!(
+                        "{at}: the row is under an unknown section {other:?} (core, quoted or generic)"
+                    )
+                }
+            };
             let mut forms = vec![f[0].to_string()];
             forms.extend(split_list(f.get(2), ','));
             for form in forms {
-                if at.section == Some("quoted") {
+                if quoted {
                     quoted_campaigns.insert(form, index);
                 } else {
                     builder.push(&form, Meaning::Campaign(index));
@@ -1862,6 +1873,35 @@ mod tests {
         // The embedded file's sections hold as before.
         assert!(lex.quoted_campaigns.contains_key("雷霆"));
         assert!(lex.campaign_forms.contains_key("清源断流"));
+    }
+
+    #[test]
+    fn a_section_is_one_of_three_and_marked_by_a_comment_of_its_own() {
+        // A misspelt section was read as core: 雷霆 would match anywhere.
+        let (err, path) = folder_error(
+            "campaigns.tsv",
+            "护网\tcampaign\t\n#  [section: qouted]\n\n雷霆\tcampaign\t\n",
+        );
+        assert_eq!(
+            err,
+            format!(
+                "{path} line 4: the row is under an unknown section \"qouted\" (core, quoted or generic)"
+            )
+        );
+        // A comment that only mentions a marker is none; one that starts
+        // with it after white space is one.
+        let segments = [Segment::embedded(
+            "campaigns.tsv",
+            "# rows below, as under # [section: quoted]:\n甲\tcampaign\n\t#\t[section: quoted]\n乙\tcampaign\n",
+        )];
+        let sections: Vec<(&str, Option<&str>)> =
+            rows(&segments).map(|(at, f)| (f[0], at.section)).collect();
+        assert_eq!(sections, [("甲", None), ("乙", Some("quoted"))]);
+        // The embedded file's markers are its three sections.
+        let segments = load_text("campaigns.tsv", &[]).unwrap();
+        let mut seen: Vec<Option<&str>> = rows(&segments).map(|(at, _)| at.section).collect();
+        seen.dedup();
+        assert_eq!(seen, [Some("core"), Some("quoted"), Some("generic")]);
     }
 
     #[test]
