@@ -24,7 +24,7 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::lexicon::{Level, Lexicon, Location, Meaning, Segment};
+use crate::lexicon::{self, CampaignSection, Level, Lexicon, Location, Meaning, Segment};
 
 /// Written into `corpus.json`: a change of the generator's output bumps it.
 pub const GENERATOR_VERSION: &str = "corpus-gen 1";
@@ -37,10 +37,6 @@ const DEFAULT_FILES: &[(&str, &str)] = &[
     ("agencies.tsv", include_str!("../data/corpus/agencies.tsv")),
     ("fillers.tsv", include_str!("../data/corpus/fillers.tsv")),
 ];
-
-/// The campaign lexicon again, for its sections (only `core` and `quoted`
-/// names are drawn; `generic` ones are optional in gold files).
-const CAMPAIGNS_TSV: &str = include_str!("../data/campaigns.tsv");
 
 /// Parses a size such as `300KB`, `10MB`, `1GB`, `512` (bytes); units are
 /// powers of 1024, case-insensitive, `B` optional (`10M`).
@@ -546,27 +542,18 @@ impl Generator {
             bail!("the gazetteer has no usable regions");
         }
 
-        // Campaigns of the core and quoted sections, kind campaign.
-        let mut campaign_text = CAMPAIGNS_TSV.to_string();
-        for dir in lexicon_dirs {
-            let p = dir.join("campaigns.tsv");
-            if p.exists() {
-                campaign_text.push('\n');
-                campaign_text.push_str(&std::fs::read_to_string(&p)?);
-            }
-        }
+        // Campaigns of kind campaign of the core and quoted sections
+        // (`generic` ones are optional in gold files), read again for their
+        // sections as the lexicon reads them: a section ends with its file,
+        // so a `--lexicon` file's rows before a marker of their own are
+        // core.
+        let campaign_file = lexicon::load_text("campaigns.tsv", lexicon_dirs)?;
         let mut campaigns = Vec::new();
-        let mut section = "core".to_string();
-        for line in campaign_text.lines() {
-            let t = line.trim();
-            if let Some(rest) = t.strip_prefix('#') {
-                if let Some(s) = rest.trim().strip_prefix("[section:") {
-                    section = s.trim_end_matches(']').trim().to_string();
-                }
-                continue;
+        for (at, f) in lexicon::rows(&campaign_file) {
+            if f.len() < 2 {
+                bail!("{at}: expected label, kind");
             }
-            let f: Vec<&str> = t.split('\t').map(str::trim).collect();
-            if f.len() >= 2 && f[1] == "campaign" && (section == "core" || section == "quoted") {
+            if f[1] == "campaign" && lexicon::campaign_section(at)? != CampaignSection::Generic {
                 campaigns.push(f[0].to_string());
             }
         }
@@ -1435,6 +1422,41 @@ mod tests {
         assert_eq!(
             at.to_string(),
             format!("agencies.tsv (embedded) line {}", line + 1)
+        );
+    }
+
+    #[test]
+    fn campaigns_are_drawn_by_their_section_in_their_own_file() {
+        let (_, g) = generator();
+        // The embedded file's core and quoted campaigns, not its generic ones.
+        assert!(g.campaigns.iter().any(|c| c == "清源断流"));
+        assert!(g.campaigns.iter().any(|c| c == "雷霆"));
+        assert!(!g.campaigns.iter().any(|c| c == "打财断血"));
+        // A folder's rows before a marker of their own are core, as the
+        // lexicon reads them: the embedded file's generic section ended
+        // with it.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("campaigns.tsv"),
+            "护网\tcampaign\t\n# [section: generic]\n净网示范\tcampaign\t\n",
+        )
+        .unwrap();
+        let folders = [dir.path().to_path_buf()];
+        let lex = Lexicon::load(&folders).unwrap();
+        let extended = Generator::new(&lex, &[], &folders).unwrap();
+        assert!(extended.campaigns.iter().any(|c| c == "护网"));
+        assert!(!extended.campaigns.iter().any(|c| c == "净网示范"));
+        assert_eq!(extended.campaigns.len(), g.campaigns.len() + 1);
+        // A bad row is named by its file and line.
+        let path = dir.path().join("campaigns.tsv");
+        std::fs::write(&path, "# [section: quoted]\n护网\n").unwrap();
+        let err = match Generator::new(&Lexicon::embedded().unwrap(), &[], &folders) {
+            Ok(_) => panic!("a campaign row without a kind was accepted"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert_eq!(
+            err,
+            format!("{} line 2: expected label, kind", path.display())
         );
     }
 

@@ -491,7 +491,7 @@ impl std::fmt::Display for Location<'_> {
 
 /// Reads one data file: the embedded default (empty when there is none)
 /// followed by the file of that name in each extension folder that has one.
-fn load_text(name: &str, extra_dirs: &[PathBuf]) -> Result<Vec<Segment>> {
+pub(crate) fn load_text(name: &str, extra_dirs: &[PathBuf]) -> Result<Vec<Segment>> {
     let embedded = DEFAULT_FILES
         .iter()
         .find(|(n, _)| *n == name)
@@ -543,7 +543,7 @@ pub fn fingerprint(extra_dirs: &[PathBuf]) -> Result<String> {
 
 /// Data rows of a data file: trimmed lines that are neither empty nor
 /// comments, each with where it is and its tab-separated fields.
-fn rows(segments: &[Segment]) -> impl Iterator<Item = (Location<'_>, Vec<&str>)> {
+pub(crate) fn rows(segments: &[Segment]) -> impl Iterator<Item = (Location<'_>, Vec<&str>)> {
     segments
         .iter()
         .flat_map(Segment::lines)
@@ -555,6 +555,31 @@ fn rows(segments: &[Segment]) -> impl Iterator<Item = (Location<'_>, Vec<&str>)>
                 Some((at, line.split('\t').map(str::trim).collect()))
             }
         })
+}
+
+/// The section of `campaigns.tsv` a row is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CampaignSection {
+    /// Matched anywhere; also a row under no marker of its file.
+    Core,
+    /// Everyday words too: only when quoted or before a campaign word.
+    Quoted,
+    /// Slogans and models, matched anywhere, optional in gold files.
+    Generic,
+}
+
+/// The section of the `campaigns.tsv` row at `at` (see
+/// [`Segment::lines`]): a row under a marker of another name is an error
+/// naming it.
+pub(crate) fn campaign_section(at: Location) -> Result<CampaignSection> {
+    Ok(match at.section {
+        None | Some("core") => CampaignSection::Core,
+        Some("quoted") => CampaignSection::Quoted,
+        Some("generic") => CampaignSection::Generic,
+        Some(other) => {
+            bail!("{at}: the row is under an unknown section {other:?} (core, quoted or generic)")
+        }
+    })
 }
 
 /// Reads rows `label<TAB>kind<TAB>aliases` and puts each label and alias
@@ -1022,15 +1047,7 @@ impl Lexicon {
                 label: f[0].to_string(),
                 kind: f[1].to_string(),
             });
-            let quoted = match at.section {
-                None | Some("core" | "generic") => false,
-                Some("quoted") => true,
-                Some(other) => {
-                    bail!(
-                        "{at}: the row is under an unknown section {other:?} (core, quoted or generic)"
-                    )
-                }
-            };
+            let quoted = campaign_section(at)? == CampaignSection::Quoted;
             let mut forms = vec![f[0].to_string()];
             forms.extend(split_list(f.get(2), ','));
             for form in forms {
