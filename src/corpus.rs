@@ -117,6 +117,13 @@ struct Template {
     optional_drugs: Vec<(String, String)>,
 }
 
+/// The parts of an article, each written from templates of kind
+/// `TYPE-PART`.
+const ARTICLE_PARTS: [&str; 4] = ["headline", "lead", "body", "close"];
+
+/// The roles of `agencies.tsv`, each a template slot.
+const AGENCY_ROLES: &[&str] = &["police", "procuratorate", "court", "office", "justice"];
+
 /// The article types and whether they are about drugs.
 const ARTICLE_TYPES: &[(&str, bool)] = &[
     ("case", true),
@@ -327,18 +334,27 @@ impl Generator {
             }
         }
         let mut templates: BTreeMap<String, Vec<Template>> = BTreeMap::new();
+        // A template of another kind would never be drawn.
+        let known_kinds: Vec<String> = ARTICLE_TYPES
+            .iter()
+            .flat_map(|(kind, _)| ARTICLE_PARTS.map(|part| format!("{kind}-{part}")))
+            .chain(["dateline".to_string()])
+            .collect();
         for (at, f) in rows(&load_text("templates.txt", template_dirs)?) {
-            if f.len() < 2 {
+            if f.len() < 2 || f[1].trim().is_empty() {
                 bail!("{at}: expected kind, template");
             }
+            let kind = f[0].trim();
+            if !known_kinds.iter().any(|k| k == kind) {
+                bail!(
+                    "{at}: unknown kind {kind} (dateline, or TYPE-PART: TYPE case, report, court or filler, PART headline, lead, body or close)"
+                );
+            }
             let t = parse_template(at, f[1].trim(), f.get(2).copied().unwrap_or(""))?;
-            templates
-                .entry(f[0].trim().to_string())
-                .or_default()
-                .push(t);
+            templates.entry(kind.to_string()).or_default().push(t);
         }
         for (kind, _) in ARTICLE_TYPES {
-            for part in ["headline", "lead", "body", "close"] {
+            for part in ARTICLE_PARTS {
                 if templates
                     .get(&format!("{kind}-{part}"))
                     .is_none_or(|t| t.is_empty())
@@ -382,6 +398,10 @@ impl Generator {
             if f.len() < 3 {
                 bail!("{at}: expected role, level, body, units");
             }
+            let role = f[0].trim();
+            if !AGENCY_ROLES.contains(&role) {
+                bail!("{at}: unknown role {role} ({})", AGENCY_ROLES.join(", "));
+            }
             let level = match f[1].trim() {
                 "province" => Level::Province,
                 "prefecture" => Level::Prefecture,
@@ -414,9 +434,9 @@ impl Generator {
                     bail!("{at}: unit {u} is not in agency_terms.tsv");
                 }
             }
-            agencies.insert((f[0].trim().to_string(), level), AgencyForm { body, units });
+            agencies.insert((role.to_string(), level), AgencyForm { body, units });
         }
-        for role in ["police", "procuratorate", "court", "office", "justice"] {
+        for role in AGENCY_ROLES {
             for level in [Level::Province, Level::Prefecture, Level::County] {
                 if !agencies.contains_key(&(role.to_string(), level)) {
                     bail!("agencies.tsv: no {role} body for level {}", level.name());
@@ -442,7 +462,17 @@ impl Generator {
             match f[0].trim() {
                 "reporter" => reporters.push(value),
                 "case_type" => case_types.push(value),
-                "common_drug" => common.push(value),
+                // Drug slots are drawn from the drugs of kind drug alone.
+                "common_drug" => {
+                    if !lex
+                        .drugs
+                        .iter()
+                        .any(|d| d.kind == "drug" && d.label == value)
+                    {
+                        bail!("{at}: common_drug {value} is no drugs.tsv label of kind drug");
+                    }
+                    common.push(value)
+                }
                 "campaign_word" => campaign_words.push(value),
                 other => bail!("{at}: unknown kind {other}"),
             }
@@ -572,6 +602,7 @@ impl Generator {
                 _ => {}
             }
         }
+        // Every common drug is one of `drugs` (checked as read).
         let common_drugs: Vec<usize> = common
             .iter()
             .filter_map(|c| drugs.iter().position(|(l, _)| l == c))
@@ -582,7 +613,7 @@ impl Generator {
 
         let kinds = ARTICLE_TYPES
             .iter()
-            .map(|(k, _)| ["headline", "lead", "body", "close"].map(|p| format!("{k}-{p}")))
+            .map(|(k, _)| ARTICLE_PARTS.map(|p| format!("{k}-{p}")))
             .collect();
         Ok(Generator {
             gbk: GbkTable::new(),
@@ -1458,6 +1489,51 @@ mod tests {
             err,
             format!("{} line 2: expected label, kind", path.display())
         );
+    }
+
+    #[test]
+    fn template_rows_that_would_never_be_used_are_errors() {
+        // Each of these rows was read and never drawn from.
+        for (file, text, said) in [
+            (
+                "templates.txt",
+                "case-body\t{agency}破获案件。\ncase-bdy\t{agency}破获案件。\n",
+                "line 2: unknown kind case-bdy (dateline, or TYPE-PART",
+            ),
+            (
+                "templates.txt",
+                "# k\tt\ncase-body\t \n",
+                "line 2: expected kind, template",
+            ),
+            (
+                "agencies.tsv",
+                "police\tcounty\t公安局\t禁毒大队\npolise\tcounty\t公安局\t\n",
+                "line 2: unknown role polise (police, procuratorate, court, office, justice)",
+            ),
+            (
+                "fillers.tsv",
+                "common_drug\t冰毒\n\ncommon_drug\t大麻\n",
+                "line 3: common_drug 大麻 is no drugs.tsv label of kind drug",
+            ),
+            (
+                "fillers.tsv",
+                "common_drug\t冰du\n",
+                "line 1: common_drug 冰du is no drugs.tsv label of kind drug",
+            ),
+        ] {
+            let (err, path) = template_error(file, text);
+            assert!(
+                err.starts_with(&format!("{path} {said}")),
+                "{file} {text:?}: {err}"
+            );
+        }
+        // The embedded fillers' common drugs are all drawn.
+        let (_, g) = generator();
+        let common = include_str!("../data/corpus/fillers.tsv")
+            .lines()
+            .filter(|l| l.starts_with("common_drug\t"))
+            .count();
+        assert_eq!(g.common_drugs.len(), common);
     }
 
     #[test]
