@@ -759,6 +759,37 @@ fn lexicon_folder_errors_name_the_file_and_its_line() {
     let err = stderr(&bad);
     assert!(err.contains(&at) && !err.contains("(embedded)"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    // Rows that were skipped or cut without a word are errors too, each
+    // named by its file and line.
+    std::fs::remove_file(&units).unwrap();
+    for (file, text, said) in [
+        (
+            "context_blockers.tsv",
+            "# prefix\tcharacters\n区\t新\n市\n",
+            "line 3: row \"市\": expected prefix, characters",
+        ),
+        (
+            "t2s.tsv",
+            "緝\t缉\n乾\n",
+            "line 2: row \"乾\": expected traditional, simplified",
+        ),
+        (
+            "gap_stopchars.txt",
+            "的 和\n与 及 # 连词\n",
+            "line 2: '#' cannot stand in a free name",
+        ),
+        (
+            "topic_words.txt",
+            "毒品\n禁毒\t宣传\n",
+            "line 2: row \"禁毒\\t宣传\": expected one word a line",
+        ),
+    ] {
+        let path = lexicon.join(file);
+        std::fs::write(&path, text).unwrap();
+        let at = format!("{} {said}", path.display());
+        assert_lexicon_error(&input, &lexicon, &at, "jindu: error: ");
+        std::fs::remove_file(&path).unwrap();
+    }
 }
 
 /// `dump` in every format and `load` back: the data graph survives the trip
