@@ -592,9 +592,7 @@ fn load_labelled(
 ) -> Result<Vec<LexEntry>> {
     let mut entries = Vec::new();
     for (at, f) in rows(&load_text(name, extra_dirs)?) {
-        if f.len() < 2 {
-            bail!("{at}: expected label, kind");
-        }
+        require(at, &f, "label, kind")?;
         let index = entries.len();
         entries.push(LexEntry {
             label: f[0].to_string(),
@@ -606,6 +604,21 @@ fn load_labelled(
         }
     }
     Ok(entries)
+}
+
+/// Checks that a row has a field for each of the comma-separated `names`
+/// and that none of them is empty: an error naming the row otherwise (an
+/// empty field was read as a word of no characters, an empty pattern as
+/// one that matches anywhere).
+fn require(at: Location, f: &[&str], names: &str) -> Result<()> {
+    for (i, name) in names.split(", ").enumerate() {
+        match f.get(i) {
+            None => bail!("{at}: expected {names}"),
+            Some(&"") => bail!("{at}: empty {name} (expected {names})"),
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn split_list(field: Option<&&str>, sep: char) -> Vec<String> {
@@ -852,9 +865,7 @@ impl Lexicon {
         let mut parents: Vec<Option<(String, String)>> = Vec::new();
         let mut shorts: Vec<Vec<String>> = Vec::new();
         for (at, f) in rows(&load_text("regions.tsv", extra_dirs)?) {
-            if f.len() < 3 {
-                bail!("{at}: expected code, name, level");
-            }
+            require(at, &f, "code, name, level")?;
             let level =
                 Level::parse(f[2]).with_context(|| format!("{at}: unknown level {}", f[2]))?;
             region_by_code.insert(f[0].to_string(), regions.len());
@@ -891,9 +902,7 @@ impl Lexicon {
         // Townships: full names only, told apart and confirmed by their
         // county (see FormKind::Township).
         for (at, f) in rows(&load_text("townships.tsv", extra_dirs)?) {
-            if f.len() < 3 {
-                bail!("{at}: expected code, name, county code");
-            }
+            require(at, &f, "code, name, county code")?;
             let parent = region_by_code
                 .get(f[2])
                 .copied()
@@ -911,9 +920,7 @@ impl Lexicon {
         }
         let mut foreign_by_name = HashMap::default();
         for (at, f) in rows(&load_text("foreign_regions.tsv", extra_dirs)?) {
-            if f.len() < 2 {
-                bail!("{at}: expected name, level");
-            }
+            require(at, &f, "name, level")?;
             let level =
                 Level::parse(f[1]).with_context(|| format!("{at}: unknown level {}", f[1]))?;
             let index = regions.len();
@@ -930,9 +937,7 @@ impl Lexicon {
             }
         }
         for (at, f) in rows(&load_text("region_aliases.tsv", extra_dirs)?) {
-            if f.len() < 3 {
-                bail!("{at}: expected alias, targets, kind");
-            }
+            require(at, &f, "alias, targets, kind")?;
             let form = match f[2] {
                 "abbrev" => FormKind::Abbrev,
                 "literary" => FormKind::Literary,
@@ -965,9 +970,7 @@ impl Lexicon {
         // Agencies.
         let mut agency_terms = Vec::new();
         for (at, f) in rows(&load_text("agency_terms.tsv", extra_dirs)?) {
-            if f.len() < 3 {
-                bail!("{at}: expected term, role, kind");
-            }
+            require(at, &f, "term, role, kind")?;
             let (is_body, is_unit, restarts) = match f[1] {
                 "body" => (true, false, true),
                 "unit" => (false, true, false),
@@ -1004,9 +1007,7 @@ impl Lexicon {
         )?;
         let mut context_refs = Vec::new();
         for (at, f) in rows(&load_text("context_refs.tsv", extra_dirs)?) {
-            if f.len() < 3 {
-                bail!("{at}: expected word, level, use");
-            }
+            require(at, &f, "word, level, use")?;
             let level = match f[1] {
                 "province" => ContextLevel::Province,
                 "province-or-district" => ContextLevel::ProvinceOrDistrict,
@@ -1039,9 +1040,7 @@ impl Lexicon {
         // section ends with its file: an extension file's rows are quoted
         // only under a `quoted` marker of that file.
         for (at, f) in rows(&load_text("campaigns.tsv", extra_dirs)?) {
-            if f.len() < 2 {
-                bail!("{at}: expected label, kind");
-            }
+            require(at, &f, "label, kind")?;
             let index = campaigns.len();
             campaigns.push(LexEntry {
                 label: f[0].to_string(),
@@ -1101,9 +1100,7 @@ impl Lexicon {
         let figure_grammar = figure_grammar_of(&units, extra_dirs)?;
         let mut metrics = Vec::new();
         for (at, f) in rows(&load_text("metrics.tsv", extra_dirs)?) {
-            if f.len() < 4 {
-                bail!("{at}: expected metric, verbs, objects, units");
-            }
+            require(at, &f, "metric, verbs, objects, units")?;
             let mut objects = f[2].to_string();
             for (name, alternation) in &placeholders {
                 objects = objects.replace(name.as_str(), alternation);
@@ -1772,6 +1769,42 @@ mod tests {
         let town = lex.region_by_name["甲乙丙镇"][0];
         assert_eq!(lex.regions[town].parent, Some(county));
         assert!(lex.is_within(town, lex.region_by_code["150000"]));
+    }
+
+    #[test]
+    fn a_required_field_left_empty_is_an_error() {
+        // An empty label made an entry no text could name; an empty
+        // pattern matched anywhere.
+        for (file, text, said) in [
+            (
+                "drugs.tsv",
+                "\tdrug\t甲基\n",
+                "line 1: empty label (expected label, kind)",
+            ),
+            (
+                "campaigns.tsv",
+                "# x\n护网\t\t\n",
+                "line 2: empty kind (expected label, kind)",
+            ),
+            (
+                "metrics.tsv",
+                "drugsSeized\t\t鸦片\t两\n",
+                "line 1: empty verbs (expected metric, verbs, objects, units)",
+            ),
+            (
+                "agency_terms.tsv",
+                "\tbody\tpolice\t\n",
+                "line 1: empty term (expected term, role, kind)",
+            ),
+            (
+                "foreign_regions.tsv",
+                "瑙鲁\n",
+                "line 1: expected name, level",
+            ),
+        ] {
+            let (err, path) = folder_error(file, text);
+            assert_eq!(err, format!("{path} {said}"), "{file} {text:?}");
+        }
     }
 
     #[test]
