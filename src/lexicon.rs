@@ -1111,19 +1111,26 @@ impl Lexicon {
                 Regex::new(&pattern).with_context(|| format!("{at}: bad pattern {pattern}"))
             };
             let units = split_list(f.get(3), '|');
+            let fits = |u: &str, fu: &str| {
+                u == fu
+                    || figure_grammar
+                        .multipliers()
+                        .iter()
+                        .any(|m| fu.strip_prefix(m) == Some(u))
+            };
+            // A unit no figure has would leave the row's figures in it
+            // uncounted.
+            if let Some(u) = units
+                .iter()
+                .find(|u| !figure_grammar.units().iter().any(|fu| fits(u, fu)))
+            {
+                bail!("{at}: unit {u} is not a unit of units.tsv, so no figure has it");
+            }
             let figure_units = figure_grammar
                 .units()
                 .iter()
                 .enumerate()
-                .filter(|(_, fu)| {
-                    units.iter().any(|u| {
-                        u == *fu
-                            || figure_grammar
-                                .multipliers()
-                                .iter()
-                                .any(|m| fu.strip_prefix(m) == Some(u.as_str()))
-                    })
-                })
+                .filter(|(_, fu)| units.iter().any(|u| fits(u, fu)))
                 .fold(0, |bits, (i, _)| bits | 1 << i);
             metrics.push(MetricRule {
                 metric: Arc::from(f[0]),
@@ -1772,7 +1779,7 @@ mod tests {
     }
 
     #[test]
-    fn a_required_field_left_empty_is_an_error() {
+    fn a_required_field_left_empty_or_a_unit_no_figure_has_is_an_error() {
         // An empty label made an entry no text could name; an empty
         // pattern matched anywhere.
         for (file, text, said) in [
@@ -1800,6 +1807,11 @@ mod tests {
                 "foreign_regions.tsv",
                 "瑙鲁\n",
                 "line 1: expected name, level",
+            ),
+            (
+                "metrics.tsv",
+                "drugsSeized\t缴获\t鸦片\t克|两\n",
+                "line 1: unit 两 is not a unit of units.tsv, so no figure has it",
             ),
         ] {
             let (err, path) = folder_error(file, text);
