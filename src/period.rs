@@ -478,12 +478,8 @@ impl PeriodGrammar {
         prev: Option<char>,
     ) -> Option<PeriodMatch<'t>> {
         let rest = &text[at..];
-        let mut best: Option<(usize, PeriodKind)> = None;
-        let mut offer = |len: usize, kind: PeriodKind| {
-            if best.is_none_or(|(l, _)| len > l) {
-                best = Some((len, kind));
-            }
-        };
+        let mut best = None;
+        let mut offer = |len: usize, kind: PeriodKind| keep_longer(&mut best, len, kind);
         if let Some((len, year)) = self.year_at(rest) {
             if let Some((more, kind)) = self.after_year(&rest[len..], year) {
                 offer(len + more, kind);
@@ -546,12 +542,8 @@ impl PeriodGrammar {
     /// What follows a year: months, a since word, a range to another year,
     /// or a span word; the longest.
     fn after_year(&self, text: &str, year: YearRef) -> Option<(usize, PeriodKind)> {
-        let mut best: Option<(usize, PeriodKind)> = self.months_at(text, year);
-        let mut offer = |len: usize, kind: PeriodKind| {
-            if best.is_none_or(|(l, _)| len > l) {
-                best = Some((len, kind));
-            }
-        };
+        let mut best = self.months_at(text, year);
+        let mut offer = |len: usize, kind: PeriodKind| keep_longer(&mut best, len, kind);
         if let Some(word) = self.since.iter().find(|w| text.starts_with(w.as_str())) {
             offer(
                 word.len(),
@@ -650,6 +642,14 @@ impl PeriodGrammar {
     }
 }
 
+/// Keeps `(len, kind)` in `best` when it is longer than what `best` holds
+/// (of two readings of the same length, the first offered stays).
+fn keep_longer(best: &mut Option<(usize, PeriodKind)>, len: usize, kind: PeriodKind) {
+    if best.is_none_or(|(l, _)| len > l) {
+        *best = Some((len, kind));
+    }
+}
+
 /// One or two ASCII digits at byte `at` making a number from 1 to `max`,
 /// with the byte after them; two digits are tried before one (1 in 12月 is
 /// not a month of its own).
@@ -665,7 +665,7 @@ fn number_at(text: &str, at: usize, max: u32) -> Option<(u32, usize)> {
 }
 
 /// `YYYY-MM-DD` of a day, None for a day that does not exist.
-pub fn iso_date(y: i32, m: u32, d: u32) -> Option<String> {
+fn iso_date(y: i32, m: u32, d: u32) -> Option<String> {
     let date = chrono::NaiveDate::from_ymd_opt(y, m, d)?;
     if !(0..=9999).contains(&y) {
         return Some(date.to_string());
@@ -690,7 +690,7 @@ pub fn iso_date(y: i32, m: u32, d: u32) -> Option<String> {
 }
 
 /// The last day of a month (28 for a month that does not exist).
-pub fn last_day(year: i32, month: u32) -> u32 {
+fn last_day(year: i32, month: u32) -> u32 {
     (28..=31)
         .rev()
         .find(|&d| chrono::NaiveDate::from_ymd_opt(year, month, d).is_some())
