@@ -338,9 +338,6 @@ pub fn cooperation_search_word(entry: &str) -> &str {
 }
 
 pub struct Lexicon {
-    /// `jindu VERSION; lexicon HASH`: what extracted a file, so that a
-    /// rebuild re-extracts files whose facts came from other rules or data.
-    pub fingerprint: String,
     pub regions: Vec<RegionEntry>,
     pub region_by_code: HashMap<String, usize>,
     pub region_by_name: HashMap<String, Vec<usize>>,
@@ -520,7 +517,8 @@ fn joined(segments: &[Segment]) -> String {
 
 /// Hashes every data file as loaded (embedded text plus extensions) with
 /// the crate version: two builds with the same fingerprint extract the same
-/// facts from the same bytes. Much cheaper than [`Lexicon::load`], so a
+/// facts from the same bytes (`sync::extractor_identity` adds the layout of
+/// the quads written for them). Much cheaper than [`Lexicon::load`], so a
 /// rebuild with nothing to extract need not build the automaton.
 pub fn fingerprint(extra_dirs: &[PathBuf]) -> Result<String> {
     use sha2::{Digest, Sha256};
@@ -1207,7 +1205,6 @@ impl Lexicon {
             .filter(|c| t2s.contains_key(c))
             .collect();
         Ok(Lexicon {
-            fingerprint: fingerprint(extra_dirs)?,
             regions,
             region_by_code,
             region_by_name,

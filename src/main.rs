@@ -930,6 +930,9 @@ fn list_queries(dir: Option<&std::path::Path>) -> Result<()> {
         if !q.description.is_empty() {
             writeln!(out, "    {}", q.description)?;
         }
+        if !q.requires.is_empty() {
+            writeln!(out, "    requires: {}", q.requires.join(", "))?;
+        }
         for (name, default, explanation) in &q.params {
             writeln!(out, "    --param {name}={default}    {explanation}")?;
         }

@@ -32,7 +32,103 @@ pub struct StoredQuery {
     /// (name, default, explanation)
     pub params: Vec<(String, String, String)>,
     pub example: Option<String>,
+    /// What the query reads beyond the facts (`# requires:`, comma-separated):
+    /// [`Requirement`]s checked on the store before it runs.
+    pub requires: Vec<String>,
     pub text: String,
+}
+
+/// Something a stored query reads that a store may lack, named in its
+/// header (`# requires: summary, source-counts`): the totals the build
+/// keeps so that whole-store queries need not count millions of nodes.
+/// Without them the query would answer with wrong numbers, so it is refused
+/// with what to run instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requirement {
+    /// The summary graph (`jd:mentionCount` of every mentioned entity,
+    /// per-relation counts), of a layout the readers take.
+    Summary,
+    /// Each source's `jd:articleCount`, `jd:statisticCount` and
+    /// `jd:assertionCount`, written with its record since quads layout 2.
+    SourceCounts,
+}
+
+impl Requirement {
+    const ALL: [(&'static str, Requirement); 2] = [
+        ("summary", Requirement::Summary),
+        ("source-counts", Requirement::SourceCounts),
+    ];
+
+    pub fn parse(name: &str) -> Result<Requirement> {
+        Self::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, r)| *r)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "unknown requirement {name:?} (known: {})",
+                    Self::ALL.map(|(n, _)| n).join(", ")
+                )
+            })
+    }
+
+    /// `Ok(())` when the store has what the query reads, else why not and
+    /// what to run.
+    pub fn check(self, store: &Store, query: &str) -> Result<()> {
+        match self {
+            Requirement::Summary => {
+                if !crate::summary::is_readable(store)? {
+                    bail!(
+                        "query {query} reads the summary graph, which this store lacks (built with \
+                         --no-summary, or by an older jindu): run `jindu build --summary` on it"
+                    );
+                }
+            }
+            Requirement::SourceCounts => {
+                if let Some(source) = source_without_counts(store)? {
+                    bail!(
+                        "query {query} reads the counts written with each source's record, which \
+                         {source} lacks (its file was extracted by an older jindu): run `jindu \
+                         build` again, which re-extracts such files"
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The first source (`jd:Source` of the default graph) without a
+/// `jd:articleCount`: one index lookup per source.
+fn source_without_counts(store: &Store) -> Result<Option<String>> {
+    use oxigraph::model::vocab::rdf;
+    use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef};
+    let source_class = crate::rdf::jd("Source");
+    let count = crate::rdf::jd("articleCount");
+    for quad in store.quads_for_pattern(
+        None,
+        Some(rdf::TYPE),
+        Some(source_class.as_ref().into()),
+        Some(GraphNameRef::DefaultGraph),
+    ) {
+        let quad = quad.context("cannot read the store")?;
+        let subject: NamedOrBlankNodeRef<'_> = quad.subject.as_ref();
+        let counted = store
+            .quads_for_pattern(
+                Some(subject),
+                Some(NamedNodeRef::from(&count)),
+                None,
+                Some(GraphNameRef::DefaultGraph),
+            )
+            .next()
+            .transpose()
+            .context("cannot read the store")?
+            .is_some();
+        if !counted {
+            return Ok(Some(subject.to_string()));
+        }
+    }
+    Ok(None)
 }
 
 /// Reads the comment header (`# title:`, `# description:`, `# param:`, `# example:`).
@@ -43,6 +139,7 @@ pub fn parse_header(name: &str, text: &str) -> StoredQuery {
         description: String::new(),
         params: Vec::new(),
         example: None,
+        requires: Vec::new(),
         text: text.to_string(),
     };
     for line in text.lines() {
@@ -74,6 +171,13 @@ pub fn parse_header(name: &str, text: &str) -> StoredQuery {
             ));
         } else if let Some(v) = rest.strip_prefix("example:") {
             q.example = Some(v.trim().to_string());
+        } else if let Some(v) = rest.strip_prefix("requires:") {
+            q.requires.extend(
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty())
+                    .map(str::to_string),
+            );
         } else if !q.description.is_empty() && !rest.is_empty() && q.params.is_empty() {
             q.description.push(' ');
             q.description.push_str(rest);
@@ -186,6 +290,11 @@ pub fn run_query(
             );
         }
         values.insert(name.clone(), value.clone());
+    }
+    for name in &query.requires {
+        Requirement::parse(name)
+            .with_context(|| format!("query {} is malformed", query.name))?
+            .check(store, &query.name)?;
     }
     let token = CancellationToken::new();
     let mut prepared = SparqlEvaluator::new()
@@ -442,11 +551,33 @@ mod tests {
     }
 
     #[test]
+    fn reads_what_a_query_requires() {
+        let q = parse_header(
+            "x",
+            "# title: T\n# description: D.\n# requires: summary, source-counts\n# param: a = (b)\nSELECT * WHERE {}",
+        );
+        assert_eq!(q.requires, ["summary", "source-counts"]);
+        assert_eq!(q.description, "D.");
+        assert_eq!(q.params.len(), 1);
+        assert!(q.requires.iter().all(|r| Requirement::parse(r).is_ok()));
+        let err = Requirement::parse("summaries").unwrap_err().to_string();
+        assert!(
+            err.contains("summaries") && err.contains("source-counts"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn at_least_eight_embedded_queries_parse() {
         let all = stored_queries(None).unwrap();
         assert!(all.len() >= 8, "{}", all.len());
         for q in &all {
             assert!(!q.title.is_empty(), "{} has no title", q.name);
+            for r in &q.requires {
+                if let Err(e) = Requirement::parse(r) {
+                    panic!("{}: {e}", q.name);
+                }
+            }
             if let Err(e) = SparqlEvaluator::new().parse_query(&q.text) {
                 panic!("{}: {e}", q.name);
             }

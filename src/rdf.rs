@@ -187,6 +187,13 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
             }
         }
     }
+    // Per source: its articles, statistics and provenance records, counted
+    // as the store will hold them (distinct nodes), for the source's record.
+    let mut counts = vec![SourceCounts::default(); kn.sources.len()];
+    for article in &kn.articles {
+        counts[article.source].articles += 1;
+    }
+    let mut records: Vec<(usize, NamedNode)> = Vec::new();
     for relation in kn.relations.values() {
         let s = entity_iri(&relation.key.subject);
         let p = jd(relation.key.property.name());
@@ -195,6 +202,7 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         for ev in &relation.evidence {
             let article = article_iri(kn, ev.article);
             let node = assertion_iri(&s, &p, &o, &article, ev.char_start, ev.char_end);
+            records.push((kn.articles[ev.article].source, node.clone()));
             sink.add(
                 node.clone(),
                 rdf_type.clone(),
@@ -216,6 +224,7 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         let k = per_article.entry(stat.evidence.article).or_insert(0);
         *k += 1;
         let a = &kn.articles[stat.evidence.article];
+        counts[a.source].statistics += 1;
         let node = NamedNode::new_unchecked(format!(
             "{ID}statistic/{}-{}-{}",
             kn.sources[a.source].key(),
@@ -262,7 +271,30 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         sink.add(node.clone(), jd("charEnd"), integer(stat.evidence.char_end));
         sink.add(node, jd("rule"), string(&stat.evidence.rule));
     }
+    // (two facts read at the same place of the same article by different
+    // rules share their record node)
+    records.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.as_str().cmp(b.1.as_str())));
+    records.dedup();
+    for (source, _) in &records {
+        counts[*source].records += 1;
+    }
+    for (i, c) in counts.iter().enumerate() {
+        let s = source_iri(kn, i);
+        sink.add(s.clone(), jd("articleCount"), integer(c.articles));
+        sink.add(s.clone(), jd("statisticCount"), integer(c.statistics));
+        sink.add(s, jd("assertionCount"), integer(c.records));
+    }
     sink.quads
+}
+
+/// What one source contributed, written with its record (`jd:articleCount`,
+/// `jd:statisticCount`, `jd:assertionCount`): the stored queries that list or
+/// total the sources read these instead of counting millions of nodes.
+#[derive(Debug, Clone, Copy, Default)]
+struct SourceCounts {
+    articles: usize,
+    statistics: usize,
+    records: usize,
 }
 
 pub(crate) fn assertion_iri(

@@ -179,6 +179,19 @@ pub fn read_time_now() -> String {
     when.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// What a file's quads hold beyond its facts, as a number: 2 added each
+/// source's `jd:articleCount`, `jd:statisticCount` and `jd:assertionCount`.
+/// It is part of the extractor's identity (`jd:extractedWith`), so that the
+/// next build re-extracts the files a store holds in an older layout
+/// instead of leaving their records without what the queries read.
+pub const FILE_QUADS_LAYOUT: u32 = 2;
+
+/// The extractor's identity recorded with each file: the lexicon's
+/// fingerprint (crate version and data files) and [`FILE_QUADS_LAYOUT`].
+pub fn extractor_identity(lexicon_fingerprint: &str) -> String {
+    format!("{lexicon_fingerprint}; quads {FILE_QUADS_LAYOUT}")
+}
+
 /// The lexicon of a build, loaded only when a file has to be extracted: a
 /// rebuild of an unchanged corpus needs only the fingerprint.
 pub struct LazyLexicon {
@@ -196,7 +209,7 @@ impl LazyLexicon {
         }
         Ok(LazyLexicon {
             dirs: dirs.to_vec(),
-            fingerprint: crate::lexicon::fingerprint(dirs)?,
+            fingerprint: extractor_identity(&crate::lexicon::fingerprint(dirs)?),
             loaded: std::sync::OnceLock::new(),
         })
     }
@@ -436,6 +449,7 @@ pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<Syn
         outcome = load_extracted(
             store,
             lex,
+            &lexicon.fingerprint,
             &plan.to_extract,
             &plan.read_time,
             builder,
@@ -479,6 +493,7 @@ pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<Syn
 fn load_extracted(
     store: &Store,
     lex: &Lexicon,
+    extractor: &str,
     inputs: &[&Input],
     read_time: &str,
     summary: Option<summary::SummaryBuilder>,
@@ -547,7 +562,7 @@ fn load_extracted(
                 for key in kn.relations.keys() {
                     *relations.entry(key.property.name()).or_default() += 1;
                 }
-                let quads = file_quads(&kn, &inputs[i].id, read_time, &lex.fingerprint);
+                let quads = file_quads(&kn, &inputs[i].id, read_time, extractor);
                 written += quads.len();
                 quads
             }

@@ -404,3 +404,168 @@ fn a_query_over_its_timeout_is_stopped_with_a_clear_message() {
     assert!(err.contains("ran longer than the timeout"), "{err}");
     assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
 }
+
+/// Counts every node the way `entity-counts` did before it read the totals
+/// the build keeps: the reference the kept totals must equal.
+const COUNTED_OVER_THE_NODES: &str = r#"PREFIX jd: <https://w3id.org/jindu/ontology#>
+SELECT ?class (COUNT(?x) AS ?count) (COUNT(?m) AS ?mentioned)
+WHERE {
+  VALUES ?class { jd:Agency jd:Region jd:Campaign jd:Case jd:Drug
+                  jd:Article jd:Statistic jd:Source jd:Assertion }
+  OPTIONAL {
+    ?x a ?class .
+    OPTIONAL { SELECT DISTINCT ?x (?x AS ?m) WHERE { ?x jd:mentionedIn ?anyArticle } }
+  }
+}
+GROUP BY ?class"#;
+
+/// Each source's articles, statistics and records, counted over the nodes.
+const COUNTED_PER_SOURCE: &str = r#"PREFIX jd: <https://w3id.org/jindu/ontology#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT ?source (COUNT(DISTINCT ?article) AS ?articles) (COUNT(DISTINCT ?stat) AS ?statistics)
+       (COUNT(DISTINCT ?record) AS ?facts)
+WHERE {
+  ?source a jd:Source .
+  OPTIONAL {
+    ?article jd:fromSource ?source .
+    { ?stat a jd:Statistic ; jd:mentionedIn ?article } UNION { ?record prov:wasDerivedFrom ?article }
+    UNION { BIND(1 AS ?none) }
+  }
+}
+GROUP BY ?source"#;
+
+/// The totals written with the sources' records and kept in the summary,
+/// which `entity-counts`, `sources` and `busiest-agencies` read, are the
+/// counts over the nodes themselves, on both corpora.
+#[test]
+fn the_totals_the_queries_read_equal_the_counts_over_the_nodes() {
+    let dir = tempfile::tempdir().unwrap();
+    for corpus in [Corpus::Seeds, Corpus::GoldExtra] {
+        let reference = dir.path().join("counted.rq");
+        std::fs::write(&reference, COUNTED_OVER_THE_NODES).unwrap();
+        let counted = rows(corpus, reference.to_str().unwrap(), &[]);
+        let kept = rows(corpus, "entity-counts", &[]);
+        assert_eq!(kept.len(), 9, "{kept:?}");
+        for row in &kept {
+            let want = counted
+                .iter()
+                .find(|r| r["class"] == row["class"])
+                .unwrap_or_else(|| panic!("{corpus:?}: no count for {row:?}"));
+            assert_eq!(
+                (&row["count"], &row["mentioned"]),
+                (&want["count"], &want["mentioned"]),
+                "{corpus:?}: {row:?} against {want:?}"
+            );
+        }
+        assert!(
+            kept.iter()
+                .any(|r| r["count"] != "0" && r["labelEn"] == "Statistic")
+        );
+
+        let per_source = dir.path().join("per-source.rq");
+        std::fs::write(&per_source, COUNTED_PER_SOURCE).unwrap();
+        let counted = rows(corpus, per_source.to_str().unwrap(), &[]);
+        let listed = rows(corpus, "sources", &["file="]);
+        assert!(!listed.is_empty());
+        assert!(listed.len() >= counted.len(), "{listed:?} {counted:?}");
+        for row in &counted {
+            // `sources` names the source by its path; match on the content
+            // hash, which the source's IRI is made of.
+            let hash = row["source"].rsplit('/').next().unwrap();
+            let files: Vec<_> = listed
+                .iter()
+                .filter(|r| r["contentHash"].starts_with(&format!("sha256:{hash}")))
+                .collect();
+            assert!(!files.is_empty(), "{corpus:?}: {row:?} not listed");
+            for file in files {
+                for column in ["articles", "statistics", "facts"] {
+                    assert_eq!(file[column], row[column], "{corpus:?} {column}: {file:?}");
+                }
+            }
+        }
+    }
+}
+
+/// A store without the summary (built with --no-summary), or whose files
+/// were written before their records carried counts, cannot answer the
+/// queries that read those totals: they are refused with what to run,
+/// rather than answered with zeros.
+#[test]
+fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+    let bare = dir.path().join("bare");
+    let out = jindu(&[
+        "build",
+        seeds.to_str().unwrap(),
+        "--store",
+        bare.to_str().unwrap(),
+        "--no-summary",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for query in ["entity-counts", "busiest-agencies"] {
+        let out = jindu(&["query", query, "--store", bare.to_str().unwrap()]);
+        assert!(!out.status.success(), "{query} ran without a summary");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("summary graph") && err.contains("jindu build --summary"),
+            "{query}: {err}"
+        );
+    }
+    // `sources` reads no summary: it runs.
+    let out = jindu(&["query", "sources", "--store", bare.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The same data without the sources' counts, as an older jindu wrote it.
+    let dump = dir.path().join("all.nq");
+    let store = store(Corpus::Seeds).to_str().unwrap().to_string();
+    let out = jindu(&[
+        "dump",
+        "--store",
+        &store,
+        "--output",
+        dump.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&dump).unwrap();
+    let old: String = text
+        .lines()
+        .filter(|l| !l.contains("#articleCount>"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(old.len() < text.len());
+    std::fs::write(&dump, old).unwrap();
+    let older = dir.path().join("older");
+    let out = jindu(&[
+        "load",
+        dump.to_str().unwrap(),
+        "--store",
+        older.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for query in ["sources", "entity-counts"] {
+        let out = jindu(&["query", query, "--store", older.to_str().unwrap()]);
+        assert!(!out.status.success(), "{query} ran without the counts");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("extracted by an older jindu") && err.contains("jindu build"),
+            "{query}: {err}"
+        );
+    }
+}

@@ -155,6 +155,12 @@ def parse_header(text, path):
             info["params"].append((m.group(1), m.group(2).strip(), m.group(3).strip()))
         elif line.startswith("# example: "):
             info["example"] = line[len("# example: "):].strip()
+        elif line.startswith("# requires: "):
+            # what jindu checks the store has before it runs the query
+            info["requires"] = [r.strip() for r in line[len("# requires: "):].split(",")]
+            unknown = set(info["requires"]) - {"summary", "source-counts"}
+            if unknown:
+                fail(f"{path}: unknown requirement(s) {sorted(unknown)}")
         else:
             fail(f"{path}: unknown header line: {line}")
     for key in ("title", "description", "example"):
