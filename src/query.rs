@@ -49,7 +49,8 @@ pub enum Requirement {
     /// per-relation counts), of a layout the readers take.
     Summary,
     /// Each source's `jd:articleCount`, `jd:statisticCount` and
-    /// `jd:assertionCount`, written with its record since quads layout 2.
+    /// `jd:assertionCount`, and its `jd:relationTally`s: written with its
+    /// record since quads layout [`crate::sync::SOURCE_COUNTS_SINCE`].
     SourceCounts,
 }
 
@@ -98,34 +99,27 @@ impl Requirement {
     }
 }
 
-/// The first source (`jd:Source` of the default graph) without a
-/// `jd:articleCount`: one index lookup per source.
+/// The first source whose record lacks the counts: its `jd:extractedWith`
+/// names a quads layout older than [`crate::sync::SOURCE_COUNTS_SINCE`] (or
+/// none), so its file was written before the build kept them. One scan of
+/// the extractor identities (one per source).
 fn source_without_counts(store: &Store) -> Result<Option<String>> {
-    use oxigraph::model::vocab::rdf;
-    use oxigraph::model::{GraphNameRef, NamedNodeRef, NamedOrBlankNodeRef};
-    let source_class = crate::rdf::jd("Source");
-    let count = crate::rdf::jd("articleCount");
+    use oxigraph::model::GraphNameRef;
+    let extracted_with = crate::rdf::jd("extractedWith");
     for quad in store.quads_for_pattern(
         None,
-        Some(rdf::TYPE),
-        Some(source_class.as_ref().into()),
+        Some(extracted_with.as_ref()),
+        None,
         Some(GraphNameRef::DefaultGraph),
     ) {
         let quad = quad.context("cannot read the store")?;
-        let subject: NamedOrBlankNodeRef<'_> = quad.subject.as_ref();
-        let counted = store
-            .quads_for_pattern(
-                Some(subject),
-                Some(NamedNodeRef::from(&count)),
-                None,
-                Some(GraphNameRef::DefaultGraph),
-            )
-            .next()
-            .transpose()
-            .context("cannot read the store")?
-            .is_some();
-        if !counted {
-            return Ok(Some(subject.to_string()));
+        let identity = match &quad.object {
+            Term::Literal(l) => l.value().to_string(),
+            other => other.to_string(),
+        };
+        let layout = crate::sync::quads_layout(&identity);
+        if layout.is_none_or(|n| n < crate::sync::SOURCE_COUNTS_SINCE) {
+            return Ok(Some(quad.subject.to_string()));
         }
     }
     Ok(None)

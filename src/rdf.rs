@@ -193,7 +193,8 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
     for article in &kn.articles {
         counts[article.source].articles += 1;
     }
-    let mut records: Vec<(usize, NamedNode)> = Vec::new();
+    // (source, property, article, record node) of every provenance record
+    let mut records: Vec<(usize, &'static str, usize, NamedNode)> = Vec::new();
     for relation in kn.relations.values() {
         let s = entity_iri(&relation.key.subject);
         let p = jd(relation.key.property.name());
@@ -202,7 +203,12 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         for ev in &relation.evidence {
             let article = article_iri(kn, ev.article);
             let node = assertion_iri(&s, &p, &o, &article, ev.char_start, ev.char_end);
-            records.push((kn.articles[ev.article].source, node.clone()));
+            records.push((
+                kn.articles[ev.article].source,
+                relation.key.property.name(),
+                ev.article,
+                node.clone(),
+            ));
             sink.add(
                 node.clone(),
                 rdf_type.clone(),
@@ -273,9 +279,13 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
     }
     // (two facts read at the same place of the same article by different
     // rules share their record node)
-    records.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.as_str().cmp(b.1.as_str())));
+    records.sort_unstable_by(|a, b| {
+        (a.0, a.1, a.2)
+            .cmp(&(b.0, b.1, b.2))
+            .then_with(|| a.3.as_str().cmp(b.3.as_str()))
+    });
     records.dedup();
-    for (source, _) in &records {
+    for (source, _, _, _) in &records {
         counts[*source].records += 1;
     }
     for (i, c) in counts.iter().enumerate() {
@@ -283,6 +293,20 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         sink.add(s.clone(), jd("articleCount"), integer(c.articles));
         sink.add(s.clone(), jd("statisticCount"), integer(c.statistics));
         sink.add(s, jd("assertionCount"), integer(c.records));
+    }
+    // Per source and property: its records and the distinct articles they
+    // come from (records sorted by source, property and article above).
+    for group in records.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        let (source, property) = (group[0].0, group[0].1);
+        let mut articles = group.iter().map(|r| r.2).collect::<Vec<_>>();
+        articles.dedup();
+        let source_node = source_iri(kn, source);
+        let tally = NamedNode::new_unchecked(format!("{}/{property}", source_node.as_str()));
+        sink.add(source_node, jd("relationTally"), tally.clone());
+        sink.add(tally.clone(), rdf_type.clone(), jd("RelationTally"));
+        sink.add(tally.clone(), jd("tallyProperty"), jd(property));
+        sink.add(tally.clone(), jd("tallyRecords"), integer(group.len()));
+        sink.add(tally, jd("tallyArticles"), integer(articles.len()));
     }
     sink.quads
 }

@@ -180,11 +180,24 @@ pub fn read_time_now() -> String {
 }
 
 /// What a file's quads hold beyond its facts, as a number: 2 added each
-/// source's `jd:articleCount`, `jd:statisticCount` and `jd:assertionCount`.
+/// source's `jd:articleCount`, `jd:statisticCount` and `jd:assertionCount`;
+/// 3 its `jd:relationTally` per relation property (records and articles).
 /// It is part of the extractor's identity (`jd:extractedWith`), so that the
 /// next build re-extracts the files a store holds in an older layout
 /// instead of leaving their records without what the queries read.
-pub const FILE_QUADS_LAYOUT: u32 = 2;
+pub const FILE_QUADS_LAYOUT: u32 = 3;
+
+/// The first layout whose sources carry the counts and tallies the stored
+/// queries read (`# requires: source-counts`).
+pub const SOURCE_COUNTS_SINCE: u32 = 3;
+
+/// The quads layout an extractor identity names (`…; quads N`), if any:
+/// identities written before the layout was recorded name none.
+pub fn quads_layout(identity: &str) -> Option<u32> {
+    identity
+        .rsplit_once("; quads ")
+        .and_then(|(_, n)| n.trim().parse().ok())
+}
 
 /// The extractor's identity recorded with each file: the lexicon's
 /// fingerprint (crate version and data files) and [`FILE_QUADS_LAYOUT`].
@@ -923,4 +936,20 @@ fn write_ontology(store: &Store) -> Result<()> {
     }
     transaction.commit().context("cannot write the ontology")?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extractor_identity_names_the_quads_layout() {
+        let identity = extractor_identity("jindu 0.1.0; lexicon 0123456789abcdef");
+        assert_eq!(quads_layout(&identity), Some(FILE_QUADS_LAYOUT));
+        const { assert!(FILE_QUADS_LAYOUT >= SOURCE_COUNTS_SINCE) };
+        // identities written before the layout was recorded
+        assert_eq!(quads_layout("jindu 0.1.0; lexicon 0123456789abcdef"), None);
+        assert_eq!(quads_layout("jindu 0.1.0; lexicon 0a; quads 2"), Some(2));
+        assert_eq!(quads_layout("jindu 0.1.0; lexicon 0a; quads x"), None);
+    }
 }

@@ -434,9 +434,24 @@ WHERE {
 }
 GROUP BY ?source"#;
 
+/// Per relation property, its records, their articles and the asserted
+/// facts that have one, counted over every record.
+const COUNTED_PER_PROPERTY: &str = r#"PREFIX jd: <https://w3id.org/jindu/ontology#>
+PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT ?property (COUNT(DISTINCT ?st) AS ?records) (COUNT(DISTINCT ?article) AS ?articles)
+       (COUNT(DISTINCT ?fact) AS ?withProvenance)
+WHERE {
+  ?st a jd:Assertion ; rdf:predicate ?property ; rdf:subject ?s ; rdf:object ?o ;
+      prov:wasDerivedFrom ?article .
+  OPTIONAL { ?s ?property ?o . BIND(CONCAT(STR(?s), " ", STR(?o)) AS ?fact) }
+}
+GROUP BY ?property"#;
+
 /// The totals written with the sources' records and kept in the summary,
-/// which `entity-counts`, `sources` and `busiest-agencies` read, are the
-/// counts over the nodes themselves, on both corpora.
+/// which `entity-counts`, `sources`, `relation-counts` and
+/// `busiest-agencies` read, are the counts over the nodes themselves, on
+/// both corpora.
 #[test]
 fn the_totals_the_queries_read_equal_the_counts_over_the_nodes() {
     let dir = tempfile::tempdir().unwrap();
@@ -461,6 +476,27 @@ fn the_totals_the_queries_read_equal_the_counts_over_the_nodes() {
             kept.iter()
                 .any(|r| r["count"] != "0" && r["labelEn"] == "Statistic")
         );
+
+        let per_property = dir.path().join("per-property.rq");
+        std::fs::write(&per_property, COUNTED_PER_PROPERTY).unwrap();
+        let counted = rows(corpus, per_property.to_str().unwrap(), &[]);
+        let kept = rows(corpus, "relation-counts", &[]);
+        assert_eq!(kept.len(), 9, "{kept:?}");
+        for row in &kept {
+            let zero = BTreeMap::from([
+                ("records".to_string(), "0".to_string()),
+                ("articles".to_string(), "0".to_string()),
+                ("withProvenance".to_string(), "0".to_string()),
+            ]);
+            let want = counted
+                .iter()
+                .find(|r| r["property"] == row["property"])
+                .unwrap_or(&zero);
+            for column in ["records", "articles", "withProvenance"] {
+                assert_eq!(row[column], want[column], "{corpus:?} {column}: {row:?}");
+            }
+        }
+        assert!(counted.len() >= 5, "{counted:?}");
 
         let per_source = dir.path().join("per-source.rq");
         std::fs::write(&per_source, COUNTED_PER_SOURCE).unwrap();
@@ -524,7 +560,8 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    // The same data without the sources' counts, as an older jindu wrote it.
+    // The same data as an older jindu wrote it: no counts or tallies, and an
+    // extractor identity that names no quads layout.
     let dump = dir.path().join("all.nq");
     let store = store(Corpus::Seeds).to_str().unwrap().to_string();
     let out = jindu(&[
@@ -540,12 +577,22 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     let text = std::fs::read_to_string(&dump).unwrap();
+    let counts = [
+        "#articleCount>",
+        "#statisticCount>",
+        "#assertionCount>",
+        "#relationTally>",
+        "#RelationTally>",
+        "#tallyProperty>",
+        "#tallyRecords>",
+        "#tallyArticles>",
+    ];
     let old: String = text
         .lines()
-        .filter(|l| !l.contains("#articleCount>"))
-        .map(|l| format!("{l}\n"))
+        .filter(|l| !counts.iter().any(|c| l.contains(c)))
+        .map(|l| format!("{}\n", l.replace("; quads 3\"", "\"")))
         .collect();
-    assert!(old.len() < text.len());
+    assert!(old.len() < text.len() && !old.contains("; quads"));
     std::fs::write(&dump, old).unwrap();
     let older = dir.path().join("older");
     let out = jindu(&[
@@ -559,7 +606,7 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    for query in ["sources", "entity-counts"] {
+    for query in ["sources", "entity-counts", "relation-counts"] {
         let out = jindu(&["query", query, "--store", older.to_str().unwrap()]);
         assert!(!out.status.success(), "{query} ran without the counts");
         let err = String::from_utf8_lossy(&out.stderr);
