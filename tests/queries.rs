@@ -12,6 +12,17 @@ use std::sync::OnceLock;
 mod common;
 use common::jindu;
 
+/// Runs the binary and asserts that it succeeded, showing its stderr if not.
+fn jindu_ok(args: &[&str]) -> std::process::Output {
+    let out = jindu(args);
+    assert!(
+        out.status.success(),
+        "jindu {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Corpus {
     Seeds,
@@ -29,17 +40,12 @@ fn store(corpus: Corpus) -> &'static Path {
         let dir = tempfile::tempdir().unwrap();
         let store = dir.path().join("store");
         let input = Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
-        let out = jindu(&[
+        jindu_ok(&[
             "build",
             input.to_str().unwrap(),
             "--store",
             store.to_str().unwrap(),
         ]);
-        assert!(
-            out.status.success(),
-            "build failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         (dir, store)
     });
     path
@@ -536,18 +542,13 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let bare = dir.path().join("bare");
-    let out = jindu(&[
+    jindu_ok(&[
         "build",
         seeds.to_str().unwrap(),
         "--store",
         bare.to_str().unwrap(),
         "--no-summary",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     for query in ["entity-counts", "busiest-agencies"] {
         let out = jindu(&["query", query, "--store", bare.to_str().unwrap()]);
         assert!(!out.status.success(), "{query} ran without a summary");
@@ -558,29 +559,19 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
         );
     }
     // `sources` reads no summary: it runs.
-    let out = jindu(&["query", "sources", "--store", bare.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    jindu_ok(&["query", "sources", "--store", bare.to_str().unwrap()]);
 
     // The same data as an older jindu wrote it: no counts or tallies, and an
     // extractor identity that names no quads layout.
     let dump = dir.path().join("all.nq");
     let store = store(Corpus::Seeds).to_str().unwrap().to_string();
-    let out = jindu(&[
+    jindu_ok(&[
         "dump",
         "--store",
         &store,
         "--output",
         dump.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let text = std::fs::read_to_string(&dump).unwrap();
     let counts = [
         "#articleCount>",
@@ -600,17 +591,12 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
     assert!(old.len() < text.len() && !old.contains("; quads"));
     std::fs::write(&dump, old).unwrap();
     let older = dir.path().join("older");
-    let out = jindu(&[
+    jindu_ok(&[
         "load",
         dump.to_str().unwrap(),
         "--store",
         older.to_str().unwrap(),
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     for query in ["sources", "entity-counts", "relation-counts"] {
         let out = jindu(&["query", query, "--store", older.to_str().unwrap()]);
         assert!(!out.status.success(), "{query} ran without the counts");
