@@ -466,10 +466,14 @@ GROUP BY ?property"#;
 #[test]
 fn the_totals_the_queries_read_equal_the_counts_over_the_nodes() {
     let dir = tempfile::tempdir().unwrap();
+    // Runs a reference query given as text (written to a file of `dir`).
+    let reference = |corpus: Corpus, name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        rows(corpus, path.to_str().unwrap(), &[])
+    };
     for corpus in [Corpus::Seeds, Corpus::GoldExtra] {
-        let reference = dir.path().join("counted.rq");
-        std::fs::write(&reference, COUNTED_OVER_THE_NODES).unwrap();
-        let counted = rows(corpus, reference.to_str().unwrap(), &[]);
+        let counted = reference(corpus, "counted.rq", COUNTED_OVER_THE_NODES);
         let kept = rows(corpus, "entity-counts", &[]);
         assert_eq!(kept.len(), 9, "{kept:?}");
         for row in &kept {
@@ -488,9 +492,7 @@ fn the_totals_the_queries_read_equal_the_counts_over_the_nodes() {
                 .any(|r| r["count"] != "0" && r["labelEn"] == "Statistic")
         );
 
-        let per_property = dir.path().join("per-property.rq");
-        std::fs::write(&per_property, COUNTED_PER_PROPERTY).unwrap();
-        let counted = rows(corpus, per_property.to_str().unwrap(), &[]);
+        let counted = reference(corpus, "per-property.rq", COUNTED_PER_PROPERTY);
         let kept = rows(corpus, "relation-counts", &[]);
         assert_eq!(kept.len(), 9, "{kept:?}");
         for row in &kept {
@@ -509,9 +511,7 @@ fn the_totals_the_queries_read_equal_the_counts_over_the_nodes() {
         }
         assert!(counted.len() >= 5, "{counted:?}");
 
-        let per_source = dir.path().join("per-source.rq");
-        std::fs::write(&per_source, COUNTED_PER_SOURCE).unwrap();
-        let counted = rows(corpus, per_source.to_str().unwrap(), &[]);
+        let counted = reference(corpus, "per-source.rq", COUNTED_PER_SOURCE);
         let listed = rows(corpus, "sources", &["file="]);
         assert!(!listed.is_empty());
         assert!(listed.len() >= counted.len(), "{listed:?} {counted:?}");
