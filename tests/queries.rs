@@ -549,14 +549,15 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
         bare.to_str().unwrap(),
         "--no-summary",
     ]);
-    for query in ["entity-counts", "busiest-agencies"] {
-        let out = jindu(&["query", query, "--store", bare.to_str().unwrap()]);
-        assert!(!out.status.success(), "{query} ran without a summary");
+    // Runs `query` on `store`, which must refuse it with every one of `says`.
+    let refused = |store: &Path, query: &str, says: &[&str]| {
+        let out = jindu(&["query", query, "--store", store.to_str().unwrap()]);
+        assert!(!out.status.success(), "{query} ran on {store:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("summary graph") && err.contains("jindu build --summary"),
-            "{query}: {err}"
-        );
+        assert!(says.iter().all(|s| err.contains(s)), "{query}: {err}");
+    };
+    for query in ["entity-counts", "busiest-agencies"] {
+        refused(&bare, query, &["summary graph", "jindu build --summary"]);
     }
     // `sources` reads no summary: it runs.
     jindu_ok(&["query", "sources", "--store", bare.to_str().unwrap()]);
@@ -598,12 +599,10 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
         older.to_str().unwrap(),
     ]);
     for query in ["sources", "entity-counts", "relation-counts"] {
-        let out = jindu(&["query", query, "--store", older.to_str().unwrap()]);
-        assert!(!out.status.success(), "{query} ran without the counts");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("extracted by an older jindu") && err.contains("jindu build"),
-            "{query}: {err}"
+        refused(
+            &older,
+            query,
+            &["extracted by an older jindu", "jindu build"],
         );
     }
 }
