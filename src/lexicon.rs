@@ -1508,6 +1508,15 @@ mod tests {
         }
     }
 
+    /// The lexicon with a folder holding `files` (name, text) added.
+    fn folder_lexicon(files: &[(&str, &str)]) -> Lexicon {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        Lexicon::load(&[dir.path().to_path_buf()]).unwrap()
+    }
+
     /// The error of loading the lexicon extended by a folder whose `file`
     /// holds `text`, and that file's path as errors name it.
     fn folder_error(file: &str, text: &str) -> (String, String) {
@@ -1537,9 +1546,7 @@ mod tests {
             format!("{path} line 2: row \"局\\t分\": \"局\" is not a word of context_refs.tsv")
         );
         // A good row is read.
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("context_blockers.tsv"), "县\t邻 外\n").unwrap();
-        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let lex = folder_lexicon(&[("context_blockers.tsv", "县\t邻 外\n")]);
         let blockers = &lex.context_blockers["县"];
         assert!(blockers.contains(&'邻') && blockers.contains(&'郡'));
         assert!(!blockers.contains(&' '));
@@ -1590,9 +1597,7 @@ mod tests {
             err.contains("乾 is mapped to 干 already, at t2s.tsv (embedded) line "),
             "{err}"
         );
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("t2s.tsv"), "緝\t缉\n緝毒\t缉毒\n").unwrap();
-        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let lex = folder_lexicon(&[("t2s.tsv", "緝\t缉\n緝毒\t缉毒\n")]);
         assert_eq!(lex.t2s, embedded);
     }
 
@@ -1626,9 +1631,7 @@ mod tests {
                 "{text:?}: {err}"
             );
         }
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("gap_stopchars.txt"), "# 更多\n 旧\t新 9\n").unwrap();
-        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let lex = folder_lexicon(&[("gap_stopchars.txt", "# 更多\n 旧\t新 9\n")]);
         assert!(
             ['旧', '新', '9', '的']
                 .iter()
@@ -1659,10 +1662,10 @@ mod tests {
             }
         }
         // A trailing tab is no second word.
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("topic_words.txt"), "贩毒集团\t\n").unwrap();
-        std::fs::write(dir.path().join("weak_initials.txt"), "乃\n").unwrap();
-        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let lex = folder_lexicon(&[
+            ("topic_words.txt", "贩毒集团\t\n"),
+            ("weak_initials.txt", "乃\n"),
+        ]);
         assert!(lex.topic_words.any_in("一个贩毒集团"));
         assert!(lex.weak_initials.contains(&'乃') && lex.weak_initials.contains(&'和'));
         // A weak initial is one character.
@@ -1692,13 +1695,10 @@ mod tests {
             let (err, path) = folder_error("campaign_suffixes.txt", text);
             assert_eq!(err, format!("{path} line 1: {said}"), "{text:?}");
         }
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("campaign_suffixes.txt"),
+        let lex = folder_lexicon(&[(
+            "campaign_suffixes.txt",
             "集中攻坚行动\tstrip\n示范创建\tkeep\n",
-        )
-        .unwrap();
-        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        )]);
         for (suffix, strip) in [("集中攻坚行动", true), ("示范创建", false), ("工程", false)]
         {
             assert!(
@@ -1727,18 +1727,16 @@ mod tests {
             err,
             format!("{path} line 2: unknown use standalone (alone or prefix)")
         );
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("agency_terms.tsv"),
-            "海关缉私局\tbody\tcustoms\t\tas-written\n戒毒站\tunit\tjustice\t\t\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("context_refs.tsv"),
-            "全镇\tcounty\talone\n镇\tcounty\tprefix\n",
-        )
-        .unwrap();
-        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let lex = folder_lexicon(&[
+            (
+                "agency_terms.tsv",
+                "海关缉私局\tbody\tcustoms\t\tas-written\n戒毒站\tunit\tjustice\t\t\n",
+            ),
+            (
+                "context_refs.tsv",
+                "全镇\tcounty\talone\n镇\tcounty\tprefix\n",
+            ),
+        ]);
         let term = |t: &str| lex.agency_terms.iter().find(|a| a.term == t).unwrap();
         assert!(term("海关缉私局").keeps_written_region);
         assert!(!term("戒毒站").keeps_written_region);
@@ -1757,18 +1755,13 @@ mod tests {
         let (err, path) = folder_error("townships.tsv", "990101001\t新城镇\t990101\n");
         assert_eq!(err, format!("{path} line 1: unknown county code 990101"));
         // A parent may come after its child.
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("regions.tsv"),
-            "990101\t新城县\tcounty\t990100\n990100\t新城市\tprefecture\t150000\n",
-        )
-        .unwrap();
-        std::fs::write(
-            dir.path().join("townships.tsv"),
-            "990101001\t甲乙丙镇\t990101\n",
-        )
-        .unwrap();
-        let lex = Lexicon::load(&[dir.path().to_path_buf()]).unwrap();
+        let lex = folder_lexicon(&[
+            (
+                "regions.tsv",
+                "990101\t新城县\tcounty\t990100\n990100\t新城市\tprefecture\t150000\n",
+            ),
+            ("townships.tsv", "990101001\t甲乙丙镇\t990101\n"),
+        ]);
         let county = lex.region_by_code["990101"];
         let town = lex.region_by_name["甲乙丙镇"][0];
         assert_eq!(lex.regions[town].parent, Some(county));
