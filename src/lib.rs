@@ -6,8 +6,10 @@
 //! and pattern hits, driven by [`lexicon`]; [`period`] reads the periods
 //! of figures) → [`resolve`] (canonical
 //! entities, relations, statistics) → [`model`] (the knowledge, independent
-//! of any sink) → sinks: [`graph`] (petgraph) and [`rdf`] (Oxigraph store)
-//! → [`query`] (stored SPARQL) and the `jindu` command line. The graph
+//! of any sink) → sinks: [`graph`] (petgraph) and [`rdf`] (Oxigraph store;
+//! [`sync`] keeps it in step with the corpus, [`summary`] and [`cube`] keep
+//! the totals the queries read) → [`query`] (stored SPARQL) and the `jindu`
+//! command line. The graph
 //! commands read a built store back into [`graph`], narrow it with
 //! [`filter`], score it with [`analytics`] and write it out with [`export`]
 //! ([`graph_cli`] holds their command line).
@@ -16,6 +18,7 @@ pub mod analytics;
 pub mod article;
 pub mod clean;
 pub mod corpus;
+pub mod cube;
 pub mod eval;
 pub mod export;
 pub mod filter;

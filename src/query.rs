@@ -52,12 +52,16 @@ pub enum Requirement {
     /// `jd:assertionCount`, and its `jd:relationTally`s: written with its
     /// record since quads layout [`crate::sync::SOURCE_COUNTS_SINCE`].
     SourceCounts,
+    /// The statistics cube in the summary graph (`jd:StatisticCell`, see
+    /// [`crate::cube`]), kept since summary format 6.
+    StatisticsCube,
 }
 
 impl Requirement {
-    const ALL: [(&'static str, Requirement); 2] = [
+    const ALL: [(&'static str, Requirement); 3] = [
         ("summary", Requirement::Summary),
         ("source-counts", Requirement::SourceCounts),
+        ("statistics-cube", Requirement::StatisticsCube),
     ];
 
     pub fn parse(name: &str) -> Result<Requirement> {
@@ -82,6 +86,15 @@ impl Requirement {
                     bail!(
                         "query {query} reads the summary graph, which this store lacks (built with \
                          --no-summary, or by an older jindu): run `jindu build --summary` on it"
+                    );
+                }
+            }
+            Requirement::StatisticsCube => {
+                if !crate::summary::has_cube(store)? {
+                    bail!(
+                        "query {query} reads the statistics cube of the summary graph, which this \
+                         store lacks (built with --no-summary, or by a jindu older than the cube): \
+                         run `jindu build --summary` on it, which adds it"
                     );
                 }
             }

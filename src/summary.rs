@@ -64,10 +64,14 @@ pub const EVIDENCE_KEPT: usize = 5;
 /// its counts and kept evidence packed in one `jd:evidencePack`. 3: each
 /// entity also has its `jd:nodeKey` ([`node_key`]). 4: each subject of a
 /// relation also has its `jd:relationCounts`. 5: and its
-/// `jd:relationEvidence`. A summary of format 2 to 4 is brought to 5 by
-/// adding what it lacks ([`refresh`]), without a recount, and read as
-/// before until then.
-pub const SUMMARY_FORMAT: usize = 5;
+/// `jd:relationEvidence`. 6: the statistics cube ([`crate::cube`]). A
+/// summary of format 2 to 5 is brought to 6 by adding what it lacks
+/// ([`refresh`]), without recounting the relations, and read as before
+/// until then (but for the cube, which only format 6 has).
+pub const SUMMARY_FORMAT: usize = 6;
+
+/// The first format with the statistics cube.
+const CUBE_SINCE: usize = 6;
 
 /// The oldest layout the readers take: format 2 lacks only the node keys
 /// and per-subject counts, whose absence the graph loader notices (and
@@ -93,6 +97,9 @@ pub struct AffectedKeys {
     pub all: bool,
     pub relations: BTreeSet<RelationKey>,
     pub entities: BTreeSet<String>,
+    /// The sources the change touches, with their shares of the statistics
+    /// cube before it (noted by the caller before the change).
+    pub statistics: crate::cube::CubeChange,
 }
 
 impl AffectedKeys {
@@ -107,10 +114,14 @@ impl AffectedKeys {
         self.all |= other.all;
         self.relations.extend(other.relations);
         self.entities.extend(other.entities);
+        self.statistics.extend(other.statistics);
     }
 
     fn is_empty(&self) -> bool {
-        !self.all && self.relations.is_empty() && self.entities.is_empty()
+        !self.all
+            && self.relations.is_empty()
+            && self.entities.is_empty()
+            && self.statistics.is_empty()
     }
 }
 
@@ -130,6 +141,24 @@ pub fn keys_of_files(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
         return Ok(AffectedKeys::all());
     }
     gather_keys(store, ids)
+}
+
+/// Notes in `keys`, before a change, the statistics-cube shares of the
+/// sources of the files known by `ids` (those leaving) and of `sources`
+/// (those arriving, by IRI), so that the cube can be brought up to date
+/// after it. Nothing is noted when everything is recounted anyway.
+pub fn note_sources(
+    store: &Store,
+    keys: &mut AffectedKeys,
+    ids: &[String],
+    sources: &[String],
+) -> Result<()> {
+    if keys.all {
+        return Ok(());
+    }
+    let leaving = crate::cube::sources_of_files(store, ids)?;
+    keys.statistics
+        .note(store, leaving.iter().chain(sources).map(String::as_str))
 }
 
 /// The keys the files known by `ids` touch (see [`keys_of_files`]).
@@ -171,8 +200,11 @@ fn gather_keys(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
 /// Brings the summary entries of `keys` in line with the store. Recounts
 /// everything when asked to, when the store has no summary yet, or when the
 /// keys are a large part of it.
-pub fn refresh(store: &Store, keys: AffectedKeys) -> Result<()> {
-    upgrade(store)?;
+pub fn refresh(store: &Store, mut keys: AffectedKeys) -> Result<()> {
+    if upgrade(store)? {
+        // The cube was counted from the store as it is after the change.
+        keys.statistics = crate::cube::CubeChange::default();
+    }
     let current = is_current(store)?;
     if keys.is_empty() && current {
         return Ok(());
@@ -194,8 +226,16 @@ pub fn refresh(store: &Store, keys: AffectedKeys) -> Result<()> {
 
 /// Recounts the entries of `keys`, then the per-subject rows of their
 /// relations' subjects, then the node keys.
-fn refresh_some(store: &Store, keys: AffectedKeys) -> Result<()> {
+fn refresh_some(store: &Store, mut keys: AffectedKeys) -> Result<()> {
     let subjects = subjects_of(&keys.relations);
+    let statistics = std::mem::take(&mut keys.statistics);
+    let graph = summary_graph();
+    if !crate::cube::apply_change(store, &statistics, &graph)? {
+        eprintln!(
+            "jindu: note: the statistics cube did not agree with the store; it is counted again"
+        );
+        crate::cube::recount_all(store, &graph)?;
+    }
     refresh_keys(store, keys)?;
     update_subject_rows(store, Some(&subjects))?;
     // The entities a change touches include some no article mentions
@@ -207,17 +247,30 @@ fn subjects_of<'a>(relations: impl IntoIterator<Item = &'a RelationKey>) -> BTre
     relations.into_iter().map(|(s, _, _)| s.clone()).collect()
 }
 
-/// Brings a format-2 to -4 summary (entries and packs as now) to this
-/// format by adding the node keys and the per-subject rows from the packs:
-/// a recount would read every record.
-fn upgrade(store: &Store) -> Result<()> {
-    let old = format(store)?.is_some_and(|f| (READABLE_FROM..SUMMARY_FORMAT).contains(&f));
-    if old && evidence_kept(store)? == Some(EVIDENCE_KEPT) {
+/// Brings a format-2 to -5 summary (entries and packs as now) to this
+/// format by adding what it lacks: below format 5 the node keys and the
+/// per-subject rows from the packs (a recount would read every record),
+/// below 6 the statistics cube, counted from the store. Returns whether
+/// the cube was counted.
+fn upgrade(store: &Store) -> Result<bool> {
+    let Some(found) = format(store)? else {
+        return Ok(false);
+    };
+    if !(READABLE_FROM..SUMMARY_FORMAT).contains(&found)
+        || evidence_kept(store)? != Some(EVIDENCE_KEPT)
+    {
+        return Ok(false);
+    }
+    if found < 5 {
         sync_node_keys(store)?;
         update_subject_rows(store, None)?;
-        write_markers(store)?;
     }
-    Ok(())
+    let cube = found < CUBE_SINCE;
+    if cube {
+        crate::cube::recount_all(store, &summary_graph())?;
+    }
+    write_markers(store)?;
+    Ok(cube)
 }
 
 /// Replaces the summary's markers with this version's.
@@ -756,11 +809,13 @@ pub fn refresh_all(store: &Store) -> Result<()> {
                 all: false,
                 relations: relations[range(relations.len())].iter().cloned().collect(),
                 entities: entities[range(entities.len())].iter().cloned().collect(),
+                ..Default::default()
             },
         )?;
     }
     update_subject_rows(store, None)?;
-    sync_node_keys(store)
+    sync_node_keys(store)?;
+    crate::cube::recount_all(store, &summary_graph())
 }
 
 /// The whole summary in one pass over every record (the reference the
@@ -773,6 +828,7 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
     let mut quads = marker_quads();
     quads.extend(relation_quads(&summaries, &graph));
     quads.extend(mention_quads(&mentions, &graph));
+    quads.extend(crate::cube::store_cube(store)?.into_quads(&graph));
     let (counts, evidence): (Vec<_>, Vec<_>) = summaries
         .iter()
         .map(|((s, p, o), summary)| {
@@ -847,6 +903,8 @@ pub struct FilePart {
     mentions: Vec<(String, usize)>,
     /// Every entity the file's quads type (they get node keys).
     entities: Vec<String>,
+    /// Its statistics' cells.
+    cube: crate::cube::Cube,
 }
 
 struct PartRelation {
@@ -968,6 +1026,7 @@ impl FilePart {
             relations,
             mentions,
             entities,
+            cube: crate::cube::knowledge_cube(kn),
         }
     }
 }
@@ -998,6 +1057,8 @@ pub struct SummaryBuilder {
     mentions: HashMap<String, usize>,
     /// Every entity of the parts (for the node keys).
     entities: HashSet<String>,
+    /// The statistics cube of the parts (each content once).
+    cube: crate::cube::Cube,
     /// The kept records, written out as they are decided: held in memory
     /// they grew with the number of relations (about 1.6 KB each, 300 MB
     /// at 100 MB of text), the one part of the build that did.
@@ -1169,6 +1230,11 @@ impl SummaryBuilder {
                     self.entities.insert(e.clone());
                 }
             }
+            if let Err(e) = self.cube.merge(&part.cube) {
+                eprintln!("jindu: note: {e:#}; the summary is counted from the store instead");
+                self.broken = true;
+                return;
+            }
             parts.push(part);
         }
         // The group's records per relation, from every part.
@@ -1290,6 +1356,7 @@ impl SummaryBuilder {
             relations,
             mentions: self.mentions.into_iter().collect(),
             entities: self.entities.into_iter().collect(),
+            cube: self.cube,
             dirty: self.dirty.into_iter().collect(),
             spill,
         })
@@ -1301,6 +1368,7 @@ pub struct BuiltSummary {
     relations: BTreeMap<SharedKey, Aggregate>,
     mentions: BTreeMap<String, usize>,
     entities: BTreeSet<String>,
+    cube: crate::cube::Cube,
     /// Relations left to recount from the store.
     dirty: BTreeSet<RelationKey>,
     /// The kept records (none when no relation kept any).
@@ -1391,6 +1459,7 @@ impl BuiltSummary {
             .mentions
             .into_iter()
             .map(move |(e, n)| mention_quad(&e, n, &graph));
+        let cells = self.cube.into_quads(&key_graph);
         let keys = self
             .entities
             .into_iter()
@@ -1402,6 +1471,7 @@ impl BuiltSummary {
                 .chain(last_evidence)
                 .chain(mentions)
                 .chain(keys)
+                .chain(cells)
                 .chain(counts),
             left,
         )
@@ -1421,7 +1491,7 @@ pub fn recount(store: &Store, relations: Vec<RelationKey>) -> Result<()> {
             AffectedKeys {
                 all: false,
                 relations: chunk.iter().cloned().collect(),
-                entities: BTreeSet::new(),
+                ..Default::default()
             },
         )?;
     }
@@ -1467,6 +1537,14 @@ pub fn evidence_kept(store: &Store) -> Result<Option<usize>> {
 /// ([`EVIDENCE_KEPT`] records, [`SUMMARY_FORMAT`]): what the readers need.
 pub fn is_current(store: &Store) -> Result<bool> {
     Ok(format(store)? == Some(SUMMARY_FORMAT) && evidence_kept(store)? == Some(EVIDENCE_KEPT))
+}
+
+/// Whether the store's summary has the statistics cube (and is readable).
+pub fn has_cube(store: &Store) -> Result<bool> {
+    Ok(
+        format(store)?.is_some_and(|f| (CUBE_SINCE..=SUMMARY_FORMAT).contains(&f))
+            && evidence_kept(store)? == Some(EVIDENCE_KEPT),
+    )
 }
 
 /// Whether the readers can take the store's summary: complete, and of this
@@ -2214,10 +2292,12 @@ mod tests {
         lines
     }
 
+    /// A file of `articles` articles, with figures for the statistics cube.
     fn file(hash: &str, name: &str, articles: usize) -> Knowledge {
         let mut kn = knowledge_with_articles(articles);
         kn.sources[0].sha256 = hash.into();
         kn.sources[0].name = name.into();
+        crate::cube::tests::add_figures(&mut kn, 3 * articles);
         kn
     }
 
@@ -2330,11 +2410,16 @@ mod tests {
         let store = store_of(&[(&a, "a.txt")]);
         refresh_all(&store).unwrap();
         for (kn, id) in [(&b, "b.txt"), (&b_copy, "copy.txt")] {
+            // (the cube's shares of the arriving source, before it arrives)
+            let mut noted = AffectedKeys::default();
+            let source = crate::rdf::source_iri_for_hash(&kn.sources[0].sha256).into_string();
+            note_sources(&store, &mut noted, &[], &[source]).unwrap();
             store
                 .extend(crate::sync::file_quads(kn, id, "1970-01-01T00:00:00Z", "x"))
                 .unwrap();
-            let keys = gather_keys(&store, &[id.to_string()]).unwrap();
+            let mut keys = gather_keys(&store, &[id.to_string()]).unwrap();
             assert!(!keys.all && !keys.relations.is_empty());
+            keys.extend(noted);
             refresh_some(&store, keys).unwrap();
         }
         let fresh = store_of(&[(&a, "a.txt"), (&b, "b.txt"), (&b_copy, "copy.txt")]);
@@ -2361,7 +2446,8 @@ mod tests {
             ("copy.txt", vec![(&a, "a.txt"), (&b, "b.txt")]),
             ("b.txt", vec![(&a, "a.txt")]),
         ] {
-            let keys = gather_keys(&store, &[id.to_string()]).unwrap();
+            let mut keys = gather_keys(&store, &[id.to_string()]).unwrap();
+            note_sources(&store, &mut keys, &[id.to_string()], &[]).unwrap();
             crate::sync::remove_graphs(&store, &[crate::sync::file_graph(id)]).unwrap();
             refresh_some(&store, keys).unwrap();
             let fresh = store_of(&left);
@@ -2437,8 +2523,8 @@ mod tests {
             .collect();
         assert_eq!(
             keys.len(),
-            4,
-            "the agency's and the county's keys, the agency's counts and evidence"
+            5,
+            "the agency's, the county's and the drug's keys, the agency's counts and evidence"
         );
         for quad in &keys {
             store.remove(quad).unwrap();
@@ -2507,6 +2593,29 @@ mod tests {
             assert_eq!(key, node_key(&entity));
             assert!(key >= 0);
         }
+
+        // A format-5 summary (no statistics cube) is readable but has no
+        // cube; the next refresh counts the cube, and only the cube.
+        let cells: Vec<Quad> = store
+            .quads_for_pattern(
+                None,
+                None,
+                None,
+                Some(GraphNameRef::NamedNode(graph.as_ref())),
+            )
+            .map(|q| q.unwrap())
+            .filter(|q| q.subject.to_string().contains("/id/cell/"))
+            .collect();
+        assert!(cells.len() > 20, "{}", cells.len());
+        for quad in &cells {
+            store.remove(quad).unwrap();
+        }
+        store.remove(&format(SUMMARY_FORMAT)).unwrap();
+        store.insert(&format(5)).unwrap();
+        assert!(is_readable(&store).unwrap() && !has_cube(&store).unwrap());
+        refresh(&store, AffectedKeys::default()).unwrap();
+        assert!(has_cube(&store).unwrap());
+        assert_eq!(summary_lines(&store), upgraded);
     }
 
     #[test]

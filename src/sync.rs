@@ -257,6 +257,9 @@ pub fn sync(
 /// store opened read-only (see [`Plan::nothing_to_do`]).
 pub struct Plan<'a> {
     to_extract: Vec<&'a Input>,
+    /// The sources (`jd:Source` IRIs, from the content hashes) of
+    /// `to_extract`.
+    arriving_sources: Vec<String>,
     to_remove: Vec<NamedNode>,
     ontology_current: bool,
     /// The build asks for a summary the store does not have yet.
@@ -300,6 +303,7 @@ pub fn plan<'a>(
         report.unchanged = inputs.len();
         return Ok(Plan {
             to_extract: Vec::new(),
+            arriving_sources: Vec::new(),
             to_remove: Vec::new(),
             ontology_current,
             summary_missing: options.summary && !summary::is_current(store)?,
@@ -309,6 +313,7 @@ pub fn plan<'a>(
     }
     let stored = stored_files(store)?;
     let mut to_extract: Vec<&Input> = Vec::new();
+    let mut arriving_sources: Vec<String> = Vec::new();
     let mut to_remove: Vec<NamedNode> = Vec::new();
     for (input, hash) in inputs.iter().zip(hashes) {
         let hash = match hash {
@@ -325,10 +330,12 @@ pub fn plan<'a>(
                 to_remove.push(s.graph.clone());
                 report.changed.push(input.id.clone());
                 to_extract.push(input);
+                arriving_sources.push(source_iri_for_hash(&hash).into_string());
             }
             None => {
                 report.added.push(input.id.clone());
                 to_extract.push(input);
+                arriving_sources.push(source_iri_for_hash(&hash).into_string());
             }
         }
     }
@@ -353,6 +360,7 @@ pub fn plan<'a>(
     let summary_missing = wanted && !summary::is_current(store)?;
     Ok(Plan {
         to_extract,
+        arriving_sources,
         to_remove,
         ontology_current,
         summary_missing,
@@ -442,6 +450,9 @@ pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<Syn
             .cloned()
             .collect();
         affected = summary::keys_of_files(store, &leaving)?;
+        // Before anything changes: the cube is brought up to date by the
+        // difference of the touched sources' shares.
+        summary::note_sources(store, &mut affected, &leaving, &plan.arriving_sources)?;
     }
     report.quads_removed = remove_graphs(store, &plan.to_remove)?;
     // Into a store with no data yet, the summary is aggregated from the
@@ -889,11 +900,11 @@ pub fn remove_files(store: &Store, names: &[String]) -> Result<(SyncReport, Vec<
     let graphs: Vec<NamedNode> = chosen.iter().map(|id| stored[id].graph.clone()).collect();
     let removed: Vec<String> = chosen.into_iter().collect();
     let keep_summary = summary::evidence_kept(store)?.is_some();
-    let affected = if keep_summary {
-        summary::keys_of_files(store, &removed)?
-    } else {
-        summary::AffectedKeys::default()
-    };
+    let mut affected = summary::AffectedKeys::default();
+    if keep_summary {
+        affected = summary::keys_of_files(store, &removed)?;
+        summary::note_sources(store, &mut affected, &removed, &[])?;
+    }
     let report = SyncReport {
         quads_removed: remove_graphs(store, &graphs)?,
         removed,

@@ -559,8 +559,31 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
     for query in ["entity-counts", "busiest-agencies"] {
         refused(&bare, query, &["summary graph", "jindu build --summary"]);
     }
+    for query in [
+        "statistics-by-region-metric",
+        "seizures-by-drug-region-time",
+    ] {
+        refused(&bare, query, &["statistics cube", "jindu build --summary"]);
+    }
     // `sources` reads no summary: it runs.
     jindu_ok(&["query", "sources", "--store", bare.to_str().unwrap()]);
+    // What the refusal says to run adds the summary and its cube.
+    jindu_ok(&[
+        "build",
+        seeds.to_str().unwrap(),
+        "--store",
+        bare.to_str().unwrap(),
+        "--summary",
+    ]);
+    let out = jindu_ok(&[
+        "query",
+        "statistics-by-region-metric",
+        "--store",
+        bare.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 5);
 
     // The same data as an older jindu wrote it: no counts or tallies, and an
     // extractor identity that names no quads layout.
@@ -605,4 +628,151 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
             &["extracted by an older jindu", "jindu build"],
         );
     }
+}
+
+/// Runs a query (a stored one's name or a file) on a store, as rows with
+/// `periodTexts` (a GROUP_CONCAT, whose order SPARQL leaves open) sorted
+/// within, and the rows sorted.
+fn sorted_rows(store: &Path, query: &str, params: &[&str]) -> Vec<Vec<(String, String)>> {
+    let mut args = vec![
+        "query",
+        query,
+        "--store",
+        store.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    for p in params {
+        args.push("--param");
+        args.push(p);
+    }
+    let out = jindu_ok(&args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SPARQL JSON");
+    let mut rows: Vec<Vec<(String, String)>> = json["results"]["bindings"]
+        .as_array()
+        .expect("bindings")
+        .iter()
+        .map(|b| {
+            b.as_object()
+                .unwrap()
+                .iter()
+                .map(|(k, v)| {
+                    let mut value = v["value"].as_str().unwrap_or("").to_string();
+                    if k == "periodTexts" {
+                        let mut texts: Vec<&str> = value.split(" | ").collect();
+                        texts.sort();
+                        value = texts.join(" | ");
+                    }
+                    (k.clone(), value)
+                })
+                .collect()
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+/// `statistics-by-region-metric` and `seizures-by-drug-region-time` sum
+/// the statistics cube kept in the summary; they give the rows of the same
+/// queries summing every figure (tests/reference/), on both corpora, with
+/// and without parameters, and after files leave and come back (the cube
+/// kept up to date by the difference of the touched sources).
+#[test]
+fn the_statistics_queries_sum_the_cube_as_the_figures_themselves() {
+    let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
+    let cases: &[(&str, &[&str])] = &[
+        ("statistics-by-region-metric", &[]),
+        (
+            "statistics-by-region-metric",
+            &["region=内蒙古自治区", "metric=drugsSeized"],
+        ),
+        ("statistics-by-region-metric", &["metric=casesSolved"]),
+        ("seizures-by-drug-region-time", &[]),
+        ("seizures-by-drug-region-time", &["year=2024"]),
+        (
+            "seizures-by-drug-region-time",
+            &["drug=海洛因", "region=150000"],
+        ),
+    ];
+    // Compares every case; returns the number of figures the first counts.
+    let agree = |store: &Path, when: &str| {
+        let mut figures_counted = 0;
+        for (i, (query, params)) in cases.iter().enumerate() {
+            let summed = sorted_rows(store, query, params);
+            let file = reference.join(format!("{query}.rq"));
+            let figures = sorted_rows(store, file.to_str().unwrap(), params);
+            assert_eq!(summed, figures, "{when}: {query} {params:?}");
+            assert!(!summed.is_empty() || i > 0, "{when}: {query} {params:?}");
+            if i == 0 {
+                for row in &summed {
+                    let (_, n) = row.iter().find(|(k, _)| k == "figures").unwrap();
+                    figures_counted += n.parse::<usize>().unwrap();
+                }
+            }
+        }
+        figures_counted
+    };
+    for corpus in [Corpus::Seeds, Corpus::GoldExtra] {
+        assert!(agree(store(corpus), &format!("{corpus:?}")) > 10);
+    }
+
+    // Files leave and come back, on a store of both corpora.
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let both = dir.path().join("both");
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir(&corpus).unwrap();
+    let mut copied = Vec::new();
+    for folder in ["seeds", "tests/gold-extra"] {
+        for entry in std::fs::read_dir(root.join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "txt") {
+                let name = format!(
+                    "{}-{}",
+                    folder.replace('/', "-"),
+                    path.file_name().unwrap().to_str().unwrap()
+                );
+                std::fs::copy(&path, corpus.join(&name)).unwrap();
+                copied.push(name);
+            }
+        }
+    }
+    copied.sort();
+    assert!(copied.len() >= 6, "{copied:?}");
+    let build = || {
+        jindu_ok(&[
+            "build",
+            corpus.to_str().unwrap(),
+            "--store",
+            both.to_str().unwrap(),
+            "--prune",
+        ]);
+    };
+    build();
+    let full = agree(&both, "both corpora");
+    // One file leaves; a copy of another (same bytes, another name) comes
+    // and goes; a file is changed.
+    // (the fourth file, a seed page, reports figures)
+    let leaving = corpus.join(&copied[3]);
+    let kept = std::fs::read(&leaving).unwrap();
+    std::fs::remove_file(&leaving).unwrap();
+    build();
+    assert!(agree(&both, "one file removed") < full);
+    std::fs::copy(corpus.join(&copied[0]), corpus.join("zz-copy.txt")).unwrap();
+    build();
+    agree(&both, "a copy added");
+    std::fs::remove_file(corpus.join(&copied[0])).unwrap();
+    build();
+    agree(&both, "the original of the copy removed");
+    let changed = corpus.join(&copied[2]);
+    let mut text = std::fs::read_to_string(&changed).unwrap();
+    text.push_str("\n\n本报讯 今年以来，开鲁县公安局破获毒品案件12起，缴获海洛因0.35公斤。\n");
+    std::fs::write(&changed, text).unwrap();
+    build();
+    agree(&both, "a file changed");
+    std::fs::write(&leaving, kept).unwrap();
+    std::fs::copy(corpus.join("zz-copy.txt"), corpus.join(&copied[0])).unwrap();
+    std::fs::remove_file(corpus.join("zz-copy.txt")).unwrap();
+    build();
+    agree(&both, "the files back, the copy gone");
 }
