@@ -7,7 +7,7 @@
 //! of figures) → [`resolve`] (canonical
 //! entities, relations, statistics) → [`model`] (the knowledge, independent
 //! of any sink) → sinks: [`graph`] (petgraph) and [`rdf`] (Oxigraph store;
-//! [`sync`] keeps it in step with the corpus, [`summary`] and [`cube`] keep
+//! [`sync`] keeps it in step with the corpus, [`summary`] and [`rollup`] keep
 //! the totals the queries read) → [`query`] (stored SPARQL) and the `jindu`
 //! command line. The graph
 //! commands read a built store back into [`graph`], narrow it with
@@ -18,7 +18,6 @@ pub mod analytics;
 pub mod article;
 pub mod clean;
 pub mod corpus;
-pub mod cube;
 pub mod eval;
 pub mod export;
 pub mod filter;
@@ -34,6 +33,7 @@ pub mod query;
 pub mod rdf;
 pub mod read;
 pub mod resolve;
+pub mod rollup;
 pub mod shacl;
 pub mod summary;
 pub mod sync;

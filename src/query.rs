@@ -52,16 +52,16 @@ pub enum Requirement {
     /// `jd:assertionCount`, and its `jd:relationTally`s: written with its
     /// record since quads layout [`crate::sync::SOURCE_COUNTS_SINCE`].
     SourceCounts,
-    /// The statistics cube in the summary graph (`jd:StatisticCell`, see
-    /// [`crate::cube`]), kept since summary format 6.
-    StatisticsCube,
+    /// The statistics rollups in the summary graph (`jd:StatisticRollup`,
+    /// see [`crate::rollup`]), kept since summary format 6.
+    StatisticsRollups,
 }
 
 impl Requirement {
     const ALL: [(&'static str, Requirement); 3] = [
         ("summary", Requirement::Summary),
         ("source-counts", Requirement::SourceCounts),
-        ("statistics-cube", Requirement::StatisticsCube),
+        ("statistics-rollups", Requirement::StatisticsRollups),
     ];
 
     pub fn parse(name: &str) -> Result<Requirement> {
@@ -89,11 +89,12 @@ impl Requirement {
                     );
                 }
             }
-            Requirement::StatisticsCube => {
-                if !crate::summary::has_cube(store)? {
+            Requirement::StatisticsRollups => {
+                if !crate::summary::has_rollups(store)? {
                     bail!(
-                        "query {query} reads the statistics cube of the summary graph, which this \
-                         store lacks (built with --no-summary, or by a jindu older than the cube): \
+                        "query {query} reads the statistics rollups of the summary graph, which \
+                         this store lacks (built with --no-summary, or by a jindu older than \
+                         them): \
                          run `jindu build --summary` on it, which adds it"
                     );
                 }

@@ -64,14 +64,14 @@ pub const EVIDENCE_KEPT: usize = 5;
 /// its counts and kept evidence packed in one `jd:evidencePack`. 3: each
 /// entity also has its `jd:nodeKey` ([`node_key`]). 4: each subject of a
 /// relation also has its `jd:relationCounts`. 5: and its
-/// `jd:relationEvidence`. 6: the statistics cube ([`crate::cube`]). A
+/// `jd:relationEvidence`. 6: the statistics rollups ([`crate::rollup`]). A
 /// summary of format 2 to 5 is brought to 6 by adding what it lacks
 /// ([`refresh`]), without recounting the relations, and read as before
-/// until then (but for the cube, which only format 6 has).
+/// until then (but for the rollups, which only format 6 has).
 pub const SUMMARY_FORMAT: usize = 6;
 
-/// The first format with the statistics cube.
-const CUBE_SINCE: usize = 6;
+/// The first format with the statistics rollups.
+const ROLLUPS_SINCE: usize = 6;
 
 /// The oldest layout the readers take: format 2 lacks only the node keys
 /// and per-subject counts, whose absence the graph loader notices (and
@@ -98,8 +98,8 @@ pub struct AffectedKeys {
     pub relations: BTreeSet<RelationKey>,
     pub entities: BTreeSet<String>,
     /// The sources the change touches, with their shares of the statistics
-    /// cube before it (noted by the caller before the change).
-    pub statistics: crate::cube::CubeChange,
+    /// rollups before it (noted by the caller before the change).
+    pub statistics: crate::rollup::RollupChange,
 }
 
 impl AffectedKeys {
@@ -143,9 +143,9 @@ pub fn keys_of_files(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
     gather_keys(store, ids)
 }
 
-/// Notes in `keys`, before a change, the statistics-cube shares of the
+/// Notes in `keys`, before a change, the statistics-rollup shares of the
 /// sources of the files known by `ids` (those leaving) and of `sources`
-/// (those arriving, by IRI), so that the cube can be brought up to date
+/// (those arriving, by IRI), so that the rollups can be brought up to date
 /// after it. Nothing is noted when everything is recounted anyway.
 pub fn note_sources(
     store: &Store,
@@ -156,7 +156,7 @@ pub fn note_sources(
     if keys.all {
         return Ok(());
     }
-    let leaving = crate::cube::sources_of_files(store, ids)?;
+    let leaving = crate::rollup::sources_of_files(store, ids)?;
     keys.statistics
         .note(store, leaving.iter().chain(sources).map(String::as_str))
 }
@@ -202,8 +202,8 @@ fn gather_keys(store: &Store, ids: &[String]) -> Result<AffectedKeys> {
 /// keys are a large part of it.
 pub fn refresh(store: &Store, mut keys: AffectedKeys) -> Result<()> {
     if upgrade(store)? {
-        // The cube was counted from the store as it is after the change.
-        keys.statistics = crate::cube::CubeChange::default();
+        // The rollups were counted from the store as it is after the change.
+        keys.statistics = crate::rollup::RollupChange::default();
     }
     let current = is_current(store)?;
     if keys.is_empty() && current {
@@ -230,11 +230,11 @@ fn refresh_some(store: &Store, mut keys: AffectedKeys) -> Result<()> {
     let subjects = subjects_of(&keys.relations);
     let statistics = std::mem::take(&mut keys.statistics);
     let graph = summary_graph();
-    if !crate::cube::apply_change(store, &statistics, &graph)? {
+    if !crate::rollup::apply_change(store, &statistics, &graph)? {
         eprintln!(
-            "jindu: note: the statistics cube did not agree with the store; it is counted again"
+            "jindu: note: the statistics rollups did not agree with the store; they are counted again"
         );
-        crate::cube::recount_all(store, &graph)?;
+        crate::rollup::recount_all(store, &graph)?;
     }
     refresh_keys(store, keys)?;
     update_subject_rows(store, Some(&subjects))?;
@@ -250,8 +250,8 @@ fn subjects_of<'a>(relations: impl IntoIterator<Item = &'a RelationKey>) -> BTre
 /// Brings a format-2 to -5 summary (entries and packs as now) to this
 /// format by adding what it lacks: below format 5 the node keys and the
 /// per-subject rows from the packs (a recount would read every record),
-/// below 6 the statistics cube, counted from the store. Returns whether
-/// the cube was counted.
+/// below 6 the statistics rollups, counted from the store. Returns
+/// whether the rollups were counted.
 fn upgrade(store: &Store) -> Result<bool> {
     let Some(found) = format(store)? else {
         return Ok(false);
@@ -265,12 +265,12 @@ fn upgrade(store: &Store) -> Result<bool> {
         sync_node_keys(store)?;
         update_subject_rows(store, None)?;
     }
-    let cube = found < CUBE_SINCE;
-    if cube {
-        crate::cube::recount_all(store, &summary_graph())?;
+    let rollups = found < ROLLUPS_SINCE;
+    if rollups {
+        crate::rollup::recount_all(store, &summary_graph())?;
     }
     write_markers(store)?;
-    Ok(cube)
+    Ok(rollups)
 }
 
 /// Replaces the summary's markers with this version's.
@@ -815,7 +815,7 @@ pub fn refresh_all(store: &Store) -> Result<()> {
     }
     update_subject_rows(store, None)?;
     sync_node_keys(store)?;
-    crate::cube::recount_all(store, &summary_graph())
+    crate::rollup::recount_all(store, &summary_graph())
 }
 
 /// The whole summary in one pass over every record (the reference the
@@ -828,7 +828,7 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
     let mut quads = marker_quads();
     quads.extend(relation_quads(&summaries, &graph));
     quads.extend(mention_quads(&mentions, &graph));
-    quads.extend(crate::cube::store_cube(store)?.into_quads(&graph));
+    quads.extend(crate::rollup::store_rollups(store)?.into_quads(&graph));
     let (counts, evidence): (Vec<_>, Vec<_>) = summaries
         .iter()
         .map(|((s, p, o), summary)| {
@@ -903,8 +903,8 @@ pub struct FilePart {
     mentions: Vec<(String, usize)>,
     /// Every entity the file's quads type (they get node keys).
     entities: Vec<String>,
-    /// Its statistics' cells.
-    cube: crate::cube::Cube,
+    /// Its statistics folded per metric and reporter.
+    rollups: crate::rollup::Rollups,
 }
 
 struct PartRelation {
@@ -1026,7 +1026,7 @@ impl FilePart {
             relations,
             mentions,
             entities,
-            cube: crate::cube::knowledge_cube(kn),
+            rollups: crate::rollup::knowledge_rollups(kn),
         }
     }
 }
@@ -1057,8 +1057,8 @@ pub struct SummaryBuilder {
     mentions: HashMap<String, usize>,
     /// Every entity of the parts (for the node keys).
     entities: HashSet<String>,
-    /// The statistics cube of the parts (each content once).
-    cube: crate::cube::Cube,
+    /// The statistics rollups of the parts (each content once).
+    rollups: crate::rollup::Rollups,
     /// The kept records, written out as they are decided: held in memory
     /// they grew with the number of relations (about 1.6 KB each, 300 MB
     /// at 100 MB of text), the one part of the build that did.
@@ -1230,7 +1230,7 @@ impl SummaryBuilder {
                     self.entities.insert(e.clone());
                 }
             }
-            if let Err(e) = self.cube.merge(&part.cube) {
+            if let Err(e) = self.rollups.merge(&part.rollups) {
                 eprintln!("jindu: note: {e:#}; the summary is counted from the store instead");
                 self.broken = true;
                 return;
@@ -1356,7 +1356,7 @@ impl SummaryBuilder {
             relations,
             mentions: self.mentions.into_iter().collect(),
             entities: self.entities.into_iter().collect(),
-            cube: self.cube,
+            rollups: self.rollups,
             dirty: self.dirty.into_iter().collect(),
             spill,
         })
@@ -1368,7 +1368,7 @@ pub struct BuiltSummary {
     relations: BTreeMap<SharedKey, Aggregate>,
     mentions: BTreeMap<String, usize>,
     entities: BTreeSet<String>,
-    cube: crate::cube::Cube,
+    rollups: crate::rollup::Rollups,
     /// Relations left to recount from the store.
     dirty: BTreeSet<RelationKey>,
     /// The kept records (none when no relation kept any).
@@ -1459,7 +1459,7 @@ impl BuiltSummary {
             .mentions
             .into_iter()
             .map(move |(e, n)| mention_quad(&e, n, &graph));
-        let cells = self.cube.into_quads(&key_graph);
+        let rollups = self.rollups.into_quads(&key_graph);
         let keys = self
             .entities
             .into_iter()
@@ -1471,7 +1471,7 @@ impl BuiltSummary {
                 .chain(last_evidence)
                 .chain(mentions)
                 .chain(keys)
-                .chain(cells)
+                .chain(rollups)
                 .chain(counts),
             left,
         )
@@ -1539,10 +1539,10 @@ pub fn is_current(store: &Store) -> Result<bool> {
     Ok(format(store)? == Some(SUMMARY_FORMAT) && evidence_kept(store)? == Some(EVIDENCE_KEPT))
 }
 
-/// Whether the store's summary has the statistics cube (and is readable).
-pub fn has_cube(store: &Store) -> Result<bool> {
+/// Whether the store's summary has the statistics rollups (and is readable).
+pub fn has_rollups(store: &Store) -> Result<bool> {
     Ok(
-        format(store)?.is_some_and(|f| (CUBE_SINCE..=SUMMARY_FORMAT).contains(&f))
+        format(store)?.is_some_and(|f| (ROLLUPS_SINCE..=SUMMARY_FORMAT).contains(&f))
             && evidence_kept(store)? == Some(EVIDENCE_KEPT),
     )
 }
@@ -2292,12 +2292,12 @@ mod tests {
         lines
     }
 
-    /// A file of `articles` articles, with figures for the statistics cube.
+    /// A file of `articles` articles, with figures for the statistics rollups.
     fn file(hash: &str, name: &str, articles: usize) -> Knowledge {
         let mut kn = knowledge_with_articles(articles);
         kn.sources[0].sha256 = hash.into();
         kn.sources[0].name = name.into();
-        crate::cube::tests::add_figures(&mut kn, 3 * articles);
+        crate::rollup::tests::add_figures(&mut kn, 3 * articles);
         kn
     }
 
@@ -2410,7 +2410,7 @@ mod tests {
         let store = store_of(&[(&a, "a.txt")]);
         refresh_all(&store).unwrap();
         for (kn, id) in [(&b, "b.txt"), (&b_copy, "copy.txt")] {
-            // (the cube's shares of the arriving source, before it arrives)
+            // (the rollups' shares of the arriving source, before it arrives)
             let mut noted = AffectedKeys::default();
             let source = crate::rdf::source_iri_for_hash(&kn.sources[0].sha256).into_string();
             note_sources(&store, &mut noted, &[], &[source]).unwrap();
@@ -2594,9 +2594,9 @@ mod tests {
             assert!(key >= 0);
         }
 
-        // A format-5 summary (no statistics cube) is readable but has no
-        // cube; the next refresh counts the cube, and only the cube.
-        let cells: Vec<Quad> = store
+        // A format-5 summary (no statistics rollups) is readable but has
+        // none; the next refresh counts them, and only them.
+        let rollups: Vec<Quad> = store
             .quads_for_pattern(
                 None,
                 None,
@@ -2604,17 +2604,17 @@ mod tests {
                 Some(GraphNameRef::NamedNode(graph.as_ref())),
             )
             .map(|q| q.unwrap())
-            .filter(|q| q.subject.to_string().contains("/id/cell/"))
+            .filter(|q| q.subject.to_string().contains("/id/rollup/"))
             .collect();
-        assert!(cells.len() > 20, "{}", cells.len());
-        for quad in &cells {
+        assert!(rollups.len() > 20, "{}", rollups.len());
+        for quad in &rollups {
             store.remove(quad).unwrap();
         }
         store.remove(&format(SUMMARY_FORMAT)).unwrap();
         store.insert(&format(5)).unwrap();
-        assert!(is_readable(&store).unwrap() && !has_cube(&store).unwrap());
+        assert!(is_readable(&store).unwrap() && !has_rollups(&store).unwrap());
         refresh(&store, AffectedKeys::default()).unwrap();
-        assert!(has_cube(&store).unwrap());
+        assert!(has_rollups(&store).unwrap());
         assert_eq!(summary_lines(&store), upgraded);
     }
 

@@ -450,7 +450,7 @@ pub fn apply(store: &Store, lexicon: &LazyLexicon, plan: Plan<'_>) -> Result<Syn
             .cloned()
             .collect();
         affected = summary::keys_of_files(store, &leaving)?;
-        // Before anything changes: the cube is brought up to date by the
+        // Before anything changes: the rollups are brought up to date by the
         // difference of the touched sources' shares.
         summary::note_sources(store, &mut affected, &leaving, &plan.arriving_sources)?;
     }
