@@ -657,23 +657,23 @@ pub fn replace_all(store: &Store, rollups: Rollups, graph: &NamedNode) -> Result
     let mut gone = Vec::new();
     for node in typed_in(store, "StatisticRollup", graph)? {
         let (_, quads) = read_rollup(store, node.as_ref(), graph)?;
-        let key = quads
-            .iter()
-            .find(|q| q.predicate == metric)
-            .and_then(|q| match &q.object {
-                Term::Literal(l) => Some(Arc::<str>::from(l.value())),
-                _ => None,
-            })
-            .map(|m| {
-                let r = quads
-                    .iter()
-                    .find(|q| q.predicate == reporter)
-                    .and_then(|q| match &q.object {
-                        Term::NamedNode(n) => Some(Arc::<str>::from(n.as_str())),
-                        _ => None,
-                    });
-                (m, r)
-            });
+        // (a literal metric and an IRI reporter: a rollup this version wrote)
+        let value_of = |predicate: &NamedNode| -> Option<&Term> {
+            quads
+                .iter()
+                .find(|q| q.predicate == *predicate)
+                .map(|q| &q.object)
+        };
+        let key = match value_of(&metric) {
+            Some(Term::Literal(m)) => Some((
+                Arc::<str>::from(m.value()),
+                match value_of(&reporter) {
+                    Some(Term::NamedNode(r)) => Some(Arc::<str>::from(r.as_str())),
+                    _ => None,
+                },
+            )),
+            _ => None,
+        };
         let unchanged = key.as_ref().is_some_and(|key| {
             rollup_iri(key) == node
                 && rollups.get(key).is_some_and(|rollup| {
@@ -865,6 +865,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::graph::tests::{entity, evidence, knowledge_with_articles};
     use crate::model::{EntityClass, Statistic};
+    use crate::summary::tests::store_of;
 
     /// Adds `n` figures to `kn`, one per article in turn, spread over two
     /// reporters (and none), two metrics, periods (and none) and
@@ -915,16 +916,6 @@ pub(crate) mod tests {
 
     fn graph() -> NamedNode {
         NamedNode::new_unchecked(crate::summary::SUMMARY_GRAPH)
-    }
-
-    fn store_of(files: &[(&Knowledge, &str)]) -> Store {
-        let store = Store::new().unwrap();
-        for (kn, id) in files {
-            store
-                .extend(crate::sync::file_quads(kn, id, "1970-01-01T00:00:00Z", "x"))
-                .unwrap();
-        }
-        store
     }
 
     fn file(hash: &str, articles: usize, figures: usize) -> Knowledge {

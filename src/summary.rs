@@ -2272,10 +2272,24 @@ fn integer(n: usize) -> Term {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::graph::tests::{entity, evidence, knowledge_with_articles};
     use crate::model::{EntityId, Knowledge, Property};
+
+    /// The summary graph's quads that `keep` keeps.
+    fn summary_quads_where(store: &Store, keep: impl Fn(&Quad) -> bool) -> Vec<Quad> {
+        store
+            .quads_for_pattern(
+                None,
+                None,
+                None,
+                Some(GraphNameRef::NamedNode(summary_graph().as_ref())),
+            )
+            .map(|q| q.unwrap())
+            .filter(|q| keep(q))
+            .collect()
+    }
 
     /// The summary graph as sorted N-Quads lines.
     fn summary_lines(store: &Store) -> Vec<String> {
@@ -2301,7 +2315,8 @@ mod tests {
         kn
     }
 
-    fn store_of(files: &[(&Knowledge, &str)]) -> Store {
+    /// A store holding the files' quads (no summary).
+    pub(crate) fn store_of(files: &[(&Knowledge, &str)]) -> Store {
         let store = Store::new().unwrap();
         for (kn, id) in files {
             store
@@ -2488,16 +2503,9 @@ mod tests {
         // A summary written before the packs (no format marker, no packs)
         // is not current; the next refresh recounts it whole.
         let graph = summary_graph();
-        let old: Vec<Quad> = store
-            .quads_for_pattern(
-                None,
-                None,
-                None,
-                Some(GraphNameRef::NamedNode(graph.as_ref())),
-            )
-            .map(|q| q.unwrap())
-            .filter(|q| q.predicate == jd("evidencePack") || q.predicate == jd("summaryFormat"))
-            .collect();
+        let old = summary_quads_where(&store, |q| {
+            q.predicate == jd("evidencePack") || q.predicate == jd("summaryFormat")
+        });
         assert_eq!(old.len(), 2);
         for quad in &old {
             store.remove(quad).unwrap();
@@ -2596,16 +2604,8 @@ mod tests {
 
         // A format-5 summary (no statistics rollups) is readable but has
         // none; the next refresh counts them, and only them.
-        let rollups: Vec<Quad> = store
-            .quads_for_pattern(
-                None,
-                None,
-                None,
-                Some(GraphNameRef::NamedNode(graph.as_ref())),
-            )
-            .map(|q| q.unwrap())
-            .filter(|q| q.subject.to_string().contains("/id/rollup/"))
-            .collect();
+        let rollups =
+            summary_quads_where(&store, |q| q.subject.to_string().contains("/id/rollup/"));
         assert!(rollups.len() > 20, "{}", rollups.len());
         for quad in &rollups {
             store.remove(quad).unwrap();

@@ -54,7 +54,13 @@ fn store(corpus: Corpus) -> &'static Path {
 /// Runs a stored query and returns its rows as variable → value (IRIs and
 /// literals as their plain value).
 fn rows(corpus: Corpus, name: &str, params: &[&str]) -> Vec<BTreeMap<String, String>> {
-    let store = store(corpus).to_str().unwrap().to_string();
+    query_rows(store(corpus), name, params)
+}
+
+/// Runs a query (a stored one's name or a file) on `store` and returns its
+/// rows as variable → value.
+fn query_rows(store: &Path, name: &str, params: &[&str]) -> Vec<BTreeMap<String, String>> {
+    let store = store.to_str().unwrap().to_string();
     let mut args = vec!["query", name, "--store", &store, "--format", "json"];
     for p in params {
         args.push("--param");
@@ -633,36 +639,17 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
 /// `periodTexts` (a GROUP_CONCAT, whose order SPARQL leaves open) sorted
 /// within, and the rows sorted.
 fn sorted_rows(store: &Path, query: &str, params: &[&str]) -> Vec<Vec<(String, String)>> {
-    let mut args = vec![
-        "query",
-        query,
-        "--store",
-        store.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    for p in params {
-        args.push("--param");
-        args.push(p);
-    }
-    let out = jindu_ok(&args);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SPARQL JSON");
-    let mut rows: Vec<Vec<(String, String)>> = json["results"]["bindings"]
-        .as_array()
-        .expect("bindings")
-        .iter()
-        .map(|b| {
-            b.as_object()
-                .unwrap()
-                .iter()
-                .map(|(k, v)| {
-                    let mut value = v["value"].as_str().unwrap_or("").to_string();
+    let mut rows: Vec<Vec<(String, String)>> = query_rows(store, query, params)
+        .into_iter()
+        .map(|row| {
+            row.into_iter()
+                .map(|(k, mut value)| {
                     if k == "periodTexts" {
                         let mut texts: Vec<&str> = value.split(" | ").collect();
                         texts.sort();
                         value = texts.join(" | ");
                     }
-                    (k.clone(), value)
+                    (k, value)
                 })
                 .collect()
         })
