@@ -94,8 +94,7 @@ impl Requirement {
                     bail!(
                         "query {query} reads the statistics rollups of the summary graph, which \
                          this store lacks (built with --no-summary, or by a jindu older than \
-                         them): \
-                         run `jindu build --summary` on it, which adds it"
+                         them): run `jindu build --summary` on it, which adds them"
                     );
                 }
             }
