@@ -48,6 +48,7 @@ use sha2::{Digest, Sha256};
 
 use crate::model::Knowledge;
 use crate::rdf::{ID, JD, entity_iri, jd};
+use crate::summary::{in_summary, summary_graph, write_difference};
 
 const RDF_JSON: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON";
 
@@ -308,11 +309,10 @@ impl Rollups {
 
     /// The rollups' quads in the summary graph, in key order, made as they
     /// are taken.
-    pub fn into_quads(self, graph: &NamedNode) -> impl Iterator<Item = Quad> + use<> {
-        let graph = graph.clone();
+    pub fn into_quads(self) -> impl Iterator<Item = Quad> + use<> {
         self.map
             .into_iter()
-            .flat_map(move |(key, rollup)| rollup_quads(&key, &rollup, &graph))
+            .flat_map(move |(key, rollup)| rollup_quads(&key, &rollup))
     }
 }
 
@@ -343,45 +343,6 @@ pub fn knowledge_rollups(kn: &Knowledge) -> Rollups {
     rollups
 }
 
-/// One statistic read from the default graph, a lookup per field; `None`
-/// for a node without a metric or a decimal value. (Each field's first
-/// value in index order; jindu writes one.)
-fn read_figure(store: &Store, stat: NamedNodeRef<'_>) -> Result<Option<Figure>> {
-    let default = Some(GraphNameRef::DefaultGraph);
-    let value_of = |local: &str| -> Result<Option<Term>> {
-        let predicate = jd(local);
-        match store
-            .quads_for_pattern(Some(stat.into()), Some(predicate.as_ref()), None, default)
-            .next()
-        {
-            Some(quad) => Ok(Some(quad.context("cannot read the store")?.object)),
-            None => Ok(None),
-        }
-    };
-    let text = |term: Option<Term>| -> Option<Arc<str>> {
-        match term? {
-            Term::Literal(l) => Some(Arc::from(l.value())),
-            Term::NamedNode(n) => Some(Arc::from(n.as_str())),
-            _ => None,
-        }
-    };
-    let (Some(metric), Some(value)) = (
-        text(value_of("metric")?),
-        text(value_of("value")?).and_then(|v| Decimal::from_str(&v).ok()),
-    ) else {
-        return Ok(None);
-    };
-    Ok(Some(Figure {
-        metric,
-        reporter: text(value_of("reportedBy")?),
-        value,
-        approximate: text(value_of("approximate")?).is_some_and(|a| &*a == "true" || &*a == "1"),
-        start: text(value_of("periodStart")?),
-        end: text(value_of("periodEnd")?),
-        text: text(value_of("periodText")?),
-    }))
-}
-
 /// The rollups of every statistic in the store's default graph, in one
 /// streaming query: the engine joins the fields on its encoded terms and
 /// decodes only the statistic, the reporter and the short literals, and
@@ -389,8 +350,14 @@ fn read_figure(store: &Store, stat: NamedNodeRef<'_>) -> Result<Option<Figure>> 
 /// of a field (not one jindu writes) gives consecutive rows, of which the
 /// first counts.
 pub fn store_rollups(store: &Store) -> Result<Rollups> {
+    rollups_of_statistics(store, "")
+}
+
+/// The rollups of the statistics `scope` (a SPARQL pattern binding `?stat`,
+/// or nothing for every statistic) selects.
+fn rollups_of_statistics(store: &Store, scope: &str) -> Result<Rollups> {
     let query = format!(
-        "PREFIX jd: <{JD}> SELECT ?stat ?m ?v ?ap ?r ?ps ?pe ?pt WHERE {{ \
+        "PREFIX jd: <{JD}> SELECT ?stat ?m ?v ?ap ?r ?ps ?pe ?pt WHERE {{ {scope} \
            ?stat a jd:Statistic ; jd:metric ?m ; jd:value ?v . \
            OPTIONAL {{ ?stat jd:approximate ?ap }} OPTIONAL {{ ?stat jd:reportedBy ?r }} \
            OPTIONAL {{ ?stat jd:periodStart ?ps }} OPTIONAL {{ ?stat jd:periodEnd ?pe }} \
@@ -448,52 +415,10 @@ fn note_skipped(skipped: usize) {
 /// The share of the rollups of one source (`jd:Source` IRI): the
 /// statistics mentioned in its articles, as the store holds them now.
 pub fn source_share(store: &Store, source: NamedNodeRef<'_>) -> Result<Rollups> {
-    let default = Some(GraphNameRef::DefaultGraph);
-    let (from_source, mentioned_in, statistic) =
-        (jd("fromSource"), jd("mentionedIn"), jd("Statistic"));
-    let mut rollups = Rollups::default();
-    let mut skipped = 0usize;
-    let mut seen: HashSet<NamedNode> = HashSet::new();
-    for article in store.quads_for_pattern(
-        None,
-        Some(from_source.as_ref()),
-        Some(source.into()),
-        default,
-    ) {
-        let NamedOrBlankNode::NamedNode(article) =
-            article.context("cannot read the store")?.subject
-        else {
-            continue;
-        };
-        for quad in store.quads_for_pattern(
-            None,
-            Some(mentioned_in.as_ref()),
-            Some(article.as_ref().into()),
-            default,
-        ) {
-            let NamedOrBlankNode::NamedNode(node) = quad.context("cannot read the store")?.subject
-            else {
-                continue;
-            };
-            let typed = Quad::new(
-                node.clone(),
-                rdf::TYPE.into_owned(),
-                statistic.clone(),
-                GraphName::DefaultGraph,
-            );
-            if !store.contains(&typed).context("cannot read the store")?
-                || !seen.insert(node.clone())
-            {
-                continue;
-            }
-            match read_figure(store, node.as_ref())? {
-                Some(figure) => rollups.add_figure(&figure)?,
-                None => skipped += 1,
-            }
-        }
-    }
-    note_skipped(skipped);
-    Ok(rollups)
+    rollups_of_statistics(
+        store,
+        &format!("?article jd:fromSource {source} . ?stat jd:mentionedIn ?article ."),
+    )
 }
 
 /// The sources a change touches, with their shares of the rollups before
@@ -572,7 +497,7 @@ pub fn sources_of_files(store: &Store, ids: &[String]) -> Result<BTreeSet<String
 /// after it). Returns false, having written nothing, when they do not agree
 /// with it (more figures would leave a rollup than it holds): the caller
 /// then recounts them all.
-pub fn apply_change(store: &Store, change: &RollupChange, graph: &NamedNode) -> Result<bool> {
+pub fn apply_change(store: &Store, change: &RollupChange) -> Result<bool> {
     if change.is_empty() {
         return Ok(true);
     }
@@ -581,7 +506,7 @@ pub fn apply_change(store: &Store, change: &RollupChange, graph: &NamedNode) -> 
     let (mut old, mut new) = (Vec::new(), Vec::new());
     for key in keys {
         let node = rollup_iri(key);
-        let (stored, quads) = read_rollup(store, node.as_ref(), graph)?;
+        let (stored, quads) = read_rollup(store, node.as_ref())?;
         let mut rollup = match stored {
             Some(rollup) => rollup,
             None if quads.is_empty() => Rollup::default(),
@@ -608,7 +533,7 @@ pub fn apply_change(store: &Store, change: &RollupChange, graph: &NamedNode) -> 
             (rollup.latest_end, rollup.at_latest_end) = latest_end_in_store(store, key)?;
         }
         if rollup.figures > 0 {
-            new.extend(rollup_quads(key, &rollup, graph));
+            new.extend(rollup_quads(key, &rollup));
         }
     }
     write_difference(store, old, new)?;
@@ -651,12 +576,12 @@ fn latest_end_in_store(
 
 /// Replaces every rollup of the summary graph with `rollups`, writing only
 /// what differs.
-pub fn replace_all(store: &Store, rollups: Rollups, graph: &NamedNode) -> Result<()> {
+pub fn replace_all(store: &Store, rollups: Rollups) -> Result<()> {
     let mut rollups = rollups.map;
     let (metric, reporter) = (jd("rollupMetric"), jd("rollupReporter"));
     let mut gone = Vec::new();
-    for node in typed_in(store, "StatisticRollup", graph)? {
-        let (_, quads) = read_rollup(store, node.as_ref(), graph)?;
+    for node in typed_in(store, "StatisticRollup")? {
+        let (_, quads) = read_rollup(store, node.as_ref())?;
         // (a literal metric and an IRI reporter: a rollup this version wrote)
         let value_of = |predicate: &NamedNode| -> Option<&Term> {
             quads
@@ -677,8 +602,7 @@ pub fn replace_all(store: &Store, rollups: Rollups, graph: &NamedNode) -> Result
         let unchanged = key.as_ref().is_some_and(|key| {
             rollup_iri(key) == node
                 && rollups.get(key).is_some_and(|rollup| {
-                    let want: HashSet<Quad> =
-                        rollup_quads(key, rollup, graph).into_iter().collect();
+                    let want: HashSet<Quad> = rollup_quads(key, rollup).into_iter().collect();
                     want.len() == quads.len() && quads.iter().all(|q| want.contains(q))
                 })
         });
@@ -689,17 +613,17 @@ pub fn replace_all(store: &Store, rollups: Rollups, graph: &NamedNode) -> Result
             _ => gone.extend(quads),
         }
         if gone.len() >= 65_536 {
-            remove_quads(store, std::mem::take(&mut gone))?;
+            write_difference(store, std::mem::take(&mut gone), Vec::new())?;
         }
     }
-    remove_quads(store, gone)?;
+    write_difference(store, gone, Vec::new())?;
     if !rollups.is_empty() {
         let mut loader = store.bulk_loader();
         loader
             .load_quads(
                 rollups
                     .iter()
-                    .flat_map(|(key, rollup)| rollup_quads(key, rollup, graph)),
+                    .flat_map(|(key, rollup)| rollup_quads(key, rollup)),
             )
             .context("cannot write the statistics rollups")?;
         loader
@@ -710,14 +634,14 @@ pub fn replace_all(store: &Store, rollups: Rollups, graph: &NamedNode) -> Result
 }
 
 /// Recounts every rollup from the store's statistics.
-pub fn recount_all(store: &Store, graph: &NamedNode) -> Result<()> {
+pub fn recount_all(store: &Store) -> Result<()> {
     let rollups = store_rollups(store)?;
-    replace_all(store, rollups, graph)
+    replace_all(store, rollups)
 }
 
 /// The nodes of the summary graph typed `jd:{class}`.
-fn typed_in(store: &Store, class: &str, graph: &NamedNode) -> Result<Vec<NamedNode>> {
-    let class = jd(class);
+fn typed_in(store: &Store, class: &str) -> Result<Vec<NamedNode>> {
+    let (class, graph) = (jd(class), summary_graph());
     store
         .quads_for_pattern(
             None,
@@ -736,53 +660,9 @@ fn typed_in(store: &Store, class: &str, graph: &NamedNode) -> Result<Vec<NamedNo
         .context("cannot read the store")
 }
 
-fn in_graph(store: &Store, node: NamedNodeRef<'_>, graph: &NamedNode) -> Result<Vec<Quad>> {
-    store
-        .quads_for_pattern(
-            Some(node.into()),
-            None,
-            None,
-            Some(GraphNameRef::NamedNode(graph.as_ref())),
-        )
-        .map(|q| q.context("cannot read the store"))
-        .collect()
-}
-
-fn remove_quads(store: &Store, quads: Vec<Quad>) -> Result<()> {
-    if quads.is_empty() {
-        return Ok(());
-    }
-    let mut transaction = store
-        .start_transaction()
-        .context("cannot start a transaction")?;
-    for quad in &quads {
-        transaction.remove(quad);
-    }
-    transaction
-        .commit()
-        .context("cannot commit the statistics rollups")
-}
-
-fn write_difference(store: &Store, old: Vec<Quad>, new: Vec<Quad>) -> Result<()> {
-    let old_set: HashSet<&Quad> = old.iter().collect();
-    let new_set: HashSet<&Quad> = new.iter().collect();
-    let mut transaction = store
-        .start_transaction()
-        .context("cannot start a transaction")?;
-    for quad in old.iter().filter(|q| !new_set.contains(q)) {
-        transaction.remove(quad);
-    }
-    for quad in new.iter().filter(|q| !old_set.contains(q)) {
-        transaction.insert(quad);
-    }
-    transaction
-        .commit()
-        .context("cannot commit the statistics rollups")
-}
-
 /// The quads of one rollup.
-fn rollup_quads(key: &RollupKey, rollup: &Rollup, graph: &NamedNode) -> Vec<Quad> {
-    let g = GraphName::NamedNode(graph.clone());
+fn rollup_quads(key: &RollupKey, rollup: &Rollup) -> Vec<Quad> {
+    let g = GraphName::NamedNode(summary_graph());
     let node = rollup_iri(key);
     let mut out = Vec::with_capacity(10 + rollup.texts.len());
     out.push(Quad::new(
@@ -832,12 +712,8 @@ fn rollup_quads(key: &RollupKey, rollup: &Rollup, graph: &NamedNode) -> Vec<Quad
 
 /// A stored rollup: its state (from its pack) and its quads; no state when
 /// it has no readable pack.
-fn read_rollup(
-    store: &Store,
-    node: NamedNodeRef<'_>,
-    graph: &NamedNode,
-) -> Result<(Option<Rollup>, Vec<Quad>)> {
-    let quads = in_graph(store, node, graph)?;
+fn read_rollup(store: &Store, node: NamedNodeRef<'_>) -> Result<(Option<Rollup>, Vec<Quad>)> {
+    let quads: Vec<Quad> = in_summary(store, node, None).collect::<Result<_>>()?;
     let pack = jd("rollupPack");
     let rollup = quads
         .iter()
@@ -851,10 +727,10 @@ fn read_rollup(
 
 /// Every stored rollup, by its pack (for the tests).
 #[cfg(test)]
-fn read_rollups(store: &Store, graph: &NamedNode) -> Result<BTreeMap<String, Rollup>> {
+fn read_rollups(store: &Store) -> Result<BTreeMap<String, Rollup>> {
     let mut out = BTreeMap::new();
-    for node in typed_in(store, "StatisticRollup", graph)? {
-        let (rollup, _) = read_rollup(store, node.as_ref(), graph)?;
+    for node in typed_in(store, "StatisticRollup")? {
+        let (rollup, _) = read_rollup(store, node.as_ref())?;
         out.insert(node.into_string(), rollup.expect("a pack"));
     }
     Ok(out)
@@ -914,10 +790,6 @@ pub(crate) mod tests {
         }
     }
 
-    fn graph() -> NamedNode {
-        NamedNode::new_unchecked(crate::summary::SUMMARY_GRAPH)
-    }
-
     fn file(hash: &str, articles: usize, figures: usize) -> Knowledge {
         let mut kn = knowledge_with_articles(articles);
         kn.sources[0].sha256 = hash.into();
@@ -933,7 +805,7 @@ pub(crate) mod tests {
             .into_iter()
             .map(|(key, rollup)| (rollup_iri(&key).into_string(), rollup))
             .collect();
-        assert_eq!(read_rollups(store, &graph()).unwrap(), recounted, "{when}");
+        assert_eq!(read_rollups(store).unwrap(), recounted, "{when}");
     }
 
     fn key(metric: &str, reporter: Option<&str>) -> RollupKey {
@@ -1031,11 +903,11 @@ pub(crate) mod tests {
             source_share(&store, a_source.as_ref()).unwrap(),
             knowledge_rollups(&a)
         );
-        recount_all(&store, &graph()).unwrap();
+        recount_all(&store).unwrap();
         assert_current(&store, "recounted");
         // A second recount finds every rollup as it is and writes nothing.
         let before: Vec<Quad> = store.iter().map(Result::unwrap).collect();
-        recount_all(&store, &graph()).unwrap();
+        recount_all(&store).unwrap();
         let after: Vec<Quad> = store.iter().map(Result::unwrap).collect();
         assert_eq!(before, after);
     }
@@ -1048,7 +920,7 @@ pub(crate) mod tests {
         let a = file("aaaaaaaaaaaaaaaa0000", 3, 40);
         let b = file("bbbbbbbbbbbbbbbb0000", 6, 25);
         let store = store_of(&[(&a, "a.txt")]);
-        recount_all(&store, &graph()).unwrap();
+        recount_all(&store).unwrap();
         let source =
             |kn: &Knowledge| crate::rdf::source_iri_for_hash(&kn.sources[0].sha256).into_string();
         let steps: [(&str, &Knowledge, bool); 4] = [
@@ -1074,7 +946,7 @@ pub(crate) mod tests {
                     .unwrap();
                 crate::sync::remove_graphs(&store, &[crate::sync::file_graph(id)]).unwrap();
             }
-            assert!(apply_change(&store, &change, &graph()).unwrap());
+            assert!(apply_change(&store, &change).unwrap());
             let when = format!("after {id} {}", if arriving { "arrives" } else { "leaves" });
             assert_current(&store, &when);
         }
@@ -1087,7 +959,7 @@ pub(crate) mod tests {
         let mut change = RollupChange::default();
         change.note(&store, [source(&a).as_str()]).unwrap();
         crate::sync::remove_graphs(&store, &[crate::sync::file_graph("a.txt")]).unwrap();
-        replace_all(&store, Rollups::default(), &graph()).unwrap();
-        assert!(!apply_change(&store, &change, &graph()).unwrap());
+        replace_all(&store, Rollups::default()).unwrap();
+        assert!(!apply_change(&store, &change).unwrap());
     }
 }

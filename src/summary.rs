@@ -229,12 +229,11 @@ pub fn refresh(store: &Store, mut keys: AffectedKeys) -> Result<()> {
 fn refresh_some(store: &Store, mut keys: AffectedKeys) -> Result<()> {
     let subjects = subjects_of(&keys.relations);
     let statistics = std::mem::take(&mut keys.statistics);
-    let graph = summary_graph();
-    if !crate::rollup::apply_change(store, &statistics, &graph)? {
+    if !crate::rollup::apply_change(store, &statistics)? {
         eprintln!(
             "jindu: note: the statistics rollups did not agree with the store; they are counted again"
         );
-        crate::rollup::recount_all(store, &graph)?;
+        crate::rollup::recount_all(store)?;
     }
     refresh_keys(store, keys)?;
     update_subject_rows(store, Some(&subjects))?;
@@ -267,7 +266,7 @@ fn upgrade(store: &Store) -> Result<bool> {
     }
     let rollups = found < ROLLUPS_SINCE;
     if rollups {
-        crate::rollup::recount_all(store, &summary_graph())?;
+        crate::rollup::recount_all(store)?;
     }
     write_markers(store)?;
     Ok(rollups)
@@ -717,7 +716,7 @@ fn refresh_keys(store: &Store, keys: AffectedKeys) -> Result<()> {
 }
 
 /// Replaces the summary quads `old` with `new`, writing only the difference.
-fn write_difference(store: &Store, old: Vec<Quad>, new: Vec<Quad>) -> Result<()> {
+pub(crate) fn write_difference(store: &Store, old: Vec<Quad>, new: Vec<Quad>) -> Result<()> {
     let old: HashSet<Quad> = old.into_iter().collect();
     let mut transaction = store
         .start_transaction()
@@ -815,7 +814,7 @@ pub fn refresh_all(store: &Store) -> Result<()> {
     }
     update_subject_rows(store, None)?;
     sync_node_keys(store)?;
-    crate::rollup::recount_all(store, &summary_graph())
+    crate::rollup::recount_all(store)
 }
 
 /// The whole summary in one pass over every record (the reference the
@@ -828,7 +827,7 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
     let mut quads = marker_quads();
     quads.extend(relation_quads(&summaries, &graph));
     quads.extend(mention_quads(&mentions, &graph));
-    quads.extend(crate::rollup::store_rollups(store)?.into_quads(&graph));
+    quads.extend(crate::rollup::store_rollups(store)?.into_quads());
     let (counts, evidence): (Vec<_>, Vec<_>) = summaries
         .iter()
         .map(|((s, p, o), summary)| {
@@ -1459,7 +1458,7 @@ impl BuiltSummary {
             .mentions
             .into_iter()
             .map(move |(e, n)| mention_quad(&e, n, &graph));
-        let rollups = self.rollups.into_quads(&key_graph);
+        let rollups = self.rollups.into_quads();
         let keys = self
             .entities
             .into_iter()
@@ -1930,7 +1929,7 @@ pub fn relation_iri(subject: &str, property: &str, object: &str) -> NamedNode {
     NamedNode::new_unchecked(format!("{ID}relation/{hex}"))
 }
 
-fn summary_graph() -> NamedNode {
+pub(crate) fn summary_graph() -> NamedNode {
     NamedNode::new_unchecked(SUMMARY_GRAPH)
 }
 
@@ -2203,7 +2202,7 @@ pub fn read_mentions(store: &Store) -> Result<Vec<(String, usize)>> {
 }
 
 /// The quads of a subject in the summary graph (of one predicate when given).
-fn in_summary<'a>(
+pub(crate) fn in_summary<'a>(
     store: &'a Store,
     subject: NamedNodeRef<'a>,
     predicate: Option<NamedNodeRef<'a>>,
