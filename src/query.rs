@@ -55,13 +55,17 @@ pub enum Requirement {
     /// The statistics rollups in the summary graph (`jd:StatisticRollup`,
     /// see [`crate::rollup`]), kept since summary format 6.
     StatisticsRollups,
+    /// The relation totals in the summary graph (`jd:RelationTotal`, the
+    /// sources' tallies summed per property), kept since summary format 7.
+    RelationTotals,
 }
 
 impl Requirement {
-    const ALL: [(&'static str, Requirement); 3] = [
+    const ALL: [(&'static str, Requirement); 4] = [
         ("summary", Requirement::Summary),
         ("source-counts", Requirement::SourceCounts),
         ("statistics-rollups", Requirement::StatisticsRollups),
+        ("relation-totals", Requirement::RelationTotals),
     ];
 
     pub fn parse(name: &str) -> Result<Requirement> {
@@ -93,6 +97,15 @@ impl Requirement {
                 if !crate::summary::has_rollups(store)? {
                     bail!(
                         "query {query} reads the statistics rollups of the summary graph, which \
+                         this store lacks (built with --no-summary, or by a jindu older than \
+                         them): run `jindu build --summary` on it, which adds them"
+                    );
+                }
+            }
+            Requirement::RelationTotals => {
+                if !crate::summary::has_relation_totals(store)? {
+                    bail!(
+                        "query {query} reads the relation totals of the summary graph, which \
                          this store lacks (built with --no-summary, or by a jindu older than \
                          them): run `jindu build --summary` on it, which adds them"
                     );

@@ -193,8 +193,6 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
     for article in &kn.articles {
         counts[article.source].articles += 1;
     }
-    // (source, property, article, record node) of every provenance record
-    let mut records: Vec<(usize, &'static str, usize, NamedNode)> = Vec::new();
     for relation in kn.relations.values() {
         let s = entity_iri(&relation.key.subject);
         let p = jd(relation.key.property.name());
@@ -203,12 +201,6 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         for ev in &relation.evidence {
             let article = article_iri(kn, ev.article);
             let node = assertion_iri(&s, &p, &o, &article, ev.char_start, ev.char_end);
-            records.push((
-                kn.articles[ev.article].source,
-                relation.key.property.name(),
-                ev.article,
-                node.clone(),
-            ));
             sink.add(
                 node.clone(),
                 rdf_type.clone(),
@@ -277,16 +269,9 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         sink.add(node.clone(), jd("charEnd"), integer(stat.evidence.char_end));
         sink.add(node, jd("rule"), string(&stat.evidence.rule));
     }
-    // (two facts read at the same place of the same article by different
-    // rules share their record node)
-    records.sort_unstable_by(|a, b| {
-        (a.0, a.1, a.2)
-            .cmp(&(b.0, b.1, b.2))
-            .then_with(|| a.3.as_str().cmp(b.3.as_str()))
-    });
-    records.dedup();
-    for (source, _, _, _) in &records {
-        counts[*source].records += 1;
+    let tallies = relation_tallies(kn);
+    for tally in &tallies {
+        counts[tally.source].records += tally.records;
     }
     for (i, c) in counts.iter().enumerate() {
         let s = source_iri(kn, i);
@@ -294,21 +279,69 @@ pub fn knowledge_quads(kn: &Knowledge) -> Vec<Quad> {
         sink.add(s.clone(), jd("statisticCount"), integer(c.statistics));
         sink.add(s, jd("assertionCount"), integer(c.records));
     }
-    // Per source and property: its records and the distinct articles they
-    // come from (records sorted by source, property and article above).
-    for group in records.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-        let (source, property) = (group[0].0, group[0].1);
-        let mut articles = group.iter().map(|r| r.2).collect::<Vec<_>>();
-        articles.dedup();
-        let source_node = source_iri(kn, source);
-        let tally = NamedNode::new_unchecked(format!("{}/{property}", source_node.as_str()));
-        sink.add(source_node, jd("relationTally"), tally.clone());
-        sink.add(tally.clone(), rdf_type.clone(), jd("RelationTally"));
-        sink.add(tally.clone(), jd("tallyProperty"), jd(property));
-        sink.add(tally.clone(), jd("tallyRecords"), integer(group.len()));
-        sink.add(tally, jd("tallyArticles"), integer(articles.len()));
+    for tally in tallies {
+        let source_node = source_iri(kn, tally.source);
+        let node = NamedNode::new_unchecked(format!("{}/{}", source_node.as_str(), tally.property));
+        sink.add(source_node, jd("relationTally"), node.clone());
+        sink.add(node.clone(), rdf_type.clone(), jd("RelationTally"));
+        sink.add(node.clone(), jd("tallyProperty"), jd(tally.property));
+        sink.add(node.clone(), jd("tallyRecords"), integer(tally.records));
+        sink.add(node, jd("tallyArticles"), integer(tally.articles));
     }
     sink.quads
+}
+
+/// One source's provenance records of one relation property, as its
+/// `jd:relationTally` counts them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelationTally {
+    /// The source's index in the knowledge.
+    pub source: usize,
+    /// The property's local name.
+    pub property: &'static str,
+    /// Its records: a record's node is minted from the fact, the article
+    /// and the offsets, so a fact read at the same place of the same article
+    /// by two rules is one record.
+    pub records: usize,
+    /// The distinct articles the records come from.
+    pub articles: usize,
+}
+
+/// Per source and property (in that order), the records of `kn` and the
+/// distinct articles they come from.
+pub fn relation_tallies(kn: &Knowledge) -> Vec<RelationTally> {
+    // (source, property, article, subject, object, start, end): what a
+    // record's node is minted from, with the source first for the grouping
+    let mut records = Vec::new();
+    for relation in kn.relations.values() {
+        let key = &relation.key;
+        for ev in &relation.evidence {
+            records.push((
+                kn.articles[ev.article].source,
+                key.property.name(),
+                ev.article,
+                &key.subject,
+                &key.object,
+                ev.char_start,
+                ev.char_end,
+            ));
+        }
+    }
+    records.sort_unstable();
+    records.dedup();
+    records
+        .chunk_by(|a, b| (a.0, a.1) == (b.0, b.1))
+        .map(|group| {
+            let mut articles = group.iter().map(|r| r.2).collect::<Vec<_>>();
+            articles.dedup();
+            RelationTally {
+                source: group[0].0,
+                property: group[0].1,
+                records: group.len(),
+                articles: articles.len(),
+            }
+        })
+        .collect()
 }
 
 /// What one source contributed, written with its record (`jd:articleCount`,

@@ -64,14 +64,18 @@ pub const EVIDENCE_KEPT: usize = 5;
 /// its counts and kept evidence packed in one `jd:evidencePack`. 3: each
 /// entity also has its `jd:nodeKey` ([`node_key`]). 4: each subject of a
 /// relation also has its `jd:relationCounts`. 5: and its
-/// `jd:relationEvidence`. 6: the statistics rollups ([`crate::rollup`]). A
-/// summary of format 2 to 5 is brought to 6 by adding what it lacks
-/// ([`refresh`]), without recounting the relations, and read as before
-/// until then (but for the rollups, which only format 6 has).
-pub const SUMMARY_FORMAT: usize = 6;
+/// `jd:relationEvidence`. 6: the statistics rollups ([`crate::rollup`]).
+/// 7: the relation totals (same module). A summary of format 2 to 6 is
+/// brought to 7 by adding what it lacks ([`refresh`]), without recounting
+/// the relations, and read as before until then (but for the rollups and
+/// totals, which only the formats that have them have).
+pub const SUMMARY_FORMAT: usize = 7;
 
 /// The first format with the statistics rollups.
 const ROLLUPS_SINCE: usize = 6;
+
+/// The first format with the relation totals.
+const RELATION_TOTALS_SINCE: usize = 7;
 
 /// The oldest layout the readers take: format 2 lacks only the node keys
 /// and per-subject counts, whose absence the graph loader notices (and
@@ -249,8 +253,8 @@ fn subjects_of<'a>(relations: impl IntoIterator<Item = &'a RelationKey>) -> BTre
 /// Brings a format-2 to -5 summary (entries and packs as now) to this
 /// format by adding what it lacks: below format 5 the node keys and the
 /// per-subject rows from the packs (a recount would read every record),
-/// below 6 the statistics rollups, counted from the store. Returns
-/// whether the rollups were counted.
+/// below 7 the statistics rollups and relation totals, counted from the
+/// store. Returns whether they were counted.
 fn upgrade(store: &Store) -> Result<bool> {
     let Some(found) = format(store)? else {
         return Ok(false);
@@ -264,7 +268,8 @@ fn upgrade(store: &Store) -> Result<bool> {
         sync_node_keys(store)?;
         update_subject_rows(store, None)?;
     }
-    let rollups = found < ROLLUPS_SINCE;
+    // (a recount writes only what differs: a format-6 summary's rollups stay)
+    let rollups = found < RELATION_TOTALS_SINCE;
     if rollups {
         crate::rollup::recount_all(store)?;
     }
@@ -1540,8 +1545,17 @@ pub fn is_current(store: &Store) -> Result<bool> {
 
 /// Whether the store's summary has the statistics rollups (and is readable).
 pub fn has_rollups(store: &Store) -> Result<bool> {
+    has_since(store, ROLLUPS_SINCE)
+}
+
+/// Whether the store's summary has the relation totals (and is readable).
+pub fn has_relation_totals(store: &Store) -> Result<bool> {
+    has_since(store, RELATION_TOTALS_SINCE)
+}
+
+fn has_since(store: &Store, since: usize) -> Result<bool> {
     Ok(
-        format(store)?.is_some_and(|f| (ROLLUPS_SINCE..=SUMMARY_FORMAT).contains(&f))
+        format(store)?.is_some_and(|f| (since..=SUMMARY_FORMAT).contains(&f))
             && evidence_kept(store)? == Some(EVIDENCE_KEPT),
     )
 }
@@ -2614,6 +2628,22 @@ pub(crate) mod tests {
         assert!(is_readable(&store).unwrap() && !has_rollups(&store).unwrap());
         refresh(&store, AffectedKeys::default()).unwrap();
         assert!(has_rollups(&store).unwrap());
+        assert_eq!(summary_lines(&store), upgraded);
+
+        // A format-6 summary has the rollups but no relation totals; the next
+        // refresh adds them, and only them.
+        let totals = summary_quads_where(&store, |q| {
+            q.subject.to_string().contains("/id/relation-total/")
+        });
+        assert!(totals.len() >= 4, "{}", totals.len());
+        for quad in &totals {
+            store.remove(quad).unwrap();
+        }
+        store.remove(&format(SUMMARY_FORMAT)).unwrap();
+        store.insert(&format(6)).unwrap();
+        assert!(has_rollups(&store).unwrap() && !has_relation_totals(&store).unwrap());
+        refresh(&store, AffectedKeys::default()).unwrap();
+        assert!(has_relation_totals(&store).unwrap());
         assert_eq!(summary_lines(&store), upgraded);
     }
 

@@ -562,7 +562,7 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(says.iter().all(|s| err.contains(s)), "{query}: {err}");
     };
-    for query in ["entity-counts", "busiest-agencies"] {
+    for query in ["entity-counts", "busiest-agencies", "relation-counts"] {
         refused(&bare, query, &["summary graph", "jindu build --summary"]);
     }
     refused(
@@ -659,12 +659,13 @@ fn sorted_rows(store: &Path, query: &str, params: &[&str]) -> Vec<Vec<(String, S
 }
 
 /// `statistics-by-region-metric` sums the statistics rollups kept in the
-/// summary; it gives the rows of the same query summing every figure
+/// summary, and `relation-counts` reads its relation totals; they give the
+/// rows of the same queries summing every figure and every source's tallies
 /// (tests/reference/), on both corpora, with and without parameters, and
-/// after files leave and come back (the rollups kept up to date by the
-/// difference of the touched sources' shares).
+/// after files leave and come back (the rollups and totals kept up to date
+/// by the difference of the touched sources' shares).
 #[test]
-fn the_statistics_query_sums_the_rollups_as_the_figures_themselves() {
+fn the_rollups_and_relation_totals_give_what_the_figures_and_tallies_sum_to() {
     let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
     let cases: &[(&str, &[&str])] = &[
         ("statistics-by-region-metric", &[]),
@@ -674,6 +675,7 @@ fn the_statistics_query_sums_the_rollups_as_the_figures_themselves() {
         ),
         ("statistics-by-region-metric", &["metric=casesSolved"]),
         ("statistics-by-region-metric", &["region=150000"]),
+        ("relation-counts", &[]),
     ];
     // Compares every case; returns the number of figures the first counts.
     let agree = |store: &Path, when: &str| {

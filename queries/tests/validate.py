@@ -158,7 +158,8 @@ def parse_header(text, path):
         elif line.startswith("# requires: "):
             # what jindu checks the store has before it runs the query
             info["requires"] = [r.strip() for r in line[len("# requires: "):].split(",")]
-            unknown = set(info["requires"]) - {"summary", "source-counts", "statistics-rollups"}
+            unknown = set(info["requires"]) - {"summary", "source-counts", "statistics-rollups",
+                                               "relation-totals"}
             if unknown:
                 fail(f"{path}: unknown requirement(s) {sorted(unknown)}")
         else:
