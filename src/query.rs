@@ -132,19 +132,36 @@ impl Requirement {
 fn source_without_counts(store: &Store) -> Result<Option<String>> {
     use oxigraph::model::GraphNameRef;
     let extracted_with = crate::rdf::jd("extractedWith");
-    for quad in store.quads_for_pattern(
-        None,
-        Some(extracted_with.as_ref()),
-        None,
-        Some(GraphNameRef::DefaultGraph),
-    ) {
-        let quad = quad.context("cannot read the store")?;
-        let identity = match &quad.object {
+    // The identities are few (one per jindu that extracted files): DISTINCT
+    // compares the encoded terms and decodes each identity once, where
+    // reading every source's literal cost 1.5 s at 1 GB (108,606 sources).
+    let identities = crate::graph::select(
+        store,
+        &format!("SELECT DISTINCT ?identity WHERE {{ ?source {extracted_with} ?identity }}"),
+    )?;
+    for row in identities {
+        let row = row.context("cannot read the store")?;
+        let Some(identity) = row.get("identity") else {
+            continue;
+        };
+        let text = match identity {
             Term::Literal(l) => l.value().to_string(),
             other => other.to_string(),
         };
-        let layout = crate::sync::quads_layout(&identity);
-        if layout.is_none_or(|n| n < crate::sync::SOURCE_COUNTS_SINCE) {
+        if crate::sync::quads_layout(&text).is_some_and(|n| n >= crate::sync::SOURCE_COUNTS_SINCE) {
+            continue;
+        }
+        // A source extracted by that jindu, to name.
+        if let Some(quad) = store
+            .quads_for_pattern(
+                None,
+                Some(extracted_with.as_ref()),
+                Some(identity.as_ref()),
+                Some(GraphNameRef::DefaultGraph),
+            )
+            .next()
+        {
+            let quad = quad.context("cannot read the store")?;
             return Ok(Some(quad.subject.to_string()));
         }
     }
