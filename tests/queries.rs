@@ -759,3 +759,94 @@ fn the_rollups_and_relation_totals_give_what_the_figures_and_tallies_sum_to() {
     build();
     agree(&both, "the files back, the copy gone");
 }
+
+/// `busiest-agencies` counts the facts at either end of an agency and takes
+/// away those stored both ways; it gives the rows of the query that counts
+/// the distinct (property, other end) pairs (tests/reference/), on both
+/// corpora, and on a store where cooperations and a parent link are stored
+/// both ways (as external RDF may state them; jindu itself writes a
+/// cooperation once).
+#[test]
+fn busiest_agencies_counts_a_relation_stored_both_ways_once() {
+    let reference =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/busiest-agencies.rq");
+    let reference = reference.to_str().unwrap();
+    for corpus in [Corpus::Seeds, Corpus::GoldExtra] {
+        for params in [&[][..], &["region=内蒙古自治区"][..]] {
+            assert_eq!(
+                sorted_rows(store(corpus), "busiest-agencies", params),
+                sorted_rows(store(corpus), reference, params),
+                "{corpus:?} {params:?}"
+            );
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("all.nq");
+    jindu_ok(&[
+        "dump",
+        "--store",
+        store(Corpus::Seeds).to_str().unwrap(),
+        "--output",
+        dump.to_str().unwrap(),
+    ]);
+    let agency = |name: &str| format!("<https://w3id.org/jindu/id/agency/{name}>");
+    let (a, b, c) = (
+        agency("开鲁县公安局"),
+        agency("内蒙古自治区公安厅"),
+        agency("托克托县公安局"),
+    );
+    let fact =
+        |s: &str, p: &str, o: &str| format!("{s} <https://w3id.org/jindu/ontology#{p}> {o} .\n");
+    let mut text = std::fs::read_to_string(&dump).unwrap();
+    for (s, p, o) in [
+        (&a, "cooperatesWith", &b),
+        (&b, "cooperatesWith", &a),
+        (&a, "cooperatesWith", &c),
+        (&c, "cooperatesWith", &a),
+        (&c, "subOrganizationOf", &b),
+        (&b, "subOrganizationOf", &c),
+    ] {
+        text.push_str(&fact(s, p, o));
+    }
+    std::fs::write(&dump, text).unwrap();
+    let both = dir.path().join("both-ways");
+    jindu_ok(&[
+        "load",
+        dump.to_str().unwrap(),
+        "--store",
+        both.to_str().unwrap(),
+    ]);
+    let counted = sorted_rows(&both, reference, &[]);
+    assert_eq!(sorted_rows(&both, "busiest-agencies", &[]), counted);
+    let before = sorted_rows(store(Corpus::Seeds), reference, &[]);
+    let column = |rows: &[Vec<(String, String)>], iri: &str, name: &str| -> usize {
+        let row = rows
+            .iter()
+            .find(|r| {
+                r.iter()
+                    .any(|(k, v)| k == "agency" && format!("<{v}>") == iri)
+            })
+            .unwrap_or_else(|| panic!("{iri} not listed"));
+        row.iter()
+            .find(|(k, _)| k == name)
+            .unwrap()
+            .1
+            .parse()
+            .unwrap()
+    };
+    // 开鲁县公安局: two partners more, each stated both ways.
+    assert_eq!(
+        column(&counted, &a, "relations"),
+        column(&before, &a, "relations") + 2
+    );
+    assert_eq!(
+        column(&counted, &a, "partners"),
+        column(&before, &a, "partners") + 2
+    );
+    // 托克托县公安局: a partner and a parent, each stated both ways.
+    assert_eq!(
+        column(&counted, &c, "relations"),
+        column(&before, &c, "relations") + 2
+    );
+}
