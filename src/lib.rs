@@ -7,13 +7,14 @@
 //! of figures) → [`resolve`] (canonical
 //! entities, relations, statistics) → [`model`] (the knowledge, independent
 //! of any sink) → sinks: [`graph`] (petgraph) and [`rdf`] (Oxigraph store;
-//! [`sync`] keeps it in step with the corpus, [`summary`] and [`rollup`] keep
-//! the totals the queries read) → [`query`] (stored SPARQL) and the `jindu`
+//! [`sync`] keeps it in step with the corpus, [`summary`], [`rollup`] and
+//! [`agency_counts`] keep the totals the queries read) → [`query`] (stored SPARQL) and the `jindu`
 //! command line. The graph
 //! commands read a built store back into [`graph`], narrow it with
 //! [`filter`], score it with [`analytics`] and write it out with [`export`]
 //! ([`graph_cli`] holds their command line).
 
+pub mod agency_counts;
 pub mod analytics;
 pub mod article;
 pub mod clean;

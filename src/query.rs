@@ -58,14 +58,18 @@ pub enum Requirement {
     /// The relation totals in the summary graph (`jd:RelationTotal`, the
     /// sources' tallies summed per property), kept since summary format 7.
     RelationTotals,
+    /// The per-agency counts in the summary graph (`jd:relationCount` and
+    /// the others, see [`crate::agency_counts`]), kept since summary format 8.
+    AgencyCounts,
 }
 
 impl Requirement {
-    const ALL: [(&'static str, Requirement); 4] = [
+    const ALL: [(&'static str, Requirement); 5] = [
         ("summary", Requirement::Summary),
         ("source-counts", Requirement::SourceCounts),
         ("statistics-rollups", Requirement::StatisticsRollups),
         ("relation-totals", Requirement::RelationTotals),
+        ("agency-counts", Requirement::AgencyCounts),
     ];
 
     pub fn parse(name: &str) -> Result<Requirement> {
@@ -106,6 +110,15 @@ impl Requirement {
                 if !crate::summary::has_relation_totals(store)? {
                     bail!(
                         "query {query} reads the relation totals of the summary graph, which \
+                         this store lacks (built with --no-summary, or by a jindu older than \
+                         them): run `jindu build --summary` on it, which adds them"
+                    );
+                }
+            }
+            Requirement::AgencyCounts => {
+                if !crate::summary::has_agency_counts(store)? {
+                    bail!(
+                        "query {query} reads the per-agency counts of the summary graph, which \
                          this store lacks (built with --no-summary, or by a jindu older than \
                          them): run `jindu build --summary` on it, which adds them"
                     );

@@ -65,17 +65,21 @@ pub const EVIDENCE_KEPT: usize = 5;
 /// entity also has its `jd:nodeKey` ([`node_key`]). 4: each subject of a
 /// relation also has its `jd:relationCounts`. 5: and its
 /// `jd:relationEvidence`. 6: the statistics rollups ([`crate::rollup`]).
-/// 7: the relation totals (same module). A summary of format 2 to 6 is
-/// brought to 7 by adding what it lacks ([`refresh`]), without recounting
-/// the relations, and read as before until then (but for the rollups and
-/// totals, which only the formats that have them have).
-pub const SUMMARY_FORMAT: usize = 7;
+/// 7: the relation totals (same module). 8: the per-agency counts
+/// ([`crate::agency_counts`]). A summary of format 2 to 7 is brought to 8
+/// by adding what it lacks ([`refresh`]), without recounting the
+/// relations, and read as before until then (but for the rollups, totals
+/// and agency counts, which only the formats that have them have).
+pub const SUMMARY_FORMAT: usize = 8;
 
 /// The first format with the statistics rollups.
 const ROLLUPS_SINCE: usize = 6;
 
 /// The first format with the relation totals.
 const RELATION_TOTALS_SINCE: usize = 7;
+
+/// The first format with the per-agency counts.
+const AGENCY_COUNTS_SINCE: usize = 8;
 
 /// The oldest layout the readers take: format 2 lacks only the node keys
 /// and per-subject counts, whose absence the graph loader notices (and
@@ -232,6 +236,7 @@ pub fn refresh(store: &Store, mut keys: AffectedKeys) -> Result<()> {
 /// relations' subjects, then the node keys.
 fn refresh_some(store: &Store, mut keys: AffectedKeys) -> Result<()> {
     let subjects = subjects_of(&keys.relations);
+    let agencies = crate::agency_counts::touched(&keys.relations, &keys.entities);
     let statistics = std::mem::take(&mut keys.statistics);
     if !crate::rollup::apply_change(store, &statistics)? {
         eprintln!(
@@ -241,6 +246,7 @@ fn refresh_some(store: &Store, mut keys: AffectedKeys) -> Result<()> {
     }
     refresh_keys(store, keys)?;
     update_subject_rows(store, Some(&subjects))?;
+    crate::agency_counts::refresh(store, &agencies)?;
     // The entities a change touches include some no article mentions
     // (regions the gazetteer adds as parents): the keys are compared whole.
     sync_node_keys(store)
@@ -253,8 +259,9 @@ fn subjects_of<'a>(relations: impl IntoIterator<Item = &'a RelationKey>) -> BTre
 /// Brings a format-2 to -5 summary (entries and packs as now) to this
 /// format by adding what it lacks: below format 5 the node keys and the
 /// per-subject rows from the packs (a recount would read every record),
-/// below 7 the statistics rollups and relation totals, counted from the
-/// store. Returns whether they were counted.
+/// below 7 the statistics rollups and relation totals, below 8 the
+/// per-agency counts, counted from the store. Returns whether the rollups
+/// and totals were counted.
 fn upgrade(store: &Store) -> Result<bool> {
     let Some(found) = format(store)? else {
         return Ok(false);
@@ -272,6 +279,9 @@ fn upgrade(store: &Store) -> Result<bool> {
     let rollups = found < RELATION_TOTALS_SINCE;
     if rollups {
         crate::rollup::recount_all(store)?;
+    }
+    if found < AGENCY_COUNTS_SINCE {
+        crate::agency_counts::recount_all(store)?;
     }
     write_markers(store)?;
     Ok(rollups)
@@ -819,6 +829,7 @@ pub fn refresh_all(store: &Store) -> Result<()> {
     }
     update_subject_rows(store, None)?;
     sync_node_keys(store)?;
+    crate::agency_counts::recount_all(store)?;
     crate::rollup::recount_all(store)
 }
 
@@ -833,6 +844,7 @@ pub(crate) fn refresh_all_at_once(store: &Store) -> Result<()> {
     quads.extend(relation_quads(&summaries, &graph));
     quads.extend(mention_quads(&mentions, &graph));
     quads.extend(crate::rollup::store_rollups(store)?.into_quads());
+    quads.extend(crate::agency_counts::store_quads(store)?);
     let (counts, evidence): (Vec<_>, Vec<_>) = summaries
         .iter()
         .map(|((s, p, o), summary)| {
@@ -1485,9 +1497,6 @@ impl BuiltSummary {
 /// Recounts from the store the relations a [`SummaryBuilder`] could not
 /// order (its summary loaded already).
 pub fn recount(store: &Store, relations: Vec<RelationKey>) -> Result<()> {
-    if relations.is_empty() {
-        return Ok(());
-    }
     let subjects = subjects_of(&relations);
     for chunk in relations.chunks(KEYS_PER_BATCH) {
         refresh_keys(
@@ -1499,7 +1508,12 @@ pub fn recount(store: &Store, relations: Vec<RelationKey>) -> Result<()> {
             },
         )?;
     }
-    update_subject_rows(store, Some(&subjects))
+    if !subjects.is_empty() {
+        update_subject_rows(store, Some(&subjects))?;
+    }
+    // (the builder does not count them: they are counted over the facts,
+    // once they are all in the store)
+    crate::agency_counts::recount_all(store)
 }
 
 /// Whether the store's summary graph is empty but for its markers.
@@ -1551,6 +1565,11 @@ pub fn has_rollups(store: &Store) -> Result<bool> {
 /// Whether the store's summary has the relation totals (and is readable).
 pub fn has_relation_totals(store: &Store) -> Result<bool> {
     has_since(store, RELATION_TOTALS_SINCE)
+}
+
+/// Whether the store's summary has the per-agency counts (and is readable).
+pub fn has_agency_counts(store: &Store) -> Result<bool> {
+    has_since(store, AGENCY_COUNTS_SINCE)
 }
 
 fn has_since(store: &Store, since: usize) -> Result<bool> {
@@ -2379,6 +2398,9 @@ pub(crate) mod tests {
         let (quads, dirty) = builder.finish().expect("in name order").into_quads();
         store.extend(quads).unwrap();
         assert!(dirty.borrow().is_empty());
+        // (as the build finishes: what the builder cannot count, the agency
+        // counts, is counted from the store)
+        recount(&store, dirty.take()).unwrap();
         let fresh = store_of(&files);
         refresh_all_at_once(&fresh).unwrap();
         assert_eq!(summary_lines(&store), summary_lines(&fresh));
@@ -2644,6 +2666,23 @@ pub(crate) mod tests {
         assert!(has_rollups(&store).unwrap() && !has_relation_totals(&store).unwrap());
         refresh(&store, AffectedKeys::default()).unwrap();
         assert!(has_relation_totals(&store).unwrap());
+        assert_eq!(summary_lines(&store), upgraded);
+
+        // A format-7 summary has no agency counts; the next refresh adds them.
+        let counts = summary_quads_where(&store, |q| {
+            crate::agency_counts::PREDICATES
+                .iter()
+                .any(|p| q.predicate == jd(p))
+        });
+        assert!(!counts.is_empty());
+        for quad in &counts {
+            store.remove(quad).unwrap();
+        }
+        store.remove(&format(SUMMARY_FORMAT)).unwrap();
+        store.insert(&format(7)).unwrap();
+        assert!(has_relation_totals(&store).unwrap() && !has_agency_counts(&store).unwrap());
+        refresh(&store, AffectedKeys::default()).unwrap();
+        assert!(has_agency_counts(&store).unwrap());
         assert_eq!(summary_lines(&store), upgraded);
     }
 

@@ -659,13 +659,15 @@ fn sorted_rows(store: &Path, query: &str, params: &[&str]) -> Vec<Vec<(String, S
 }
 
 /// `statistics-by-region-metric` sums the statistics rollups kept in the
-/// summary, and `relation-counts` reads its relation totals; they give the
-/// rows of the same queries summing every figure and every source's tallies
-/// (tests/reference/), on both corpora, with and without parameters, and
-/// after files leave and come back (the rollups and totals kept up to date
-/// by the difference of the touched sources' shares).
+/// summary, `relation-counts` reads its relation totals and
+/// `busiest-agencies` its per-agency counts; they give the rows of the same
+/// queries summing every figure and every source's tallies and counting
+/// every fact (tests/reference/), on both corpora, with and without
+/// parameters, and after files leave and come back (the rollups and totals
+/// kept up to date by the difference of the touched sources' shares, the
+/// agency counts recounted for the agencies the change touched).
 #[test]
-fn the_rollups_and_relation_totals_give_what_the_figures_and_tallies_sum_to() {
+fn the_kept_totals_give_what_counting_the_figures_tallies_and_facts_gives() {
     let reference = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference");
     let cases: &[(&str, &[&str])] = &[
         ("statistics-by-region-metric", &[]),
@@ -676,6 +678,8 @@ fn the_rollups_and_relation_totals_give_what_the_figures_and_tallies_sum_to() {
         ("statistics-by-region-metric", &["metric=casesSolved"]),
         ("statistics-by-region-metric", &["region=150000"]),
         ("relation-counts", &[]),
+        ("busiest-agencies", &[]),
+        ("busiest-agencies", &["region=内蒙古自治区"]),
     ];
     // Compares every case; returns the number of figures the first counts.
     let agree = |store: &Path, when: &str| {

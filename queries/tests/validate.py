@@ -159,7 +159,7 @@ def parse_header(text, path):
             # what jindu checks the store has before it runs the query
             info["requires"] = [r.strip() for r in line[len("# requires: "):].split(",")]
             unknown = set(info["requires"]) - {"summary", "source-counts", "statistics-rollups",
-                                               "relation-totals"}
+                                               "relation-totals", "agency-counts"}
             if unknown:
                 fail(f"{path}: unknown requirement(s) {sorted(unknown)}")
         else:
