@@ -97,30 +97,23 @@ impl Requirement {
                     );
                 }
             }
-            Requirement::StatisticsRollups => {
-                if !crate::summary::has_rollups(store)? {
+            Requirement::StatisticsRollups
+            | Requirement::RelationTotals
+            | Requirement::AgencyCounts => {
+                let (what, has): (&str, fn(&Store) -> Result<bool>) = match self {
+                    Requirement::StatisticsRollups => {
+                        ("statistics rollups", crate::summary::has_rollups)
+                    }
+                    Requirement::RelationTotals => {
+                        ("relation totals", crate::summary::has_relation_totals)
+                    }
+                    _ => ("per-agency counts", crate::summary::has_agency_counts),
+                };
+                if !has(store)? {
                     bail!(
-                        "query {query} reads the statistics rollups of the summary graph, which \
-                         this store lacks (built with --no-summary, or by a jindu older than \
-                         them): run `jindu build --summary` on it, which adds them"
-                    );
-                }
-            }
-            Requirement::RelationTotals => {
-                if !crate::summary::has_relation_totals(store)? {
-                    bail!(
-                        "query {query} reads the relation totals of the summary graph, which \
-                         this store lacks (built with --no-summary, or by a jindu older than \
-                         them): run `jindu build --summary` on it, which adds them"
-                    );
-                }
-            }
-            Requirement::AgencyCounts => {
-                if !crate::summary::has_agency_counts(store)? {
-                    bail!(
-                        "query {query} reads the per-agency counts of the summary graph, which \
-                         this store lacks (built with --no-summary, or by a jindu older than \
-                         them): run `jindu build --summary` on it, which adds them"
+                        "query {query} reads the {what} of the summary graph, which this store \
+                         lacks (built with --no-summary, or by a jindu older than them): run \
+                         `jindu build --summary` on it, which adds them"
                     );
                 }
             }

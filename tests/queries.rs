@@ -592,40 +592,25 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
 
     // The same data as an older jindu wrote it: no counts or tallies, and an
     // extractor identity that names no quads layout.
-    let dump = dir.path().join("all.nq");
-    let store = store(Corpus::Seeds).to_str().unwrap().to_string();
-    jindu_ok(&[
-        "dump",
-        "--store",
-        &store,
-        "--output",
-        dump.to_str().unwrap(),
-    ]);
-    let text = std::fs::read_to_string(&dump).unwrap();
-    let counts = [
-        "#articleCount>",
-        "#statisticCount>",
-        "#assertionCount>",
-        "#relationTally>",
-        "#RelationTally>",
-        "#tallyProperty>",
-        "#tallyRecords>",
-        "#tallyArticles>",
-    ];
-    let old: String = text
-        .lines()
-        .filter(|l| !counts.iter().any(|c| l.contains(c)))
-        .map(|l| format!("{}\n", l.replace("; quads 3\"", "\"")))
-        .collect();
-    assert!(old.len() < text.len() && !old.contains("; quads"));
-    std::fs::write(&dump, old).unwrap();
-    let older = dir.path().join("older");
-    jindu_ok(&[
-        "load",
-        dump.to_str().unwrap(),
-        "--store",
-        older.to_str().unwrap(),
-    ]);
+    let older = seeds_edited(dir.path(), "older", |text| {
+        let counts = [
+            "#articleCount>",
+            "#statisticCount>",
+            "#assertionCount>",
+            "#relationTally>",
+            "#RelationTally>",
+            "#tallyProperty>",
+            "#tallyRecords>",
+            "#tallyArticles>",
+        ];
+        let old: String = text
+            .lines()
+            .filter(|l| !counts.iter().any(|c| l.contains(c)))
+            .map(|l| format!("{}\n", l.replace("; quads 3\"", "\"")))
+            .collect();
+        assert!(old.len() < text.len() && !old.contains("; quads"));
+        old
+    });
     for query in ["sources", "entity-counts", "relation-counts"] {
         refused(
             &older,
@@ -786,41 +771,27 @@ fn busiest_agencies_counts_a_relation_stored_both_ways_once() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let dump = dir.path().join("all.nq");
-    jindu_ok(&[
-        "dump",
-        "--store",
-        store(Corpus::Seeds).to_str().unwrap(),
-        "--output",
-        dump.to_str().unwrap(),
-    ]);
     let agency = |name: &str| format!("<https://w3id.org/jindu/id/agency/{name}>");
     let (a, b, c) = (
         agency("开鲁县公安局"),
         agency("内蒙古自治区公安厅"),
         agency("托克托县公安局"),
     );
-    let fact =
-        |s: &str, p: &str, o: &str| format!("{s} <https://w3id.org/jindu/ontology#{p}> {o} .\n");
-    let mut text = std::fs::read_to_string(&dump).unwrap();
-    for (s, p, o) in [
-        (&a, "cooperatesWith", &b),
-        (&b, "cooperatesWith", &a),
-        (&a, "cooperatesWith", &c),
-        (&c, "cooperatesWith", &a),
-        (&c, "subOrganizationOf", &b),
-        (&b, "subOrganizationOf", &c),
-    ] {
-        text.push_str(&fact(s, p, o));
-    }
-    std::fs::write(&dump, text).unwrap();
-    let both = dir.path().join("both-ways");
-    jindu_ok(&[
-        "load",
-        dump.to_str().unwrap(),
-        "--store",
-        both.to_str().unwrap(),
-    ]);
+    let both = seeds_edited(dir.path(), "both-ways", |mut text| {
+        for (s, p, o) in [
+            (&a, "cooperatesWith", &b),
+            (&b, "cooperatesWith", &a),
+            (&a, "cooperatesWith", &c),
+            (&c, "cooperatesWith", &a),
+            (&c, "subOrganizationOf", &b),
+            (&b, "subOrganizationOf", &c),
+        ] {
+            text.push_str(&format!(
+                "{s} <https://w3id.org/jindu/ontology#{p}> {o} .\n"
+            ));
+        }
+        text
+    });
     let counted = sorted_rows(&both, reference, &[]);
     assert_eq!(sorted_rows(&both, "busiest-agencies", &[]), counted);
     let before = sorted_rows(store(Corpus::Seeds), reference, &[]);
@@ -853,4 +824,27 @@ fn busiest_agencies_counts_a_relation_stored_both_ways_once() {
         column(&counted, &c, "relations"),
         column(&before, &c, "relations") + 2
     );
+}
+
+/// A store under `dir` loaded from the seeds store's dump as `edit` leaves
+/// it (data as an older jindu or another tool would have written it).
+fn seeds_edited(dir: &Path, name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
+    let dump = dir.join(format!("{name}.nq"));
+    jindu_ok(&[
+        "dump",
+        "--store",
+        store(Corpus::Seeds).to_str().unwrap(),
+        "--output",
+        dump.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&dump).unwrap();
+    std::fs::write(&dump, edit(text)).unwrap();
+    let loaded = dir.join(name);
+    jindu_ok(&[
+        "load",
+        dump.to_str().unwrap(),
+        "--store",
+        loaded.to_str().unwrap(),
+    ]);
+    loaded
 }
