@@ -23,7 +23,7 @@
 //! but the agency and the property), so a whole recount holds one row per
 //! agency and property.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{Context, Result};
 use oxigraph::model::{GraphName, GraphNameRef, Literal, NamedNode, Quad, Term};
@@ -210,18 +210,19 @@ pub fn touched<'a>(
     relations: impl IntoIterator<Item = &'a crate::summary::RelationKey>,
     entities: impl IntoIterator<Item = &'a String>,
 ) -> BTreeSet<String> {
-    let mut out: HashSet<&String> = entities.into_iter().collect();
+    let mut out: BTreeSet<String> = entities.into_iter().cloned().collect();
     for (s, _, o) in relations {
-        out.insert(s);
-        out.insert(o);
+        out.insert(s.clone());
+        out.insert(o.clone());
     }
-    out.into_iter().cloned().collect()
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use oxigraph::io::RdfFormat;
+    use std::collections::HashSet;
 
     const DATA: &str = r#"
         @prefix jd: <https://w3id.org/jindu/ontology#> .

@@ -717,10 +717,9 @@ pub fn replace_all(store: &Store, rollups: Rollups) -> Result<()> {
         };
         let unchanged = key.as_ref().is_some_and(|key| {
             rollup_iri(key) == node
-                && rollups.get(key).is_some_and(|rollup| {
-                    let want: HashSet<Quad> = rollup_quads(key, rollup).into_iter().collect();
-                    want.len() == quads.len() && quads.iter().all(|q| want.contains(q))
-                })
+                && rollups
+                    .get(key)
+                    .is_some_and(|rollup| holds_exactly(&quads, rollup_quads(key, rollup)))
         });
         match key {
             Some(key) if unchanged => {
@@ -733,18 +732,15 @@ pub fn replace_all(store: &Store, rollups: Rollups) -> Result<()> {
         }
     }
     // The totals: few, compared whole.
-    let mut totals: BTreeMap<NamedNode, HashSet<Quad>> = BTreeMap::new();
-    for (property, total) in &totals_wanted {
-        totals.insert(
-            relation_total_iri(property),
-            total_quads(property, *total).into_iter().collect(),
-        );
-    }
+    let mut totals: BTreeMap<NamedNode, Vec<Quad>> = totals_wanted
+        .iter()
+        .map(|(property, total)| (relation_total_iri(property), total_quads(property, *total)))
+        .collect();
     for node in typed_in(store, "RelationTotal")? {
         let quads: Vec<Quad> = in_summary(store, node.as_ref(), None).collect::<Result<_>>()?;
-        let unchanged = totals.get(&node).is_some_and(|want| {
-            want.len() == quads.len() && quads.iter().all(|q| want.contains(q))
-        });
+        let unchanged = totals
+            .get(&node)
+            .is_some_and(|want| holds_exactly(&quads, want.clone()));
         if unchanged {
             totals.remove(&node);
         } else {
@@ -767,6 +763,12 @@ pub fn replace_all(store: &Store, rollups: Rollups) -> Result<()> {
             .context("cannot commit the statistics rollups")?;
     }
     Ok(())
+}
+
+/// Whether the stored quads `have` are exactly `want` (as sets).
+fn holds_exactly(have: &[Quad], want: Vec<Quad>) -> bool {
+    let want: HashSet<Quad> = want.into_iter().collect();
+    want.len() == have.len() && have.iter().all(|q| want.contains(q))
 }
 
 /// Recounts every rollup and relation total from the store's statistics

@@ -548,13 +548,16 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
     let dir = tempfile::tempdir().unwrap();
     let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
     let bare = dir.path().join("bare");
-    jindu_ok(&[
-        "build",
-        seeds.to_str().unwrap(),
-        "--store",
-        bare.to_str().unwrap(),
-        "--no-summary",
-    ]);
+    let build = |summary: &str| {
+        jindu_ok(&[
+            "build",
+            seeds.to_str().unwrap(),
+            "--store",
+            bare.to_str().unwrap(),
+            summary,
+        ]);
+    };
+    build("--no-summary");
     // Runs `query` on `store`, which must refuse it with every one of `says`.
     let refused = |store: &Path, query: &str, says: &[&str]| {
         let out = jindu(&["query", query, "--store", store.to_str().unwrap()]);
@@ -573,13 +576,7 @@ fn queries_reading_kept_totals_refuse_a_store_that_lacks_them() {
     // `sources` reads no summary: it runs.
     jindu_ok(&["query", "sources", "--store", bare.to_str().unwrap()]);
     // What the refusal says to run adds the summary and its rollups.
-    jindu_ok(&[
-        "build",
-        seeds.to_str().unwrap(),
-        "--store",
-        bare.to_str().unwrap(),
-        "--summary",
-    ]);
+    build("--summary");
     let out = jindu_ok(&[
         "query",
         "statistics-by-region-metric",
