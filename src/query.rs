@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use oxigraph::io::{RdfFormat, RdfSerializer};
 use oxigraph::model::{Literal, Term, Variable};
 use oxigraph::sparql::results::{QueryResultsFormat, QueryResultsSerializer};
-use oxigraph::sparql::{CancellationToken, QueryResults, SparqlEvaluator};
+use oxigraph::sparql::{CancellationToken, PreparedSparqlQuery, QueryResults, SparqlEvaluator};
 use oxigraph::store::Store;
 
 /// The stored queries shipped with the binary: (file name, text).
@@ -298,18 +298,17 @@ pub enum OutputFormat {
     Jsonld,
 }
 
-/// Runs a query with parameters bound and writes its results.
 /// How long a cancelled query may take to notice before the process ends.
 const CANCEL_GRACE: Duration = Duration::from_secs(2);
 
-pub fn run_query(
+/// Checks what the query requires of the store, parses it and binds its
+/// parameters (the defaults, overridden by `params`).
+fn prepare(
     store: &Store,
     query: &StoredQuery,
     params: &[(String, String)],
-    format: OutputFormat,
-    timeout: Option<Duration>,
-    out: &mut dyn Write,
-) -> Result<usize> {
+    evaluator: SparqlEvaluator,
+) -> Result<PreparedSparqlQuery> {
     let mut values: BTreeMap<String, String> = query
         .params
         .iter()
@@ -339,9 +338,7 @@ pub fn run_query(
             .with_context(|| format!("query {} is malformed", query.name))?
             .check(store, &query.name)?;
     }
-    let token = CancellationToken::new();
-    let mut prepared = SparqlEvaluator::new()
-        .with_cancellation_token(token.clone())
+    let mut prepared = evaluator
         .parse_query(&query.text)
         .map_err(|e| anyhow::anyhow!("query {} is malformed: {e}", query.name))?;
     for (name, value) in &values {
@@ -350,6 +347,62 @@ pub fn run_query(
         prepared =
             prepared.substitute_variable(variable, Term::from(Literal::new_simple_literal(value)));
     }
+    Ok(prepared)
+}
+
+/// Runs a query with its parameters bound and writes how Oxigraph evaluated
+/// it (`jindu query --explain`): the plan as JSON, each step with the rows it
+/// gave and the time it took, for finding what makes a query slow. The
+/// results themselves are read (so the figures are complete) and counted,
+/// not written.
+pub fn explain_query(
+    store: &Store,
+    query: &StoredQuery,
+    params: &[(String, String)],
+    out: &mut dyn Write,
+) -> Result<usize> {
+    let prepared = prepare(store, query, params, SparqlEvaluator::new())?;
+    let (results, explanation) = prepared.on_store(store).compute_statistics().explain();
+    let rows = match results.context("query evaluation failed")? {
+        QueryResults::Solutions(solutions) => {
+            let mut n = 0;
+            for s in solutions {
+                s.context("query evaluation failed")?;
+                n += 1;
+            }
+            n
+        }
+        QueryResults::Boolean(_) => 1,
+        QueryResults::Graph(triples) => {
+            let mut n = 0;
+            for t in triples {
+                t.context("query evaluation failed")?;
+                n += 1;
+            }
+            n
+        }
+    };
+    explanation.write_in_json(&mut *out)?;
+    writeln!(out)?;
+    Ok(rows)
+}
+
+/// Runs a query with parameters bound and writes its results.
+pub fn run_query(
+    store: &Store,
+    query: &StoredQuery,
+    params: &[(String, String)],
+    format: OutputFormat,
+    timeout: Option<Duration>,
+    out: &mut dyn Write,
+) -> Result<usize> {
+    let token = CancellationToken::new();
+    let prepared = prepare(
+        store,
+        query,
+        params,
+        SparqlEvaluator::new().with_cancellation_token(token.clone()),
+    )?;
     let timer = timeout.map(|limit| {
         let token = token.clone();
         let name = query.name.clone();

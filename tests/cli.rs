@@ -275,6 +275,68 @@ fn parameters_cannot_inject_and_bad_queries_report_position() {
 }
 
 #[test]
+fn explain_shows_the_plan_with_rows_and_times_for_the_bound_parameters() {
+    let store = seed_store().to_str().unwrap().to_string();
+    let rows = query("agencies-by-region", &["region=内蒙古自治区"], "csv")
+        .lines()
+        .count()
+        - 1;
+    let out = jindu(&[
+        "query",
+        "agencies-by-region",
+        "--store",
+        &store,
+        "--param",
+        "region=内蒙古自治区",
+        "--explain",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    let top = &plan["plan"];
+    // The top step gave the rows the query gives, and the plan reaches
+    // down to the store's quad patterns, each with its figures.
+    assert_eq!(top["number of results"].as_u64(), Some(rows as u64));
+    assert!(top["duration in seconds"].as_f64().is_some(), "{plan}");
+    fn patterns(node: &serde_json::Value, found: &mut Vec<String>) {
+        let name = node["name"].as_str().unwrap_or_default();
+        if name.starts_with("QuadPattern") {
+            assert!(node["number of results"].is_u64(), "{node}");
+            found.push(name.to_string());
+        }
+        for child in node["children"].as_array().into_iter().flatten() {
+            patterns(child, found);
+        }
+    }
+    let mut found = Vec::new();
+    patterns(top, &mut found);
+    assert!(
+        found.iter().any(|p| p.contains("ontology#locatedIn")),
+        "{found:?}"
+    );
+    assert!(
+        stderr(&out).contains(&format!("({rows} results)")),
+        "{}",
+        stderr(&out)
+    );
+    // As for a run, a missing parameter name is refused.
+    let out = jindu(&[
+        "query",
+        "agencies-by-region",
+        "--store",
+        &store,
+        "--param",
+        "place=x",
+        "--explain",
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("has no parameter place"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn missing_store_is_a_clear_error() {
     let out = jindu(&["stats", "--store", "/nonexistent/jindu-store"]);
     assert!(!out.status.success());

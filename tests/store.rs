@@ -372,6 +372,41 @@ fn a_build_with_nothing_to_do_does_not_write_to_the_store() {
     assert_ne!(store_files(&store), before);
 }
 
+fn sorted_table_files(store: &Path) -> usize {
+    store_files(store)
+        .iter()
+        .filter(|(name, _)| name.ends_with(".sst"))
+        .count()
+}
+
+#[test]
+fn compaction_merges_the_loaded_batches_without_changing_the_content() {
+    let work = tempfile::tempdir().unwrap();
+    let corpus = every_page(work.path());
+    let (left, compacted) = (work.path().join("left"), work.path().join("compacted"));
+    let first = build(&corpus, &left, &["--compact", "never"]);
+    assert!(!first.contains("compacted the store"), "{first}");
+    // A small store is compacted by default after a build that wrote.
+    let second = build(&corpus, &compacted, &[]);
+    assert!(second.contains("compacted the store in"), "{second}");
+    assert_eq!(dump(&left), dump(&compacted));
+    assert!(
+        sorted_table_files(&compacted) < sorted_table_files(&left),
+        "compaction left {} sorted files, the load {}",
+        sorted_table_files(&compacted),
+        sorted_table_files(&left)
+    );
+    // Nothing to do: nothing written, nothing compacted.
+    let again = build(&corpus, &compacted, &["--compact", "always"]);
+    assert!(!again.contains("compacted the store"), "{again}");
+    // A removal writes, and `always` compacts whatever the size.
+    std::fs::remove_file(corpus.join(SEED_A)).unwrap();
+    let pruned = build(&corpus, &left, &["--prune", "--compact", "always"]);
+    assert!(pruned.contains("1 removed"), "{pruned}");
+    assert!(pruned.contains("compacted the store in"), "{pruned}");
+    assert_same_as_fresh(&corpus, &left, work.path(), "pruned and compacted");
+}
+
 #[test]
 fn the_same_bytes_at_two_paths_keep_their_content_until_both_are_gone() {
     let work = tempfile::tempdir().unwrap();
