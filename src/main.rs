@@ -584,8 +584,13 @@ fn build(
                 Some(plan) => jindu::sync::apply(&store, &lexicon, plan)?,
                 None => sync(&store, &lexicon, &inputs, &options)?,
             };
-            compacted =
-                jindu::sync::compact_after_build(&store, &store_path, options.compaction, &report)?;
+            // The data is in and committed: a compaction that fails (a full
+            // disk) leaves a valid store, so it is reported, not fatal.
+            match jindu::sync::compact_after_build(&store, &store_path, options.compaction, &report)
+            {
+                Ok(took) => compacted = took,
+                Err(e) => eprintln!("jindu: warning: the store is built but not compacted: {e:#}"),
+            }
             report
         }
     };

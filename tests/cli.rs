@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 mod common;
-use common::{jindu, seeds_dir, stderr, stdout};
+use common::{fails_with, jindu, seeds_dir, stderr, stdout};
 
 /// One store built from the seeds, shared by the tests that only read it.
 fn seed_store() -> &'static Path {
@@ -319,20 +319,17 @@ fn explain_shows_the_plan_with_rows_and_times_for_the_bound_parameters() {
         stderr(&out)
     );
     // As for a run, a missing parameter name is refused.
-    let out = jindu(&[
-        "query",
-        "agencies-by-region",
-        "--store",
-        &store,
-        "--param",
-        "place=x",
-        "--explain",
-    ]);
-    assert!(!out.status.success());
-    assert!(
-        stderr(&out).contains("has no parameter place"),
-        "{}",
-        stderr(&out)
+    fails_with(
+        &[
+            "query",
+            "agencies-by-region",
+            "--store",
+            &store,
+            "--param",
+            "place=x",
+            "--explain",
+        ],
+        "has no parameter place",
     );
 }
 
@@ -784,17 +781,14 @@ fn lexicon_folders_extend_the_embedded_data() {
         (0, 1)
     );
 
-    let bad = jindu(&[
-        "build",
-        input.to_str().unwrap(),
-        "--lexicon",
+    fails_with(
+        &[
+            "build",
+            input.to_str().unwrap(),
+            "--lexicon",
+            "/nonexistent/lexicon",
+        ],
         "/nonexistent/lexicon",
-    ]);
-    assert!(!bad.status.success());
-    assert!(
-        stderr(&bad).contains("/nonexistent/lexicon"),
-        "{}",
-        stderr(&bad)
     );
 }
 

@@ -15,6 +15,13 @@ pub fn jindu(args: &[&str]) -> Output {
         .expect("the jindu binary runs")
 }
 
+/// Runs the binary and checks that it fails with `text` in its message.
+pub fn fails_with(args: &[&str], text: &str) {
+    let out = jindu(args);
+    assert!(!out.status.success(), "jindu {args:?} succeeded");
+    assert!(stderr(&out).contains(text), "{}", stderr(&out));
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
