@@ -363,24 +363,19 @@ pub fn explain_query(
 ) -> Result<usize> {
     let prepared = prepare(store, query, params, SparqlEvaluator::new())?;
     let (results, explanation) = prepared.on_store(store).compute_statistics().explain();
+    // Every result is read, so that the plan's figures cover the whole run.
+    fn count<T, E: std::error::Error + Send + Sync + 'static>(
+        mut items: impl Iterator<Item = std::result::Result<T, E>>,
+    ) -> Result<usize> {
+        items.try_fold(0, |n, item| {
+            item.context("query evaluation failed")?;
+            Ok(n + 1)
+        })
+    }
     let rows = match results.context("query evaluation failed")? {
-        QueryResults::Solutions(solutions) => {
-            let mut n = 0;
-            for s in solutions {
-                s.context("query evaluation failed")?;
-                n += 1;
-            }
-            n
-        }
+        QueryResults::Solutions(solutions) => count(solutions)?,
         QueryResults::Boolean(_) => 1,
-        QueryResults::Graph(triples) => {
-            let mut n = 0;
-            for t in triples {
-                t.context("query evaluation failed")?;
-                n += 1;
-            }
-            n
-        }
+        QueryResults::Graph(triples) => count(triples)?,
     };
     explanation.write_in_json(&mut *out)?;
     writeln!(out)?;
