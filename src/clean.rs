@@ -224,32 +224,26 @@ fn starts_block(line: &str, layout: &LayoutWords) -> bool {
 
 /// `呼和浩特讯`, `拉萨6月1日讯`: a place (and date) then 讯, near the start.
 ///
-/// Most lines hold no 讯 near their start: the first 13 chars (讯 comes
-/// after 2 to 12) are looked through by their bytes, and the chars before
-/// a 讯 are read only when there is one.
+/// Most lines hold no 讯 near their start: the bytes of the first 13
+/// chars (讯 comes after 2 to 12) are searched for its lead byte with
+/// memchr, and the chars before a 讯 are read only when there is one.
 pub fn is_dateline(line: &str) -> bool {
+    const XUN: &[u8] = "讯".as_bytes();
     let bytes = line.as_bytes();
-    let mut at = 0;
-    for n in 0..13 {
-        if at >= bytes.len() {
-            break;
-        }
-        if bytes[at..].starts_with("讯".as_bytes()) {
-            let before = &line[..at];
-            return n >= 2
-                && before
-                    .chars()
-                    .all(|c| is_cjk(c) || c.is_ascii_digit() || c == ' ')
-                && !before.contains(['，', ',', '。']);
-        }
-        at += match bytes[at] {
-            0..0xC0 => 1,
-            0xC0..0xE0 => 2,
-            0xE0..0xF0 => 3,
-            _ => 4,
-        };
-    }
-    false
+    // 讯 as the 13th char at the latest ends by byte 13 × 4 − 1. Its lead
+    // byte starts a char in valid UTF-8, so a byte match is a char match,
+    // and the first one found is the first 讯 of the line.
+    let head = &bytes[..bytes.len().min(13 * 4)];
+    let Some(at) = memchr::memchr_iter(XUN[0], head).find(|&i| bytes[i..].starts_with(XUN)) else {
+        return false;
+    };
+    let before = &line[..at];
+    let n = before.chars().count();
+    (2..=12).contains(&n)
+        && before
+            .chars()
+            .all(|c| is_cjk(c) || c.is_ascii_digit() || c == ' ')
+        && !before.contains(['，', ',', '。'])
 }
 
 /// Cleans a decoded text. Deterministic and linear in the input.
@@ -552,7 +546,7 @@ fn should_join(
     }
     let prev_text = prev.text;
     if LayoutWords::ends(&layout.photo_credits, prev_text)
-        || is_dateline(prev_text) && prev.len() < 12
+        || prev.len() < 12 && is_dateline(prev_text)
     {
         return false;
     }
