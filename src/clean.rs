@@ -541,31 +541,22 @@ fn should_join(
     let Some(last) = prev.last() else {
         return false;
     };
-    if is_terminal(last) || starts_block(next.text, layout) {
+    if is_terminal(last) {
         return false;
     }
     let prev_text = prev.text;
-    if LayoutWords::ends(&layout.photo_credits, prev_text)
-        || prev.len() < 12 && is_dateline(prev_text)
-    {
-        return false;
-    }
-    if width > 0 {
+    // The line lengths first: they settle most breaks, and the word and
+    // dateline tests below only ever forbid a join.
+    let by_layout = if width > 0 {
         // A wrapped column: a line shorter than the column ended its block
         // (a headline, a caption); a full line was cut by the layout.
-        let full = prev.len() * 4 >= width * 3;
-        if !full {
-            return false;
-        }
-        if blank_between {
-            // Across a blank line, also require that the next line is not a
-            // short headline of its own.
-            let next_is_short_block = next.len() * 4 < width * 3
+        // Across a blank line, also require that the next line is not a
+        // short headline of its own.
+        prev.len() * 4 >= width * 3
+            && !(blank_between
+                && next.len() * 4 < width * 3
                 && next.last().is_some_and(|c| !is_terminal(c))
-                && lines.get(next_index + 1).is_none_or(|l| l.len() == 0);
-            return !next_is_short_block;
-        }
-        true
+                && lines.get(next_index + 1).is_none_or(|l| l.len() == 0))
     } else {
         // Paragraph-per-line text: a long line without an ending was cut
         // (by a page or column break); so was a line that already reads as
@@ -573,7 +564,11 @@ fn should_join(
         // follows. Short lines without commas are headings.
         let running = prev_text.contains([',', '、']) && !blank_between;
         (prev.len() >= 40 || running) && !prev_text.contains(' ')
-    }
+    };
+    by_layout
+        && !starts_block(next.text, layout)
+        && !LayoutWords::ends(&layout.photo_credits, prev_text)
+        && !(prev.len() < 12 && is_dateline(prev_text))
 }
 
 #[cfg(test)]
