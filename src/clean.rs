@@ -565,10 +565,13 @@ fn should_join(
         let running = prev_text.contains([',', '、']) && !blank_between;
         (prev.len() >= 40 || running) && !prev_text.contains(' ')
     };
-    by_layout
-        && !starts_block(next.text, layout)
-        && !LayoutWords::ends(&layout.photo_credits, prev_text)
-        && !(prev.len() < 12 && is_dateline(prev_text))
+    if !by_layout {
+        return false;
+    }
+    let blocked = starts_block(next.text, layout)
+        || LayoutWords::ends(&layout.photo_credits, prev_text)
+        || prev.len() < 12 && is_dateline(prev_text);
+    !blocked
 }
 
 #[cfg(test)]
