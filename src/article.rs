@@ -9,7 +9,7 @@
 //! Headings between body paragraphs with no dateline are section headings
 //! of the running article.
 
-use crate::clean::{CleanText, LayoutWords, is_dateline, is_terminal};
+use crate::clean::{CleanText, LayoutWords, is_terminal};
 
 #[derive(Debug, Clone)]
 pub struct Article {
@@ -50,7 +50,7 @@ fn classify(p: &str, layout: &LayoutWords) -> Kind {
     {
         return Kind::Closing;
     }
-    if LayoutWords::starts(&layout.datelines, p) || is_dateline(p) {
+    if LayoutWords::starts(&layout.datelines, p) || layout.is_dateline(p) {
         return Kind::Dateline;
     }
     if n <= 40 && LayoutWords::starts(&layout.bylines, p) {
@@ -350,5 +350,34 @@ mod tests {
         let articles = split_articles(&clean(page, &layout), &layout);
         assert_eq!(articles.len(), 1);
         assert_eq!(articles[0].sentences.len(), 4);
+    }
+
+    #[test]
+    fn a_word_with_xun_opens_no_article() {
+        let layout = crate::lexicon::layout_words(&[]).unwrap();
+        // 审讯, 闻讯 and 通讯员 near a paragraph's start are ordinary words;
+        // a place before 讯 (南通, where 通讯 would be a word) is a dateline.
+        for (paragraph, dateline) in [
+            ("在审讯室里，面对确凿的证据，犯罪嫌疑人低下了头。", false),
+            ("附近群众闻讯赶来，协助民警维持秩序。", false),
+            ("本报通讯员 李明", false),
+            ("南通讯（记者 王芳）5月20日，南通市公安局召开会议。", true),
+            ("拉萨6月1日讯 西藏自治区公安厅召开会议。", true),
+        ] {
+            assert_eq!(layout.is_dateline(paragraph), dateline, "{paragraph}");
+        }
+        let page = "红河州公安局破获一起贩毒案\n\n本报讯 5月17日，红河州公安局破获一起贩毒案。\n\n在审讯室里，犯罪嫌疑人交代了犯罪事实。\n\n目前，案件正在审理中。";
+        let articles = split_articles(&clean(page, &layout), &layout);
+        assert_eq!(articles.len(), 1, "{articles:?}");
+        // The same line wrapped in a column is not cut off from the line before.
+        let text: Vec<char> = "本报讯 5月17日，红河州公安局民警在审讯室里对犯罪嫌疑人进行了讯问，犯罪嫌疑人交代了其多次贩卖毒品的犯罪事实，民警随后依法对其刑事拘留。".chars().collect();
+        let column: Vec<String> = text.chunks(18).map(|l| l.iter().collect()).collect();
+        assert!(column[1].starts_with("在审讯室里"));
+        let cleaned = clean(&column.join("\n"), &layout);
+        assert!(
+            cleaned.text.contains("民警在审讯室里"),
+            "{:?}",
+            cleaned.text
+        );
     }
 }

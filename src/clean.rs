@@ -144,6 +144,9 @@ pub struct LayoutWords {
     /// News outlets that may open a dateline before its place (新华社,
     /// 本报): see [`DatelinePattern`].
     pub outlets: Vec<String>,
+    /// Ordinary words with 讯 (审讯, 通讯员): a line whose 讯 belongs to
+    /// one is no dateline (在审讯室里, 本报通讯员).
+    pub xun_words: Vec<String>,
 }
 
 /// The dateline a sentence may start with (本报毕节9月12日电(通讯员 罗敏),
@@ -212,6 +215,20 @@ impl LayoutWords {
         text.strip_suffix(')')
             .is_some_and(|inner| LayoutWords::ends(words, inner))
     }
+
+    /// `呼和浩特讯`, `拉萨6月1日讯`: a place (and date) then 讯 near the
+    /// start ([`dateline_xun`]), where 讯 is not part of an ordinary word
+    /// (在审讯室里, 本报通讯员).
+    pub fn is_dateline(&self, line: &str) -> bool {
+        let Some(at) = dateline_xun(line) else {
+            return false;
+        };
+        let (before, after) = (&line[..at], &line[at + '讯'.len_utf8()..]);
+        !self.xun_words.iter().any(|word| {
+            let (pre, post) = word.split_once('讯').unwrap_or((word, ""));
+            before.ends_with(pre) && after.starts_with(post)
+        })
+    }
 }
 
 /// A line that opens a new block (dateline, byline, credit, list marker)
@@ -219,31 +236,39 @@ impl LayoutWords {
 fn starts_block(line: &str, layout: &LayoutWords) -> bool {
     LayoutWords::starts(&layout.blocks, line)
         || line.starts_with('(') && line.ends_with(')')
-        || is_dateline(line)
+        || layout.is_dateline(line)
 }
 
-/// `呼和浩特讯`, `拉萨6月1日讯`: a place (and date) then 讯, near the start.
+/// Whether the line opens as a dateline by position alone (for the tests,
+/// which compare the byte reading with a search).
+#[cfg(test)]
+fn is_dateline(line: &str) -> bool {
+    dateline_xun(line).is_some()
+}
+
+/// `呼和浩特讯`, `拉萨6月1日讯`: the byte offset of a dateline's 讯, the
+/// first 讯 of the line, after 2 to 12 chars that are Chinese, digits or
+/// spaces.
 ///
 /// Most lines hold no 讯 near their start: the bytes of the first 13
 /// chars (讯 comes after 2 to 12) are searched for its lead byte with
 /// memchr, and the chars before a 讯 are read only when there is one.
-pub fn is_dateline(line: &str) -> bool {
+fn dateline_xun(line: &str) -> Option<usize> {
     const XUN: &[u8] = "讯".as_bytes();
     let bytes = line.as_bytes();
     // 讯 as the 13th char at the latest ends by byte 13 × 4 − 1. Its lead
     // byte starts a char in valid UTF-8, so a byte match is a char match,
     // and the first one found is the first 讯 of the line.
     let head = &bytes[..bytes.len().min(13 * 4)];
-    let Some(at) = memchr::memchr_iter(XUN[0], head).find(|&i| bytes[i..].starts_with(XUN)) else {
-        return false;
-    };
+    let at = memchr::memchr_iter(XUN[0], head).find(|&i| bytes[i..].starts_with(XUN))?;
     let before = &line[..at];
     let n = before.chars().count();
-    (2..=12).contains(&n)
+    let placed = (2..=12).contains(&n)
         && before
             .chars()
             .all(|c| is_cjk(c) || c.is_ascii_digit() || c == ' ')
-        && !before.contains(['，', ',', '。'])
+        && !before.contains(['，', ',', '。']);
+    placed.then_some(at)
 }
 
 /// Cleans a decoded text. Deterministic and linear in the input.
@@ -570,7 +595,7 @@ fn should_join(
     }
     let blocked = starts_block(next.text, layout)
         || LayoutWords::ends(&layout.photo_credits, prev_text)
-        || prev.len() < 12 && is_dateline(prev_text);
+        || prev.len() < 12 && layout.is_dateline(prev_text);
     !blocked
 }
 

@@ -827,8 +827,14 @@ pub fn layout_words(extra_dirs: &[PathBuf]) -> Result<LayoutWords> {
                 "credit" => &mut layout.credits,
                 "photo" => &mut layout.photo_credits,
                 "outlet" => &mut layout.outlets,
+                "not-dateline" => {
+                    if !word.contains('讯') {
+                        bail!("{at}: row {row:?}: a not-dateline word holds 讯");
+                    }
+                    &mut layout.xun_words
+                }
                 _ => bail!(
-                    "{at}: row {row:?}: unknown role {role:?} (dateline, byline, block, credit, photo or outlet)"
+                    "{at}: row {row:?}: unknown role {role:?} (dateline, byline, block, credit, photo, outlet or not-dateline)"
                 ),
             };
             if !list.iter().any(|w| w == word) {
