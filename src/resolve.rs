@@ -2333,8 +2333,9 @@ impl<'a> ArticleResolver<'a> {
             // Campaigns of a later paragraph frame what was done then, not
             // the case, unless the sentence names the case again.
             let campaigns_count = refers_back || paragraph == *case_paragraph;
+            // Past the scope the case stays known but silent: a sentence
+            // that refers back to it (此案是…) revives it however far on.
             if *since >= SCOPE {
-                current = None;
                 continue;
             }
             *since += 1;
@@ -3330,5 +3331,22 @@ mod tests {
             Property::InvolvesDrug,
             "冰毒"
         ));
+    }
+
+    #[test]
+    fn a_sentence_that_refers_back_to_the_case_links_it_however_far_on() {
+        let story = "红河州公安局破获“5·17”特大贩卖毒品案，缴获冰毒12公斤。\
+            专案组连续多日蹲守。民警随后收网。犯罪嫌疑人落网后供认不讳。\
+            办案民警提醒群众及时举报线索。目前案件正在审理中。";
+        let close = "此案是红河州公安局开展“清源断流—2024”行动以来破获的最大一起贩毒案件。";
+        let case = "5·17特大贩卖毒品案";
+        let kn = extract(&format!("{story}{close}"));
+        assert!(has(&kn, case, Property::UnderCampaign, "清源断流—2024"));
+        // A campaign named past the case's few sentences, with no word that
+        // refers back, frames other work.
+        let kn = extract(&format!(
+            "{story}红河州公安局开展“清源断流—2024”行动，查获吸毒人员30人。"
+        ));
+        assert!(!has(&kn, case, Property::UnderCampaign, "清源断流—2024"));
     }
 }
