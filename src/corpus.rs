@@ -24,15 +24,19 @@ use anyhow::{Context, Result, bail};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::lexicon::{self, CampaignSection, Level, Lexicon, Location, Meaning, Segment};
+use crate::lexicon::{self, CampaignSection, FormKind, Level, Lexicon, Location, Meaning, Segment};
 
 /// Written into `corpus.json`: a change of the generator's output bumps it.
-pub const GENERATOR_VERSION: &str = "corpus-gen 1";
+pub const GENERATOR_VERSION: &str = "corpus-gen 2";
 
 const DEFAULT_FILES: &[(&str, &str)] = &[
     (
         "templates.txt",
         include_str!("../data/corpus/templates.txt"),
+    ),
+    (
+        "background.txt",
+        include_str!("../data/corpus/background.txt"),
     ),
     ("agencies.tsv", include_str!("../data/corpus/agencies.tsv")),
     ("fillers.tsv", include_str!("../data/corpus/fillers.tsv")),
@@ -107,6 +111,50 @@ impl Rng {
     }
 }
 
+/// The templates a page has not used yet, by kind: a page draws each
+/// template once, as real pages do not repeat a sentence.
+struct TemplateDraws<'g> {
+    templates: &'g BTreeMap<String, Vec<Template>>,
+    left: BTreeMap<&'g str, Vec<usize>>,
+}
+
+impl<'g> TemplateDraws<'g> {
+    fn new(templates: &'g BTreeMap<String, Vec<Template>>) -> TemplateDraws<'g> {
+        TemplateDraws {
+            templates,
+            left: BTreeMap::new(),
+        }
+    }
+
+    /// A template of `kind` the page has not used, or none when it has
+    /// used them all.
+    fn try_draw(&mut self, rng: &mut Rng, kind: &str) -> Option<&'g Template> {
+        let templates: &'g BTreeMap<String, Vec<Template>> = self.templates;
+        let (name, all) = templates.get_key_value(kind)?;
+        let left = self
+            .left
+            .entry(name.as_str())
+            .or_insert_with(|| (0..all.len()).collect());
+        if left.is_empty() {
+            return None;
+        }
+        let i = left.swap_remove(rng.below(left.len()));
+        Some(&all[i])
+    }
+
+    /// As [`Self::try_draw`], but a kind every article needs (a headline, a
+    /// dateline, a lead, a close) starts over once the page has used all
+    /// its templates.
+    fn draw(&mut self, rng: &mut Rng, kind: &str) -> &'g Template {
+        if let Some(t) = self.try_draw(rng, kind) {
+            return t;
+        }
+        self.left.remove(kind);
+        self.try_draw(rng, kind)
+            .expect("every kind has a template (checked on loading)")
+    }
+}
+
 // ---------------------------------------------------------------- data
 
 #[derive(Debug, Clone)]
@@ -136,6 +184,25 @@ const ARTICLE_TYPES: &[(&str, bool)] = &[
 enum Part {
     Text(String),
     Slot(String),
+    /// `[据悉|据了解|记者了解到]`: one of these is drawn each time, so
+    /// that a sentence drawn again reads differently. Alternatives hold
+    /// text and plain slots only.
+    Choice(Vec<Vec<Part>>),
+}
+
+/// The parts of a template with every alternative of its choices: what
+/// is checked must hold whichever is drawn.
+fn all_parts(parts: &[Part]) -> Vec<&Part> {
+    let mut out = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part {
+            Part::Choice(alternatives) => {
+                out.extend(alternatives.iter().flat_map(|a| all_parts(a)))
+            }
+            _ => out.push(part),
+        }
+    }
+    out
 }
 
 const ENTITY_SLOTS: &[&str] = &[
@@ -157,7 +224,20 @@ const ENTITY_SLOTS: &[&str] = &[
     "drug2",
     "plant",
 ];
-const PLAIN_SLOTS: &[&str] = &["n_small", "year", "md", "date", "reporter", "reporter2"];
+const PLAIN_SLOTS: &[&str] = &[
+    "n_small",
+    "year",
+    "md",
+    "date",
+    "reporter",
+    "reporter2",
+    "person",
+    "anon",
+    "village",
+];
+/// The entity slots a background sentence may use: the article's own
+/// region, which adds no fact to the manifest.
+const BACKGROUND_SLOTS: &[&str] = &["region", "province"];
 /// Figure slots: metric, lowest, highest, factor to the normalised unit,
 /// decimals written.
 const FIGURE_SLOTS: &[(&str, &str, u64, u64, u64, u32)] = &[
@@ -171,6 +251,16 @@ const FIGURE_SLOTS: &[(&str, &str, u64, u64, u64, u32)] = &[
     ("n_plants", "plantsEradicated", 120, 98_000, 1, 0),
     ("tons", "precursorsSeized", 2, 600, 100_000, 1),
 ];
+/// How long an article of each type of [`ARTICLE_TYPES`] is, in chars
+/// (shortest, longest): a story of one case is told in fewer words than a
+/// report. About 2.7 KB an article, as the seed pages (2.4 KB).
+const ARTICLE_CHARS: [(u64, u64); 4] = [(350, 1_100), (500, 1_800), (350, 1_000), (300, 1_000)];
+/// The share of a report's paragraphs that state a fact, and how many
+/// background sentences a paragraph has (lowest, highest): calibrated so
+/// that a MB of generated text holds about as many facts as real news
+/// (`scripts/bench` prints both).
+const REPORT_FACT_SHARE: f64 = 0.2;
+const BACKGROUND_SENTENCES: (u64, u64) = (2, 5);
 /// Slots that get a new value in each paragraph.
 const PARAGRAPH_SLOTS: &[&str] = &["drug", "drug2", "plant", "place", "partner"];
 
@@ -205,6 +295,11 @@ pub struct Generator {
     templates: BTreeMap<String, Vec<Template>>,
     agencies: HashMap<(String, Level), AgencyForm>,
     reporters: Vec<String>,
+    /// Composed names of people and villages that the lexicon does not read.
+    persons: Vec<String>,
+    villages: Vec<String>,
+    /// Suspects named as news names them (张某, 张某某).
+    anons: Vec<String>,
     case_types: Vec<String>,
     campaign_words: Vec<String>,
     regions: Vec<Region>,
@@ -266,27 +361,32 @@ fn load_text(name: &str, dirs: &[PathBuf]) -> Result<Vec<Segment>> {
 fn parse_template(at: Location, text: &str, rel: &str) -> Result<Template> {
     let mut parts = Vec::new();
     let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            parts.push(Part::Text(rest[..open].to_string()));
-        }
+    while let Some(open) = rest.find('[') {
+        parse_slots(at, &rest[..open], false, &mut parts)?;
         let close = rest[open..]
-            .find('}')
-            .with_context(|| format!("{at}: unclosed {{"))?
+            .find(']')
+            .with_context(|| format!("{at}: unclosed ["))?
             + open;
-        let name = &rest[open + 1..close];
-        let known = ENTITY_SLOTS.contains(&name)
-            || PLAIN_SLOTS.contains(&name)
-            || FIGURE_SLOTS.iter().any(|f| f.0 == name);
-        if !known {
-            bail!("{at}: unknown slot {{{name}}}");
+        let inner = &rest[open + 1..close];
+        if inner.contains('[') {
+            bail!("{at}: [ inside [ ]: choices do not nest");
         }
-        parts.push(Part::Slot(name.to_string()));
+        let mut alternatives = Vec::new();
+        for alternative in inner.split('|') {
+            let mut alt = Vec::new();
+            parse_slots(at, alternative, true, &mut alt)?;
+            alternatives.push(alt);
+        }
+        if alternatives.len() < 2 {
+            bail!("{at}: [{inner}] offers one alternative; write [a|b]");
+        }
+        parts.push(Part::Choice(alternatives));
         rest = &rest[close + 1..];
     }
-    if !rest.is_empty() {
-        parts.push(Part::Text(rest.to_string()));
+    if rest.contains(']') {
+        bail!("{at}: ] without [");
     }
+    parse_slots(at, rest, false, &mut parts)?;
     let mut relations = Vec::new();
     for spec in rel.split_whitespace() {
         let f: Vec<&str> = spec.split('>').collect();
@@ -321,6 +421,126 @@ fn parse_template(at: Location, text: &str, rel: &str) -> Result<Template> {
     })
 }
 
+/// Parses text with `{slot}`s into `parts`; inside a choice, only plain
+/// slots (an entity or a figure drawn in one alternative only would leave
+/// the manifest unsure of what the page holds).
+fn parse_slots(at: Location, text: &str, in_choice: bool, parts: &mut Vec<Part>) -> Result<()> {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            parts.push(Part::Text(rest[..open].to_string()));
+        }
+        let close = rest[open..]
+            .find('}')
+            .with_context(|| format!("{at}: unclosed {{"))?
+            + open;
+        let name = &rest[open + 1..close];
+        let plain = PLAIN_SLOTS.contains(&name);
+        let known =
+            plain || ENTITY_SLOTS.contains(&name) || FIGURE_SLOTS.iter().any(|f| f.0 == name);
+        if !known {
+            bail!("{at}: unknown slot {{{name}}}");
+        }
+        if in_choice && !plain {
+            bail!("{at}: slot {{{name}}} inside [ ]: choices take plain slots only");
+        }
+        parts.push(Part::Slot(name.to_string()));
+        rest = &rest[close + 1..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Text(rest.to_string()));
+    }
+    Ok(())
+}
+
+/// The kind suffix of background sentences (`report-background`).
+const BACKGROUND: &str = "background";
+
+/// Refuses a background sentence that would state a fact: a slot other
+/// than a plain one or the article's region, or fixed words the lexicon
+/// reads as a name (a region, an agency, a campaign, a drug) or as a word
+/// standing for the article's region (全市). A drug category (毒品) is
+/// optional in the manifest, and words matched only to block a name are
+/// harmless.
+fn check_background(lex: &Lexicon, at: Location, t: &Template) -> Result<()> {
+    for part in all_parts(&t.parts) {
+        match part {
+            Part::Slot(name) => {
+                if !(PLAIN_SLOTS.contains(&name.as_str())
+                    || BACKGROUND_SLOTS.contains(&name.as_str()))
+                {
+                    bail!(
+                        "{at}: slot {{{name}}} states a fact; a background sentence takes plain slots and {{region}} or {{province}}"
+                    );
+                }
+            }
+            Part::Text(text) => {
+                for hit in lex.automaton.leftmost_find_iter(text.as_str()) {
+                    let word = &text[hit.start()..hit.end()];
+                    for meaning in &lex.forms[hit.value() as usize].1 {
+                        let harmless = match meaning {
+                            Meaning::Word => true,
+                            // 中, 川: the extractor reads these only in
+                            // lists of places, which background sentences
+                            // do not hold.
+                            Meaning::Region { form, .. } | Meaning::RegionGroup { form, .. } => {
+                                *form == FormKind::Abbrev
+                            }
+                            // 市, 区: only a prefix of an agency body, and
+                            // background sentences name none.
+                            Meaning::Context(i) => !lex.context_refs[*i].alone,
+                            Meaning::Drug(i) => lex.drugs[*i].kind == "category",
+                            _ => false,
+                        };
+                        if !harmless {
+                            bail!(
+                                "{at}: {word} reads as {}: a background sentence states no fact",
+                                meaning_name(meaning)
+                            );
+                        }
+                    }
+                }
+            }
+            Part::Choice(_) => unreachable!("all_parts opens choices"),
+        }
+    }
+    Ok(())
+}
+
+/// What a lexicon meaning is, for messages.
+fn meaning_name(meaning: &Meaning) -> &'static str {
+    match meaning {
+        Meaning::Region { .. } | Meaning::RegionGroup { .. } => "a region",
+        Meaning::AgencyTerm(_) | Meaning::National(_) => "an agency",
+        Meaning::Context(_) => "a word for the article's region",
+        Meaning::Drug(_) => "a drug",
+        Meaning::Campaign(_) => "a campaign",
+        Meaning::Demonstrative => "a reference to an agency",
+        Meaning::Word => "a word",
+    }
+}
+
+/// Names from parts: each part of `heads` followed by each of `tails`,
+/// except those in which the lexicon finds any word, so that a composed
+/// name is never read as a place, an agency or a drug.
+fn compose_names(lex: &Lexicon, heads: &[String], tails: &[String]) -> Vec<String> {
+    let mut names = Vec::with_capacity(heads.len() * tails.len());
+    for head in heads {
+        for tail in tails {
+            let name = format!("{head}{tail}");
+            if lex
+                .automaton
+                .leftmost_find_iter(name.as_str())
+                .next()
+                .is_none()
+            {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
 impl Generator {
     /// Prepares the pools from the lexicon and the template files.
     pub fn new(
@@ -353,6 +573,29 @@ impl Generator {
             let t = parse_template(at, f[1].trim(), f.get(2).copied().unwrap_or(""))?;
             templates.entry(kind.to_string()).or_default().push(t);
         }
+        let background_kinds: Vec<String> = ARTICLE_TYPES
+            .iter()
+            .map(|(kind, _)| format!("{kind}-{BACKGROUND}"))
+            .collect();
+        for (at, f) in rows(&load_text("background.txt", template_dirs)?) {
+            if f.len() != 2 || f[1].trim().is_empty() {
+                bail!("{at}: expected kind, sentence (and no relations)");
+            }
+            let kind = f[0].trim();
+            if !background_kinds.iter().any(|k| k == kind) {
+                bail!(
+                    "{at}: unknown kind {kind} (TYPE-background, TYPE case, report, court or filler)"
+                );
+            }
+            let t = parse_template(at, f[1].trim(), "")?;
+            check_background(lex, at, &t)?;
+            templates.entry(kind.to_string()).or_default().push(t);
+        }
+        for kind in &background_kinds {
+            if templates.get(kind).is_none_or(|t| t.is_empty()) {
+                bail!("background.txt: no sentence of kind {kind}");
+            }
+        }
         for (kind, _) in ARTICLE_TYPES {
             for part in ARTICLE_PARTS {
                 if templates
@@ -369,7 +612,7 @@ impl Generator {
         // Words of the templates themselves that name a drug category.
         for list in templates.values_mut() {
             for t in list {
-                for part in &t.parts {
+                for part in all_parts(&t.parts) {
                     let Part::Text(text) = part else { continue };
                     for hit in lex.automaton.leftmost_find_iter(text.as_str()) {
                         for m in &lex.forms[hit.value() as usize].1 {
@@ -454,6 +697,8 @@ impl Generator {
         let mut case_types = Vec::new();
         let mut common = Vec::new();
         let mut campaign_words = Vec::new();
+        let (mut surnames, mut given_names) = (Vec::new(), Vec::new());
+        let (mut village_chars, mut village_suffixes) = (Vec::new(), Vec::new());
         for (at, f) in rows(&load_text("fillers.tsv", template_dirs)?) {
             let value = f.get(1).map(|v| v.trim().to_string()).unwrap_or_default();
             if value.is_empty() {
@@ -474,11 +719,38 @@ impl Generator {
                     common.push(value)
                 }
                 "campaign_word" => campaign_words.push(value),
+                "surname" => surnames.push(value),
+                "given_name" => given_names.push(value),
+                "village_char" => {
+                    if value.chars().count() != 1 {
+                        bail!("{at}: village_char {value} is not one character");
+                    }
+                    village_chars.push(value)
+                }
+                "village_suffix" => village_suffixes.push(value),
                 other => bail!("{at}: unknown kind {other}"),
             }
         }
         if reporters.is_empty() || case_types.is_empty() || campaign_words.is_empty() {
             bail!("fillers.tsv: needs reporter, case_type and campaign_word rows");
+        }
+        let persons = compose_names(lex, &surnames, &given_names);
+        let anons = compose_names(lex, &surnames, &["某".into(), "某某".into()]);
+        // Two different characters, then the suffix: 石桥村, 柳湾社区.
+        let village_heads: Vec<String> = village_chars
+            .iter()
+            .flat_map(|a| {
+                village_chars
+                    .iter()
+                    .filter(move |b| *b != a)
+                    .map(move |b| format!("{a}{b}"))
+            })
+            .collect();
+        let villages = compose_names(lex, &village_heads, &village_suffixes);
+        if persons.is_empty() || anons.is_empty() || villages.is_empty() {
+            bail!(
+                "fillers.tsv: needs surname, given_name, village_char and village_suffix rows that compose names the lexicon does not read"
+            );
         }
 
         // Regions: every gazetteer region whose full name names it alone;
@@ -621,6 +893,9 @@ impl Generator {
             templates,
             agencies,
             reporters,
+            persons,
+            villages,
+            anons,
             case_types,
             campaign_words,
             regions,
@@ -1031,9 +1306,34 @@ impl Generator {
         m: &mut ManifestBuilder,
         out: &mut String,
     ) {
-        for part in &t.parts {
+        self.render_parts(rng, st, &t.parts, m, out);
+        for (label, written) in &t.optional_drugs {
+            m.entity_opt("Drug", label, None, written, true);
+        }
+        for (s, p, o) in &t.relations {
+            let (Some(sb), Some(ob)) = (st.bound.get(s.as_str()), st.bound.get(o.as_str())) else {
+                continue;
+            };
+            let (sl, ol) = (sb.label.clone(), ob.label.clone());
+            m.relation(&sl, p, &ol);
+        }
+    }
+
+    fn render_parts(
+        &self,
+        rng: &mut Rng,
+        st: &mut ArticleState,
+        parts: &[Part],
+        m: &mut ManifestBuilder,
+        out: &mut String,
+    ) {
+        for part in parts {
             match part {
                 Part::Text(s) => out.push_str(s),
+                Part::Choice(alternatives) => {
+                    let alternative = rng.pick(alternatives);
+                    self.render_parts(rng, st, alternative, m, out);
+                }
                 Part::Slot(name) => {
                     let name = name.as_str();
                     if let Some(&slot) = ENTITY_SLOTS.iter().find(|s| **s == name) {
@@ -1090,6 +1390,9 @@ impl Generator {
                                 let r = rng.pick(&self.reporters);
                                 out.push_str(r);
                             }
+                            "person" => out.push_str(rng.pick(&self.persons).as_str()),
+                            "anon" => out.push_str(rng.pick(&self.anons).as_str()),
+                            "village" => out.push_str(rng.pick(&self.villages).as_str()),
                             "date" => {
                                 let (mo, d) = (rng.range(1, 12), rng.range(1, 28));
                                 out.push_str(&format!("{}年{mo}月{d}日", st.year));
@@ -1099,16 +1402,6 @@ impl Generator {
                     }
                 }
             }
-        }
-        for (label, written) in &t.optional_drugs {
-            m.entity_opt("Drug", label, None, written, true);
-        }
-        for (s, p, o) in &t.relations {
-            let (Some(sb), Some(ob)) = (st.bound.get(s.as_str()), st.bound.get(o.as_str())) else {
-                continue;
-            };
-            let (sl, ol) = (sb.label.clone(), ob.label.clone());
-            m.relation(&sl, p, &ol);
         }
     }
 
@@ -1128,11 +1421,12 @@ impl Generator {
     pub fn page(&self, seed: u64, index: u64) -> Page {
         let mut rng = Rng::for_page(seed, index);
         let mut m = ManifestBuilder::default();
-        let target_chars = rng.range(1_800, 10_000) as usize; // ~5–30 KB in UTF-8
-        let n_articles = rng.range(2, 6) as usize;
-        let per_article = target_chars / n_articles;
-        let mut text = String::with_capacity(target_chars * 3 + 256);
+        let n_articles = rng.range(3, 7) as usize;
+        let mut text = String::with_capacity(n_articles * 3_000);
         let mut drug_articles = 0;
+        // A page says each thing once: it draws each template before any
+        // is drawn again.
+        let mut draws = TemplateDraws::new(&self.templates);
         for a in 0..n_articles {
             if a > 0 {
                 text.push('\n');
@@ -1145,6 +1439,8 @@ impl Generator {
             };
             let (ty, drug) = ARTICLE_TYPES[kind];
             drug_articles += drug as usize;
+            let (shortest, longest) = ARTICLE_CHARS[kind];
+            let article_chars = rng.range(shortest, longest) as usize;
             let mut st = ArticleState {
                 region: self.pick_region(&mut rng),
                 year: rng.range(2019, 2025),
@@ -1152,34 +1448,58 @@ impl Generator {
             };
             let start = text.len();
             let [head, lead, body, close] = &self.kinds[kind];
-            let t = rng.pick(&self.templates[head]);
+            let background = format!("{ty}-{BACKGROUND}");
+            let t = draws.draw(&mut rng, head);
             self.render(&mut rng, &mut st, t, &mut m, &mut text);
             text.push('\n');
-            let t = rng.pick(&self.templates["dateline"]);
+            let t = draws.draw(&mut rng, "dateline");
             self.render(&mut rng, &mut st, t, &mut m, &mut text);
-            let t = rng.pick(&self.templates[lead]);
+            let t = draws.draw(&mut rng, lead);
             self.render(&mut rng, &mut st, t, &mut m, &mut text);
             text.push('\n');
-            // Paragraphs of one to three sentences until the article is long
-            // enough; a story of one case is short, as the extractor (and a
-            // reader) ties sentences to the case named a few sentences before.
+            // A story of one case tells its facts right after the lead, as
+            // the extractor (and a reader) ties sentences to the case named
+            // a few sentences before; a report spreads its facts over its
+            // paragraphs. Background sentences, which state no fact, fill
+            // the rest: real articles hold few facts for their length.
+            // An article ends early when its page has used every background
+            // sentence of its type: a page does not say the same thing twice.
+            let one_case = ty == "case" || ty == "court";
             let mut paragraphs = 0;
-            while (text.len() - start) / 3 < per_article
-                && (ty != "case" && ty != "court" || paragraphs < 1)
-            {
-                paragraphs += 1;
+            let mut background_left = true;
+            while background_left && (text.len() - start) / 3 < article_chars {
                 for slot in PARAGRAPH_SLOTS {
                     st.bound.remove(slot);
                 }
-                let n = rng.range(1, 3);
-                for _ in 0..n {
-                    let t = rng.pick(&self.templates[body]);
-                    self.render(&mut rng, &mut st, t, &mut m, &mut text);
+                let facts = if one_case {
+                    if paragraphs == 0 { rng.range(1, 2) } else { 0 }
+                } else {
+                    u64::from(rng.chance(REPORT_FACT_SHARE))
+                };
+                let mut sentences = 0;
+                for _ in 0..facts {
+                    if let Some(t) = draws.try_draw(&mut rng, body) {
+                        self.render(&mut rng, &mut st, t, &mut m, &mut text);
+                        sentences += 1;
+                    }
                 }
-                text.push('\n');
+                if !(one_case && paragraphs == 0) || sentences == 0 {
+                    for _ in 0..rng.range(BACKGROUND_SENTENCES.0, BACKGROUND_SENTENCES.1) {
+                        let Some(t) = draws.try_draw(&mut rng, &background) else {
+                            background_left = false;
+                            break;
+                        };
+                        self.render(&mut rng, &mut st, t, &mut m, &mut text);
+                        sentences += 1;
+                    }
+                }
+                if sentences > 0 {
+                    text.push('\n');
+                    paragraphs += 1;
+                }
             }
             if rng.chance(0.5) {
-                let t = rng.pick(&self.templates[close]);
+                let t = draws.draw(&mut rng, close);
                 self.render(&mut rng, &mut st, t, &mut m, &mut text);
                 text.push('\n');
             }
@@ -1534,6 +1854,185 @@ mod tests {
             .filter(|l| l.starts_with("common_drug\t"))
             .count();
         assert_eq!(g.common_drugs.len(), common);
+    }
+
+    #[test]
+    fn background_sentences_that_would_state_a_fact_are_errors() {
+        for (text, said) in [
+            (
+                "report-background\t会后，昆明市公安局部署了工作。\n",
+                "line 1: 昆明市 reads as a region",
+            ),
+            (
+                "report-background\t会后，公安局部署了工作。\n",
+                "line 1: 公安局 reads as an agency",
+            ),
+            (
+                "report-background\t据悉，全市共有禁毒志愿者数千人。\n",
+                "line 1: 全市 reads as a word for the article's region",
+            ),
+            (
+                "case-background\t犯罪嫌疑人藏有冰毒。\n",
+                "line 1: 冰毒 reads as a drug",
+            ),
+            (
+                "\ncourt-background\t{court}开庭审理。\n",
+                "line 2: slot {court} states a fact",
+            ),
+            (
+                "report-background\t共缴获毒品{kg}公斤。\n",
+                "line 1: slot {kg} states a fact",
+            ),
+            (
+                "report-background\t宣传很到位。\toffice>cooperatesWith>justice\n",
+                "line 1: expected kind, sentence (and no relations)",
+            ),
+            (
+                "report-bg\t宣传很到位。\n",
+                "line 1: unknown kind report-bg",
+            ),
+            (
+                "report-background\t[据悉|{court}介绍]，宣传很到位。\n",
+                "line 1: slot {court} inside [ ]: choices take plain slots only",
+            ),
+            (
+                "report-background\t[据悉|据了解，宣传很到位。\n",
+                "line 1: unclosed [",
+            ),
+            (
+                "report-background\t[据悉]，宣传很到位。\n",
+                "line 1: [据悉] offers one alternative",
+            ),
+            (
+                "report-background\t[据悉|公安局介绍]，宣传很到位。\n",
+                "line 1: 公安局 reads as an agency",
+            ),
+        ] {
+            let (err, path) = template_error("background.txt", text);
+            assert!(
+                err.starts_with(&format!("{path} {said}")),
+                "{text:?}: {err}"
+            );
+        }
+        // A drug category (毒品), an abbreviation read only in lists (中)
+        // and a prefix read only before an agency (区) state nothing.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("background.txt"),
+            "report-background\t{village}村民{person}说，毒品危害大，中小学生和小区居民都要提高警惕。\n",
+        )
+        .unwrap();
+        let lex = Lexicon::embedded().unwrap();
+        let g = Generator::new(&lex, &[dir.path().to_path_buf()], &[]).unwrap();
+        assert_eq!(
+            g.templates["report-background"].len(),
+            generator().1.templates["report-background"].len() + 1
+        );
+    }
+
+    #[test]
+    fn a_choice_draws_each_of_its_alternatives() {
+        let (_, g) = generator();
+        let at = Location {
+            origin: "test",
+            line: 1,
+            section: None,
+        };
+        let t = parse_template(at, "[据悉|据了解|{md}]，{person}说。", "").unwrap();
+        let mut rng = Rng::new(3);
+        let mut openings = BTreeMap::new();
+        for _ in 0..60 {
+            let mut st = ArticleState {
+                region: 0,
+                year: 2024,
+                bound: HashMap::new(),
+            };
+            let mut m = ManifestBuilder::default();
+            let mut out = String::new();
+            g.render(&mut rng, &mut st, &t, &mut m, &mut out);
+            let (opening, said) = out.split_once('，').unwrap();
+            assert!(said.ends_with("说。") && said.chars().count() >= 4, "{out}");
+            let opening = if opening.ends_with('日') {
+                "{md}"
+            } else {
+                opening
+            };
+            *openings.entry(opening.to_string()).or_insert(0) += 1;
+            assert!(m.entities.is_empty() && m.statistics.is_empty());
+        }
+        assert_eq!(
+            openings.keys().collect::<Vec<_>>(),
+            ["{md}", "据了解", "据悉"]
+        );
+    }
+
+    #[test]
+    fn composed_names_hold_no_word_of_the_lexicon() {
+        let (lex, g) = generator();
+        assert!(g.persons.len() > 5_000, "{} persons", g.persons.len());
+        assert!(g.villages.len() > 2_000, "{} villages", g.villages.len());
+        for name in g.persons.iter().chain(&g.villages) {
+            assert!(
+                lex.automaton
+                    .leftmost_find_iter(name.as_str())
+                    .next()
+                    .is_none(),
+                "{name}"
+            );
+        }
+        // Names the lexicon reads are left out: 江 and 西 make 江西.
+        let heads = ["江".to_string(), "王".to_string()];
+        let tails = ["西".to_string(), "建国".to_string()];
+        assert_eq!(
+            compose_names(&lex, &heads, &tails),
+            ["江建国", "王西", "王建国"].map(String::from).to_vec()
+        );
+    }
+
+    #[test]
+    fn pages_read_like_news_few_facts_and_no_sentence_twice() {
+        let (_, g) = generator();
+        let (mut bytes, mut articles, mut statistics) = (0, 0, 0);
+        let (mut sentences, mut repeated) = (0, 0);
+        for i in 0..300 {
+            let page = g.page(7, i);
+            bytes += page.bytes.len();
+            articles += page.articles;
+            statistics += page.statistics;
+            let text = if page.gbk {
+                encoding_rs::GB18030.decode(&page.bytes).0.into_owned()
+            } else {
+                String::from_utf8(page.bytes).unwrap()
+            };
+            if page.ocr {
+                continue; // its sentences are cut by line breaks
+            }
+            let mut seen = HashSet::new();
+            for sentence in text.split(['。', '！', '？', '\n']) {
+                if sentence.chars().count() > 4 {
+                    sentences += 1;
+                    repeated += usize::from(!seen.insert(sentence));
+                }
+            }
+        }
+        let mb = bytes as f64 / (1 << 20) as f64;
+        let per_mb = |n: usize| n as f64 / mb;
+        // The seed pages, real news: 432 articles and 429 statistics a MB,
+        // 1 % of sentences repeating one before them on their page.
+        assert!(
+            (300.0..550.0).contains(&per_mb(articles)),
+            "{:.0} articles a MB",
+            per_mb(articles)
+        );
+        assert!(
+            (400.0..1_500.0).contains(&per_mb(statistics)),
+            "{:.0} statistics a MB",
+            per_mb(statistics)
+        );
+        assert!(
+            repeated * 100 < sentences * 2,
+            "{repeated} of {sentences} sentences repeat one before them"
+        );
     }
 
     #[test]
