@@ -253,7 +253,7 @@ const FIGURE_SLOTS: &[(&str, &str, u64, u64, u64, u32)] = &[
 ];
 /// How long an article of each type of [`ARTICLE_TYPES`] is, in chars
 /// (shortest, longest): a story of one case is told in fewer words than a
-/// report. About 2.7 KB an article, as the seed pages (2.4 KB).
+/// report. About 2.3 KB an article, as the seed pages (2.4 KB).
 const ARTICLE_CHARS: [(u64, u64); 4] = [(350, 1_100), (500, 1_800), (350, 1_000), (300, 1_000)];
 /// The share of a report's paragraphs that state a fact, and how many
 /// background sentences a paragraph has (lowest, highest): calibrated so
