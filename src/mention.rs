@@ -386,7 +386,9 @@ pub fn find_cases(
             code: Some(code),
         });
     }
-    if slice.contains('某') && slice.contains('案') {
+    // Every match of the person pattern holds 某等 and 案; an article
+    // that names a suspect 张某某 without 等 has none.
+    if slice.contains("某等") && slice.contains('案') {
         for caps in patterns.person.captures_iter(slice) {
             let m = caps.get(1).expect("group");
             if out
