@@ -290,8 +290,9 @@ struct Region {
 /// Everything a page is made from, prepared once.
 pub struct Generator {
     gbk: GbkTable,
-    /// Template kinds of each article type: headline, lead, body, close.
-    kinds: Vec<[String; 4]>,
+    /// Template kinds of each article type: headline, lead, body, close,
+    /// and its background sentences.
+    kinds: Vec<[String; 5]>,
     templates: BTreeMap<String, Vec<Template>>,
     agencies: HashMap<(String, Level), AgencyForm>,
     reporters: Vec<String>,
@@ -885,7 +886,10 @@ impl Generator {
 
         let kinds = ARTICLE_TYPES
             .iter()
-            .map(|(k, _)| ARTICLE_PARTS.map(|p| format!("{k}-{p}")))
+            .map(|(k, _)| {
+                let [head, lead, body, close] = ARTICLE_PARTS.map(|p| format!("{k}-{p}"));
+                [head, lead, body, close, format!("{k}-{BACKGROUND}")]
+            })
             .collect();
         Ok(Generator {
             gbk: GbkTable::new(),
@@ -1447,8 +1451,7 @@ impl Generator {
                 bound: HashMap::new(),
             };
             let start = text.len();
-            let [head, lead, body, close] = &self.kinds[kind];
-            let background = format!("{ty}-{BACKGROUND}");
+            let [head, lead, body, close, background] = &self.kinds[kind];
             let t = draws.draw(&mut rng, head);
             self.render(&mut rng, &mut st, t, &mut m, &mut text);
             text.push('\n');
@@ -1485,7 +1488,7 @@ impl Generator {
                 }
                 if !(one_case && paragraphs == 0) || sentences == 0 {
                     for _ in 0..rng.range(BACKGROUND_SENTENCES.0, BACKGROUND_SENTENCES.1) {
-                        let Some(t) = draws.try_draw(&mut rng, &background) else {
+                        let Some(t) = draws.try_draw(&mut rng, background) else {
                             background_left = false;
                             break;
                         };
