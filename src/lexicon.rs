@@ -351,6 +351,9 @@ pub struct Lexicon {
     /// Trailing generic words of campaign names, longest first, with whether
     /// they are stripped from the label.
     pub campaign_suffixes: Vec<(String, bool)>,
+    /// The first chars of `campaign_suffixes`, sorted: most quoted names
+    /// are followed by none of them, which one look tells.
+    pub campaign_suffix_leads: Vec<char>,
     /// Words that end a quoted campaign name not in the lexicon (“扫雷行动”).
     pub campaign_endings: Vec<String>,
     /// Whole clauses that only introduce a weight (重达, 共计).
@@ -1075,6 +1078,12 @@ impl Lexicon {
             campaign_suffixes.push((f[0].to_string(), strip));
         }
         campaign_suffixes.sort_by_key(|s| std::cmp::Reverse(s.0.chars().count()));
+        let mut campaign_suffix_leads: Vec<char> = campaign_suffixes
+            .iter()
+            .filter_map(|(s, _)| s.chars().next())
+            .collect();
+        campaign_suffix_leads.sort_unstable();
+        campaign_suffix_leads.dedup();
 
         // Statistics.
         // `{drug}`, `{precursor}`, `{plant}`, `{category}` in an objects
@@ -1221,6 +1230,7 @@ impl Lexicon {
             campaigns,
             quoted_campaigns,
             campaign_suffixes,
+            campaign_suffix_leads,
             campaign_endings,
             weight_leads,
             demonstrative_bodies,

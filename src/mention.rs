@@ -141,6 +141,8 @@ pub fn find_quoted_campaigns(
         .collect();
     let suffix_at = |pos: usize| -> Option<&(String, bool)> {
         let after = &slice[pos..];
+        let lead = after.chars().next()?;
+        lex.campaign_suffix_leads.binary_search(&lead).ok()?;
         let found = lex
             .campaign_suffixes
             .iter()
