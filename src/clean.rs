@@ -205,7 +205,8 @@ impl LayoutWords {
         // The word's last byte is compared first, where the text would hold
         // it: for most lines and words it differs (the last byte of a
         // Chinese char takes 64 values), and the check spares the call
-        // comparing the whole word. (A word is never empty.)
+        // comparing the whole word. (An empty word, which the data files
+        // refuse, still matches, as with `starts_with`.)
         let t = text.as_bytes();
         words.iter().any(|w| {
             let w = w.as_bytes();
