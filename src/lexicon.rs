@@ -287,33 +287,93 @@ pub enum Meaning {
 #[derive(Debug, Clone)]
 pub struct WordSet {
     matcher: AhoCorasick,
-    /// The same words for [`WordSet::any_in`]: leftmost matching lets the
-    /// automaton skip through a text with a literal prefilter, which the
-    /// overlapping kind of `matcher` cannot have.
-    any: AhoCorasick,
+    /// The same words for [`WordSet::any_in`] and [`WordSet::count_in`]:
+    /// leftmost matching lets the automaton skip through a text with a
+    /// literal prefilter, which the overlapping kind of `matcher` cannot
+    /// have.
+    any: AnyWords,
+    /// The longest word's length in bytes.
+    longest: usize,
 }
 
-/// An automaton that tells whether a text holds any of `words` (leftmost
+/// A leftmost search for any of a few words, which finds a match exactly
+/// when an overlapping search of the same words finds one (see
+/// [`any_word_matcher`]).
+///
+/// Where the CPU and the word count allow, it is aho-corasick's packed
+/// searcher (SIMD Teddy), which screens 16 or 32 bytes a step on the words'
+/// first bytes; the automaton's own prefilter picks one rare byte, and
+/// every byte value is common in Chinese UTF-8, so it stopped every few
+/// bytes on the topic words (all of which hold 毒).
+#[derive(Debug, Clone)]
+pub struct AnyWords {
+    packed: Option<aho_corasick::packed::Searcher>,
+    automaton: AhoCorasick,
+}
+
+impl AnyWords {
+    /// True when `text` holds any of the words.
+    pub fn is_match(&self, text: &str) -> bool {
+        self.find_from(text.as_bytes(), 0).is_some()
+    }
+
+    /// The leftmost match starting at or after `from`, as its byte span.
+    pub fn find_from(&self, text: &[u8], from: usize) -> Option<(usize, usize)> {
+        let span = aho_corasick::Span {
+            start: from,
+            end: text.len(),
+        };
+        let found = match &self.packed {
+            Some(packed) => packed.find_in(text, span),
+            None => self
+                .automaton
+                .find(aho_corasick::Input::new(text).span(span)),
+        };
+        found.map(|m| (m.start(), m.end()))
+    }
+}
+
+/// A searcher that tells whether a text holds any of `words` (leftmost
 /// matching, so that it searches with a literal prefilter); it finds a
 /// match exactly when an overlapping search of the same words finds one.
-pub fn any_word_matcher<I, P>(
-    words: I,
-) -> std::result::Result<AhoCorasick, aho_corasick::BuildError>
+pub fn any_word_matcher<I, P>(words: I) -> std::result::Result<AnyWords, aho_corasick::BuildError>
 where
     I: IntoIterator<Item = P>,
     P: AsRef<[u8]>,
 {
-    AhoCorasick::builder()
+    let words: Vec<P> = words.into_iter().collect();
+    let automaton = AhoCorasick::builder()
         .match_kind(aho_corasick::MatchKind::LeftmostFirst)
-        .build(words)
+        .build(&words)?;
+    // The packed searcher has no empty word; it refuses more than it can
+    // hold by returning None.
+    let packed = if words.iter().any(|w| w.as_ref().is_empty()) {
+        None
+    } else {
+        aho_corasick::packed::Config::new()
+            .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(&words)
+            .build()
+    };
+    Ok(AnyWords { packed, automaton })
 }
 
 impl WordSet {
     pub fn new(file: &str, words: Vec<String>) -> Result<WordSet> {
+        // It would match everywhere (and leave no span to count within).
+        if words.iter().any(String::is_empty) {
+            bail!("{file}: an empty word");
+        }
         let matcher =
             AhoCorasick::new(&words).with_context(|| format!("{file}: word automaton"))?;
         let any = any_word_matcher(&words).with_context(|| format!("{file}: word automaton"))?;
-        Ok(WordSet { matcher, any })
+        let longest = words.iter().map(String::len).max().unwrap_or(0);
+        Ok(WordSet {
+            matcher,
+            any,
+            longest,
+        })
     }
 
     /// True when `text` contains any of the words.
@@ -323,8 +383,30 @@ impl WordSet {
 
     /// Occurrences of the words in `text`, overlapping ones included (each
     /// word's own occurrences, as if each word were searched apart), up to `limit`.
+    ///
+    /// The leftmost search skips the text between matches with its
+    /// prefilter; the overlapping automaton reads only the window of each
+    /// match. That finds them all: every occurrence starts within the span
+    /// of a leftmost match (one starting at or after a leftmost match's end
+    /// would have been the next leftmost match, or started within it).
     pub fn count_in(&self, text: &str, limit: usize) -> usize {
-        self.matcher.find_overlapping_iter(text).take(limit).count()
+        let mut count = 0;
+        let mut from = 0;
+        while let Some((start, end)) = self.any.find_from(text.as_bytes(), from) {
+            // The occurrences starting within this match's span, and only
+            // those: the ones starting later belong to the next window.
+            from = end;
+            let window_end = (end + self.longest.saturating_sub(1)).min(text.len());
+            count += self
+                .matcher
+                .find_overlapping_iter(&text.as_bytes()[start..window_end])
+                .filter(|m| m.start() < end - start)
+                .count();
+            if count >= limit {
+                return limit;
+            }
+        }
+        count
     }
 }
 
@@ -383,7 +465,7 @@ pub struct Lexicon {
     pub cooperation_matcher: AhoCorasick,
     /// The same search words, to tell at the cost of a literal prefilter
     /// whether a sentence holds any (see [`any_word_matcher`]).
-    pub cooperation_any: AhoCorasick,
+    pub cooperation_any: AnyWords,
     pub supervision_words: WordSet,
     pub enumeration_cues: Vec<String>,
     pub campaign_blockers: Vec<String>,
@@ -1653,6 +1735,44 @@ mod tests {
                 .iter()
                 .all(|c| lex.gap_stopchars.contains(c))
         );
+    }
+
+    #[test]
+    fn word_counts_match_an_overlapping_search() {
+        // Words nested in each other (制毒 in 易制毒, 毒 in both) and
+        // sharing ends (禁毒品 holds 禁毒 and 毒品): the windowed count must
+        // equal the plain overlapping count, capped, for every text.
+        let words: Vec<String> = ["毒品", "禁毒", "制毒", "易制毒", "毒", "品毒a"]
+            .map(String::from)
+            .to_vec();
+        let set = WordSet::new("test", words.clone()).expect("words");
+        let plain = aho_corasick::AhoCorasick::new(&words).expect("words");
+        // Texts long enough for the packed searcher's vector loop as well
+        // as short ones, which it reads another way.
+        let pieces = ["毒", "品", "禁", "易制", "a", "x", "制", "，", "中国人民"];
+        let alphabet: Vec<char> = ('A'..).take(pieces.len()).collect();
+        let texts = crate::testing::random_texts(&alphabet, 40, 0x51_7CC1_B727_220A, 20_000);
+        let mut counted = [0usize; 3];
+        for letters in &texts {
+            let text: String = letters
+                .chars()
+                .map(|c| pieces[c as usize - 'A' as usize])
+                .collect();
+            assert_eq!(set.any_in(&text), plain.is_match(&text), "{text:?}");
+            for limit in [1, 2, 3, 100] {
+                let expected = plain.find_overlapping_iter(&text).take(limit).count();
+                assert_eq!(
+                    set.count_in(&text, limit),
+                    expected,
+                    "{text:?}, limit {limit}"
+                );
+            }
+            counted[plain.find_overlapping_iter(&text).count().min(2)] += 1;
+        }
+        // The texts reach none, one and several occurrences.
+        assert!(counted.iter().all(|&n| n > 1_000), "{counted:?}");
+        // An empty word would match everywhere.
+        assert!(WordSet::new("test", vec!["毒品".into(), String::new()]).is_err());
     }
 
     #[test]

@@ -477,9 +477,59 @@ fn year_parts(m: &str) -> Option<(&str, Option<&str>)> {
     Some((&m[lead..year_end], word))
 }
 
+/// A date as an article's head writes it: 2024年3月5日 or 3月5日. Read by
+/// [`full_date`] without the regex, which the tests hold it to.
+#[cfg(test)]
 static FULL_DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:((?:19|20)\d\d)年)?(\d{1,2})月(\d{1,2})日").expect("valid regex")
 });
+
+/// The first match of [`FULL_DATE`] in `text`, as its captures: the year
+/// when written, the month and the day. The regex has no literal to start
+/// from and its captures need a second engine; every match holds 月, and
+/// around each 月 the digits are read directly.
+fn full_date(text: &str) -> Option<(Option<&str>, &str, &str)> {
+    // Up to `max` digits at the end of `s`: where they start.
+    let digits_before = |s: &str, max: usize| {
+        s.char_indices()
+            .rev()
+            .take(max)
+            .take_while(|&(_, c)| is_decimal_digit(c))
+            .last()
+            .map_or(s.len(), |(i, _)| i)
+    };
+    for (at, _) in text.match_indices('月') {
+        // The day: one or two digits, then 日 (after two digits a third
+        // digit is no 日, so the shorter reading fails too).
+        let after = &text[at + '月'.len_utf8()..];
+        let day_len = after
+            .char_indices()
+            .take(2)
+            .take_while(|&(_, c)| is_decimal_digit(c))
+            .last()
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        if day_len == 0 || !after[day_len..].starts_with('日') {
+            continue;
+        }
+        // The month: the last one or two digits before 月 (a match
+        // starting further left would need a third digit).
+        let before = &text[..at];
+        let month_start = digits_before(before, 2);
+        if month_start == at {
+            continue;
+        }
+        // The year: four digits, the first two 19 or 20, right before a 年
+        // right before the month. A match starting there is the leftmost.
+        let year = before[..month_start].strip_suffix('年').and_then(|head| {
+            let start = digits_before(head, 4);
+            let year = &head[start..];
+            (year.chars().count() == 4 && (year.starts_with("19") || year.starts_with("20")))
+                .then_some(year)
+        });
+        return Some((year, &before[month_start..], &after[..day_len]));
+    }
+    None
+}
 
 impl PageContext {
     fn new(lex: &Lexicon, clean: &CleanText, tokens: &[Token]) -> PageContext {
@@ -526,13 +576,10 @@ impl PageContext {
     /// with the page's latest year.
     fn article_date(&self, text: &str) -> Option<String> {
         let head_end = text.char_indices().nth(200).map_or(text.len(), |(i, _)| i);
-        let c = FULL_DATE.captures(&text[..head_end])?;
-        let year: i32 = c
-            .get(1)
-            .and_then(|y| y.as_str().parse().ok())
-            .or(self.year)?;
-        let month: u32 = c[2].parse().ok()?;
-        let day: u32 = c[3].parse().ok()?;
+        let (year, month, day) = full_date(&text[..head_end])?;
+        let year: i32 = year.and_then(|y| y.parse().ok()).or(self.year)?;
+        let month: u32 = month.parse().ok()?;
+        let day: u32 = day.parse().ok()?;
         chrono::NaiveDate::from_ymd_opt(year, month, day).map(|d| d.to_string())
     }
 }
@@ -2918,6 +2965,68 @@ mod tests {
             assert_eq!(is_decimal_digit(c), digit.is_match(&s), "{c:?}");
             assert_eq!(is_han(c), han.is_match(&s), "{c:?}");
         }
+    }
+
+    #[test]
+    fn full_dates_are_the_regex_captures() {
+        let mut texts: Vec<String> = [
+            "2024年3月5日",
+            "据2024年12月31日消息",
+            "12024年5月3日 202412月3日 20204年5月3日",
+            "123月4日 5月123日 5月12日 年5月6日 2024年105月1日",
+            "１９９９年１月２日 ٢٠٢٤年٣月٤日",
+            "",
+        ]
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+        let pieces = [
+            "19",
+            "20",
+            "2",
+            "0",
+            "1",
+            "9",
+            "12",
+            "2024",
+            "2024年",
+            "1999年5",
+            "20245年",
+            "年",
+            "月",
+            "5月",
+            "12月",
+            "日",
+            "3日",
+            " ",
+            "中",
+            "٣",
+            "０",
+            "\u{1D7CE}",
+        ];
+        let alphabet: Vec<char> = (0..pieces.len() as u32)
+            .map(|i| char::from_u32(0x41 + i).expect("a letter"))
+            .collect();
+        texts.extend(
+            crate::testing::random_texts(&alphabet, 12, 0x9E37_79B9_7F4A_7C15, 200_000)
+                .iter()
+                .map(|t| t.chars().map(|c| pieces[c as usize - 0x41]).collect()),
+        );
+        let (mut dated, mut with_year) = (0, 0);
+        for text in &texts {
+            let expected = FULL_DATE.captures(text).map(|c| {
+                (
+                    c.get(1).map(|y| y.as_str()),
+                    c.get(2).unwrap().as_str(),
+                    c.get(3).unwrap().as_str(),
+                )
+            });
+            assert_eq!(full_date(text), expected, "{text:?}");
+            dated += expected.is_some() as usize;
+            with_year += expected.is_some_and(|(y, _, _)| y.is_some()) as usize;
+        }
+        // The random texts reach dates with and without a year.
+        assert!(dated > 2_000 && with_year > 200, "{dated} {with_year}");
     }
 
     #[test]
