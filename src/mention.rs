@@ -316,11 +316,46 @@ pub struct CaseCandidate {
 /// “2017-311A”毒品目标案件), or 〈person〉等人〈crime〉案.
 #[derive(Debug, Clone)]
 pub struct CasePatterns {
+    /// The coded pattern anchored at its start: it is tried only where a
+    /// quote opens before a digit (see [`coded_case_starts`]).
     coded: Regex,
     person: Regex,
-    /// A char of each ending (案 where it holds one): a text holding none
-    /// names no coded case.
-    marks: Vec<char>,
+    /// A char of each ending (案 where it holds one), as text: a text
+    /// holding none names no coded case. (A search for a `&str` runs on
+    /// SIMD; one for a set of chars decodes every char.)
+    marks: Vec<String>,
+}
+
+/// The pattern of a coded case (“8·12”特大运输毒品案) with these endings, as
+/// alternatives tried in the given order.
+fn coded_case_pattern(endings: &[&String]) -> String {
+    let alternatives: Vec<String> = endings.iter().map(|e| regex::escape(e)).collect();
+    format!(
+        r#"[“"「]\s*(\d{{1,4}}(?:\s*[·.\-—]\s*\d{{1,4}}){{1,2}}[A-Za-z]{{0,2}})\s*[”"」]\s*(\p{{Han}}{{0,12}}?(?:{}))"#,
+        alternatives.join("|")
+    )
+}
+
+/// Where a coded case may start in `text`, in order: an opening quote
+/// (“, " or 「) before a digit, spaces between allowed. Every match of the
+/// coded pattern starts at one of them; most quotes in news open a name or
+/// a slogan, and are passed over here without the regex.
+fn coded_case_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    // '"' and the last bytes of “ (E2 80 9C) and 「 (E3 80 8C).
+    memchr::memchr3_iter(b'"', 0x9C, 0x8C, bytes).filter_map(move |i| {
+        let start = match bytes[i] {
+            b'"' => i,
+            0x9C if i >= 2 && bytes[i - 2..i] == [0xE2, 0x80] => i - 2,
+            0x8C if i >= 2 && bytes[i - 2..i] == [0xE3, 0x80] => i - 2,
+            _ => return None,
+        };
+        let digit_follows = text[i + 1..]
+            .chars()
+            .find(|c| !c.is_whitespace())
+            .is_some_and(|c| c.is_numeric());
+        digit_follows.then_some(start)
+    })
 }
 
 impl CasePatterns {
@@ -331,11 +366,7 @@ impl CasePatterns {
         }
         let mut sorted: Vec<&String> = endings.iter().collect();
         sorted.sort_by_key(|e| std::cmp::Reverse(e.chars().count()));
-        let alternatives: Vec<String> = sorted.iter().map(|e| regex::escape(e)).collect();
-        let coded = Regex::new(&format!(
-            r#"[“"「]\s*(\d{{1,4}}(?:\s*[·.\-—]\s*\d{{1,4}}){{1,2}}[A-Za-z]{{0,2}})\s*[”"」]\s*(\p{{Han}}{{0,12}}?(?:{}))"#,
-            alternatives.join("|")
-        ))?;
+        let coded = Regex::new(&format!(r"\A(?:{})", coded_case_pattern(&sorted)))?;
         let person = Regex::new(r"(\p{Han}某{1,2}等\d*名?人[\p{Han}、]{2,12}?案)")?;
         let mut marks = Vec::new();
         for ending in endings {
@@ -344,6 +375,7 @@ impl CasePatterns {
             } else {
                 ending.chars().last().expect("a non-empty ending")
             };
+            let mark = mark.to_string();
             if !marks.contains(&mark) {
                 marks.push(mark);
             }
@@ -368,11 +400,24 @@ pub fn find_cases(
     let mut out = Vec::new();
     // Most articles name no case, and a scan for the endings' chars (案)
     // says so sooner than the patterns.
-    if !slice.contains(patterns.marks.as_slice()) {
+    if !patterns.marks.iter().any(|m| slice.contains(m.as_str())) {
         return out;
     }
-    for caps in patterns.coded.captures_iter(slice) {
+    // The regex's leftmost matches, not overlapping: each start is tried
+    // in order, anchored, from the end of the last match on. (The pattern
+    // looks at nothing before its start, so the slice from there is read
+    // as the whole text would be.)
+    let mut next_free = 0;
+    for at in coded_case_starts(slice) {
+        if at < next_free {
+            continue;
+        }
+        let Some(caps) = patterns.coded.captures(&slice[at..]) else {
+            continue;
+        };
         let whole = caps.get(0).expect("match");
+        next_free = at + whole.end();
+        let whole = at + whole.start()..at + whole.end();
         let code: String = caps[1]
             .chars()
             .filter(|c| !c.is_whitespace())
@@ -382,8 +427,8 @@ pub fn find_cases(
         // Keep the crime words only from the severity/crime part (drop leading
         // verbs that the lazy class may have caught, none by construction).
         out.push(CaseCandidate {
-            start: start + whole.start(),
-            end: start + whole.end(),
+            start: start + whole.start,
+            end: start + whole.end,
             name: format!("{code}{crime}"),
             code: Some(code),
         });
@@ -1405,6 +1450,71 @@ mod tests {
                 "{c}"
             );
         }
+    }
+
+    #[test]
+    fn coded_cases_are_the_unanchored_regex_matches() {
+        // The anchored tries at the quote-and-digit starts must find what
+        // the pattern finds searching the whole text.
+        let endings: Vec<String> = ["案", "专案", "目标案件"].map(String::from).to_vec();
+        let patterns = CasePatterns::new(&endings).unwrap();
+        let sorted: Vec<&String> = vec![&endings[2], &endings[1], &endings[0]];
+        let whole = Regex::new(&coded_case_pattern(&sorted)).unwrap();
+        let pieces = [
+            "“",
+            "\"",
+            "「",
+            "”",
+            "」",
+            "8",
+            "12",
+            "·",
+            "-",
+            " ",
+            "\u{3000}",
+            "A",
+            "毒品",
+            "案",
+            "专案",
+            "目标案件",
+            "，",
+            "٣",
+            "“8·12",
+            "\"12-8",
+            "「8.1」",
+            "”毒品案",
+            "12A”",
+            "“ 8 — 1 ”",
+        ];
+        let alphabet: Vec<char> = ('A'..).take(pieces.len()).collect();
+        let mut found = 0;
+        for letters in crate::testing::random_texts(&alphabet, 14, 0x2F1E_8C3B_5D47_9A61, 300_000) {
+            let text: String = letters
+                .chars()
+                .map(|c| pieces[c as usize - 'A' as usize])
+                .collect();
+            // Spans and names as the search through the whole text gives them.
+            let expected: Vec<(usize, usize, String)> = whole
+                .captures_iter(&text)
+                .map(|c| {
+                    let m = c.get(0).unwrap();
+                    let code: String = c[1]
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .map(|c| if c == '.' { '·' } else { c })
+                        .collect();
+                    (m.start(), m.end(), format!("{code}{}", &c[2]))
+                })
+                .collect();
+            let cases: Vec<(usize, usize, String)> = find_cases(&patterns, &text, 0, text.len())
+                .into_iter()
+                .filter(|c| c.code.is_some())
+                .map(|c| (c.start, c.end, c.name))
+                .collect();
+            assert_eq!(cases, expected, "{text:?}");
+            found += expected.len();
+        }
+        assert!(found > 1_000, "{found}");
     }
 
     #[test]
