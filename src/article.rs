@@ -79,9 +79,12 @@ pub fn split_articles_with(
     let text = &clean.text;
     let mut paragraphs: Vec<(usize, usize, Kind)> = Vec::new();
     let mut pos = 0;
-    for line in text.split('\n') {
+    // The line breaks found by the memchr crate's vector search (the
+    // standard library's reads a word at a time).
+    let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]);
+    for end in breaks {
         let start = pos;
-        let end = pos + line.len();
+        let line = &text[start..end];
         pos = end + 1;
         if !line.trim().is_empty() {
             paragraphs.push((start, end, classify(line.trim(), layout)));

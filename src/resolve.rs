@@ -555,7 +555,7 @@ impl PageContext {
             })
             .filter_map(|(year, _)| year.parse::<i32>().ok())
             .max();
-        let newlines = clean.text.match_indices('\n').map(|(i, _)| i).collect();
+        let newlines = memchr::memchr_iter(b'\n', clean.text.as_bytes()).collect();
         PageContext {
             anchors,
             year,
