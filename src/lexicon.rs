@@ -1435,21 +1435,25 @@ impl Lexicon {
     fn convert(&self, text: &str, protect: bool) -> (String, usize) {
         let mut changed = 0;
         let mut out = String::with_capacity(text.len());
-        for c in text.chars() {
+        // The text between changed chars is copied a run at a time; the
+        // bit set tells most chars apart without a hash lookup.
+        let mut run_start = 0;
+        for (i, c) in text.char_indices() {
             // ASCII, digits and punctuation have no Traditional forms.
-            let s = if c < self.t2s_floor {
-                c
-            } else {
-                match self.t2s.get(&c) {
-                    Some(&s) if !(protect && self.t2s_protected.contains(&c)) => {
-                        changed += 1;
-                        s
-                    }
-                    _ => c,
+            if c < self.t2s_floor || !self.t2s_changes(c) {
+                continue;
+            }
+            match self.t2s.get(&c) {
+                Some(&s) if !(protect && self.t2s_protected.contains(&c)) => {
+                    changed += 1;
+                    out.push_str(&text[run_start..i]);
+                    out.push(s);
+                    run_start = i + c.len_utf8();
                 }
-            };
-            out.push(s);
+                _ => {}
+            }
         }
+        out.push_str(&text[run_start..]);
         (out, changed)
     }
 }
@@ -2129,5 +2133,29 @@ mod tests {
         let (s, changed) = lex.to_simplified("廣西邊檢總站緝毒");
         assert_eq!(s, "广西边检总站缉毒");
         assert_eq!(changed, 5);
+        // Run by run, as char by char: Traditional chars, protected ones
+        // (乾), ones outside the bit set's plane, ASCII and Simplified.
+        let pieces = ["廣", "乾", "邊", "a", "毒", "，", "𠀀", "\u{2F800}", "緝毒"];
+        let alphabet: Vec<char> = ('A'..).take(pieces.len()).collect();
+        for letters in crate::testing::random_texts(&alphabet, 12, 0x6A09_E667_F3BC_C908, 5_000) {
+            let text: String = letters
+                .chars()
+                .map(|c| pieces[c as usize - 'A' as usize])
+                .collect();
+            for protect in [false, true] {
+                let mut expected = String::new();
+                let mut count = 0;
+                for c in text.chars() {
+                    match lex.t2s.get(&c) {
+                        Some(&s) if !(protect && lex.t2s_protected.contains(&c)) => {
+                            expected.push(s);
+                            count += 1;
+                        }
+                        _ => expected.push(c),
+                    }
+                }
+                assert_eq!(lex.convert(&text, protect), (expected, count), "{text:?}");
+            }
+        }
     }
 }
