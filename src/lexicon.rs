@@ -1754,14 +1754,9 @@ mod tests {
         // Texts long enough for the packed searcher's vector loop as well
         // as short ones, which it reads another way.
         let pieces = ["毒", "品", "禁", "易制", "a", "x", "制", "，", "中国人民"];
-        let alphabet: Vec<char> = ('A'..).take(pieces.len()).collect();
-        let texts = crate::testing::random_texts(&alphabet, 40, 0x51_7CC1_B727_220A, 20_000);
+        let texts = crate::testing::random_piece_texts(&pieces, 40, 0x51_7CC1_B727_220A, 20_000);
         let mut counted = [0usize; 3];
-        for letters in &texts {
-            let text: String = letters
-                .chars()
-                .map(|c| pieces[c as usize - 'A' as usize])
-                .collect();
+        for text in texts {
             assert_eq!(set.any_in(&text), plain.is_match(&text), "{text:?}");
             for limit in [1, 2, 3, 100] {
                 let expected = plain.find_overlapping_iter(&text).take(limit).count();
@@ -2136,12 +2131,7 @@ mod tests {
         // Run by run, as char by char: Traditional chars, protected ones
         // (乾), ones outside the bit set's plane, ASCII and Simplified.
         let pieces = ["廣", "乾", "邊", "a", "毒", "，", "𠀀", "\u{2F800}", "緝毒"];
-        let alphabet: Vec<char> = ('A'..).take(pieces.len()).collect();
-        for letters in crate::testing::random_texts(&alphabet, 12, 0x6A09_E667_F3BC_C908, 5_000) {
-            let text: String = letters
-                .chars()
-                .map(|c| pieces[c as usize - 'A' as usize])
-                .collect();
+        for text in crate::testing::random_piece_texts(&pieces, 12, 0x6A09_E667_F3BC_C908, 5_000) {
             for protect in [false, true] {
                 let mut expected = String::new();
                 let mut count = 0;

@@ -67,4 +67,23 @@ pub(crate) mod testing {
             })
             .collect()
     }
+
+    /// `count` texts of up to `max_len - 1` pieces drawn from `pieces` as
+    /// [`random_texts`] draws chars: for patterns whose parts are longer
+    /// than one char (a year, a quoted code, a word).
+    pub(crate) fn random_piece_texts(
+        pieces: &[&str],
+        max_len: u64,
+        seed: u64,
+        count: usize,
+    ) -> Vec<String> {
+        // Each piece stands in as the char at its place from 'A' on.
+        let alphabet: Vec<char> = (0..pieces.len() as u32)
+            .map(|i| char::from_u32(0x41 + i).expect("a char"))
+            .collect();
+        random_texts(&alphabet, max_len, seed, count)
+            .iter()
+            .map(|t| t.chars().map(|c| pieces[c as usize - 0x41]).collect())
+            .collect()
+    }
 }

@@ -3004,14 +3004,12 @@ mod tests {
             "０",
             "\u{1D7CE}",
         ];
-        let alphabet: Vec<char> = (0..pieces.len() as u32)
-            .map(|i| char::from_u32(0x41 + i).expect("a letter"))
-            .collect();
-        texts.extend(
-            crate::testing::random_texts(&alphabet, 12, 0x9E37_79B9_7F4A_7C15, 200_000)
-                .iter()
-                .map(|t| t.chars().map(|c| pieces[c as usize - 0x41]).collect()),
-        );
+        texts.extend(crate::testing::random_piece_texts(
+            &pieces,
+            12,
+            0x9E37_79B9_7F4A_7C15,
+            200_000,
+        ));
         let (mut dated, mut with_year) = (0, 0);
         for text in &texts {
             let expected = FULL_DATE.captures(text).map(|c| {
@@ -3079,14 +3077,12 @@ mod tests {
             "\u{20000}",
             "\u{1D7CE}",
         ];
-        let alphabet: Vec<char> = (0..pieces.len() as u32)
-            .map(|i| char::from_u32(0x41 + i).expect("a letter"))
-            .collect();
-        texts.extend(
-            crate::testing::random_texts(&alphabet, 10, 0x2545_F491_4F6C_DD1D, 400_000)
-                .iter()
-                .map(|t| t.chars().map(|c| pieces[c as usize - 0x41]).collect()),
-        );
+        texts.extend(crate::testing::random_piece_texts(
+            &pieces,
+            10,
+            0x2545_F491_4F6C_DD1D,
+            400_000,
+        ));
         for (_, page) in crate::pipeline::SEEDS {
             let layout = crate::lexicon::layout_words(&[]).unwrap();
             texts.push(clean(&String::from_utf8_lossy(page), &layout).text);
