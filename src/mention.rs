@@ -350,6 +350,8 @@ fn coded_case_starts(text: &str) -> impl Iterator<Item = usize> + '_ {
             0x8C if i >= 2 && bytes[i - 2..i] == [0xE3, 0x80] => i - 2,
             _ => return None,
         };
+        // `is_numeric` takes every digit `\d` does (and a few more, which
+        // only cost the regex a try); `is_whitespace` is `\s`.
         let digit_follows = text[i + 1..]
             .chars()
             .find(|c| !c.is_whitespace())
